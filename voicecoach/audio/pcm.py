@@ -1,0 +1,106 @@
+"""Mono 16-bit PCM audio as a small value, plus WAV I/O, resampling and the chime."""
+
+from __future__ import annotations
+
+import io
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.errors import UserError
+
+RATE = 16000  # hertz; what the recognizer and every source work at
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono int16 samples at `rate` hertz."""
+
+    samples: np.ndarray
+    rate: int = RATE
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.rate
+
+    def to_rate(self, rate: int) -> Audio:
+        return self if rate == self.rate else Audio(resample(self.samples, self.rate, rate), rate)
+
+    def to_wav_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(self.samples.astype("<i2").tobytes())
+        return buf.getvalue()
+
+    @staticmethod
+    def silence(seconds: float, rate: int = RATE) -> Audio:
+        return Audio(np.zeros(int(round(seconds * rate)), dtype=np.int16), rate)
+
+    @staticmethod
+    def concat(parts: list[Audio], rate: int = RATE) -> Audio:
+        arrays = [p.to_rate(rate).samples for p in parts]
+        return Audio(np.concatenate(arrays) if arrays else np.zeros(0, np.int16), rate)
+
+
+def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """Linear interpolation: good enough for speech prompts and answers."""
+    if src == dst or len(samples) == 0:
+        return samples.astype(np.int16, copy=False)
+    n = int(round(len(samples) * dst / src))
+    x = np.linspace(0, len(samples) - 1, n)
+    return np.interp(x, np.arange(len(samples)), samples.astype(np.float32)).astype(np.int16)
+
+
+def read_wav(source: Path | bytes) -> Audio:
+    """Read a PCM WAV (any rate, mono or stereo, 8/16/32-bit) as mono int16."""
+    name = "audio data" if isinstance(source, bytes) else str(source)
+    try:
+        with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
+            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+            raw = w.readframes(w.getnframes())
+    except FileNotFoundError:
+        raise UserError(f"The audio file {name} does not exist.", "Check the path.") from None
+    except (wave.Error, EOFError, OSError) as exc:
+        raise UserError(
+            f"{name} is not a readable WAV file ({exc}).",
+            "Convert it with: sox IN -r 16000 -c 1 -b 16 OUT.wav",
+        ) from None
+    if width == 1:
+        data = (np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8
+    elif width == 2:
+        data = np.frombuffer(raw, "<i2")
+    elif width == 4:
+        data = (np.frombuffer(raw, "<i4") >> 16).astype(np.int16)
+    else:
+        raise UserError(f"{name} uses {width * 8}-bit samples.", "Convert it to 16-bit with sox.")
+    if channels > 1:
+        data = data[: len(data) - len(data) % channels].reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return Audio(np.ascontiguousarray(data, dtype=np.int16), rate)
+
+
+def write_wav(path: Path, audio: Audio) -> None:
+    path.write_bytes(audio.to_wav_bytes())
+
+
+def chime(kind: str = "turn", rate: int = RATE) -> Audio:
+    """A soft two-tone chime made in code: "turn" rises, "end" falls, "break" is long."""
+    tones = {"turn": (660.0, 880.0), "end": (880.0, 660.0), "break": (523.25, 392.0)}[kind]
+    length = 0.5 if kind == "break" else 0.18
+    parts = []
+    for freq in tones:
+        t = np.arange(int(length * rate)) / rate
+        envelope = np.exp(-5.0 * t / length) * np.minimum(1.0, t * 200)  # soft attack, no click
+        parts.append((0.25 * 32767 * envelope * np.sin(2 * np.pi * freq * t)).astype(np.int16))
+    return Audio(np.concatenate(parts), rate)
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    if len(samples) == 0:
+        return -120.0
+    power = float(np.mean(samples.astype(np.float32) ** 2))
+    return 10.0 * np.log10(power / (32768.0**2) + 1e-12)

@@ -1,0 +1,96 @@
+"""The `voicecoach` command: parses, wires, and turns every failure into one sentence."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from voicecoach import __version__
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+EXIT_INTERRUPTED = 130
+
+
+def _device_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sound")
+    g.add_argument("--model", metavar="PATH", help="Vosk model folder (default: the Dutch model from `voicecoach setup`)")
+    g.add_argument("--vocab", metavar="FILE", help="your own vocabulary file (see voicecoach/lang/nl.toml)")
+    g.add_argument("--device", metavar="ID", help="microphone: index or part of its name (see --list-devices)")
+    g.add_argument("--output-device", metavar="ID", help="speaker: index or part of its name")
+    g.add_argument("--mic-file", metavar="IN.wav", help="play a recording as the microphone")
+    g.add_argument("--answers", metavar="SCRIPT", help="a scripted couple: lines of WAV paths or 'silence SECONDS'")
+    g.add_argument("--speaker-file", metavar="OUT.wav", help="write what voicecoach says to a WAV instead of a speaker")
+    g.add_argument("--fast", action="store_true", help="simulated clock: run as fast as the computer can")
+    g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
+    g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
+    g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicecoach",
+        description="An offline voice coach that guides you both through conversation exercises, hands-free.",
+    )
+    parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (never what you say)")
+    parser.add_argument("--list-devices", action="store_true", help="list microphones and speakers, then exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("setup", help="download the Dutch speech model (40 MB, once)")
+    p.add_argument("--dest", metavar="DIR", help="where to put it (default: models/ or your data folder)")
+    p.add_argument("--url", metavar="URL", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("listen", help="print what voicecoach hears, one JSON line per decision")
+    _device_options(p)
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until the file ends, or Ctrl-C)")
+
+    p = sub.add_parser("check", help="a spoken self-test: can voicecoach hear you say 'klopt'?")
+    _device_options(p)
+
+    from voicecoach import commands
+
+    commands.add_parsers(sub, _device_options)
+    return parser
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the same orderly path as Ctrl-C: progress is saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        if args.list_devices:
+            from voicecoach.audio.live import list_devices
+
+            print(list_devices())
+            return 0
+        from voicecoach import commands
+
+        return commands.dispatch(args)
+    except UserError as exc:
+        print(f"voicecoach: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\nvoicecoach: gestopt. Wat jullie deden is bewaard.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def print_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)

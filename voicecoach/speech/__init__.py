@@ -1,0 +1,1 @@
+"""Speech: synthesis of prompts, recognition of answers, and the decision in between."""

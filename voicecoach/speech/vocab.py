@@ -1,0 +1,161 @@
+"""Per-language vocabulary: the phrases a couple may say, mapped to intents."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from voicecoach.errors import DataFileError
+
+log = logging.getLogger(__name__)
+
+# Intents the engine understands; a vocabulary may add its own (e.g. exercise choices).
+COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety")
+ANSWERS = ("confirm", "deny")
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation dropped (hyphens and apostrophes kept), single spaces."""
+    text = re.sub(r"[^\w\s'-]", " ", text.lower())
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    language: str
+    intents: dict[str, tuple[str, ...]]
+    fillers: tuple[str, ...] = ()
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    min_confidence: float = 0.6
+    max_answer_seconds: float = 3.0
+    source: str = "<built-in>"
+
+    def phrase_map(self, intents: Iterable[str]) -> dict[str, str]:
+        """phrase -> intent for the intents valid at this moment."""
+        return {p: name for name in intents for p in self.intents.get(name, ())}
+
+    def words(self) -> set[str]:
+        phrases = [p for ps in self.intents.values() for p in ps] + list(self.fillers)
+        phrases += [p for ps in self.lists.values() for p in ps]
+        return {w for p in phrases for w in p.split()}
+
+    def first(self, intent: str) -> str:
+        """The phrase to name when telling people what to say."""
+        return self.intents[intent][0]
+
+    def check_model(self, has_word: Callable[[str], bool], strict: bool) -> Vocabulary:
+        """Refuse words the model cannot hear: Vosk would silently drop them.
+
+        A vocabulary the user gave is refused whole, naming the word. The
+        built-in one drops alternative phrases the model lacks (models differ),
+        as long as every intent keeps at least one phrase.
+        """
+        missing = sorted(w for w in self.words() if not has_word(w))
+        if not missing:
+            return self
+        if strict:
+            raise DataFileError(
+                self.source, "", f"the speech model does not know the word(s) {', '.join(repr(w) for w in missing)}"
+            )
+        gone = set(missing)
+
+        def keep(phrases: Iterable[str]) -> tuple[str, ...]:
+            return tuple(p for p in phrases if not gone & set(p.split()))
+
+        intents = {name: keep(ps) for name, ps in self.intents.items()}
+        empty = [name for name, ps in intents.items() if not ps]
+        if empty:
+            raise DataFileError(
+                self.source, f"intent {empty[0]!r}", f"the speech model knows none of its words ({', '.join(missing)})"
+            )
+        log.warning("vocabulary %s: the model lacks %d word(s); their phrases are left out", self.source, len(missing))
+        lists = {name: keep(ps) for name, ps in self.lists.items()}
+        return Vocabulary(
+            self.language, intents, keep(self.fillers), lists, self.min_confidence, self.max_answer_seconds, self.source
+        )
+
+
+def builtin_path(language: str) -> Path:
+    return Path(str(resources.files("voicecoach") / "lang" / f"{language}.toml"))
+
+
+def load_vocabulary(path: Path | None = None, language: str = "nl") -> Vocabulary:
+    """Load and check a vocabulary file; every problem names the file and place."""
+    path = path or builtin_path(language)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(path, "", "the file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, "", f"the file cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(path, "", f"this is not valid TOML ({exc})") from None
+    return parse_vocabulary(data, str(path))
+
+
+def _phrases(value: object, source: str, place: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise DataFileError(source, place, "expected a non-empty list of phrases")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise DataFileError(source, f"{place}[{i}]", "a phrase must be text")
+        phrase = normalize(item)
+        if not phrase:
+            raise DataFileError(source, f"{place}[{i}]", "the phrase is empty")
+        out.append(phrase)
+    return tuple(dict.fromkeys(out))
+
+
+def _number(data: dict, key: str, default: float, source: str, low: float, high: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise DataFileError(source, key, f"expected a number from {low} to {high}")
+    return float(value)
+
+
+def parse_vocabulary(data: dict, source: str) -> Vocabulary:
+    intents_raw = data.get("intents")
+    if not isinstance(intents_raw, dict) or not intents_raw:
+        raise DataFileError(source, "[intents]", "the table of intents is missing or empty")
+    intents: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for name, value in intents_raw.items():
+        phrases = _phrases(value, source, f"intents.{name}")
+        for phrase in phrases:
+            if phrase in owner:
+                raise DataFileError(
+                    source, f"intents.{name}", f"the phrase {phrase!r} is also used for intent {owner[phrase]!r}"
+                )
+            owner[phrase] = name
+        intents[name] = phrases
+    for required in ANSWERS:
+        if required not in intents:
+            raise DataFileError(source, "[intents]", f"the intent {required!r} is missing")
+    fillers = _phrases(data["fillers"], source, "fillers") if "fillers" in data else ()
+    clash = sorted(set(fillers) & set(owner))
+    if clash:
+        raise DataFileError(source, "fillers", f"{clash[0]!r} is both a filler and a phrase of an intent")
+    lists_raw = data.get("lists", {})
+    if not isinstance(lists_raw, dict):
+        raise DataFileError(source, "[lists]", "expected a table of lists")
+    lists = {name: _phrases(v, source, f"lists.{name}") for name, v in lists_raw.items()}
+    language = data.get("language", "nl")
+    if not isinstance(language, str) or not language:
+        raise DataFileError(source, "language", "expected a language code such as 'nl'")
+    return Vocabulary(
+        language=language,
+        intents=intents,
+        fillers=fillers,
+        lists=lists,
+        min_confidence=_number(data, "min_confidence", 0.6, source, 0.0, 1.0),
+        max_answer_seconds=_number(data, "max_answer_seconds", 3.0, source, 0.5, 30.0),
+        source=source,
+    )

@@ -1,0 +1,126 @@
+"""The conversation's two ends: speaking and listening by voice, or by text."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from typing import Protocol, TextIO
+
+from voicecoach.audio.pcm import Audio, chime
+from voicecoach.audio.sinks import Speaker
+from voicecoach.clock import Clock
+from voicecoach.events import EventLog
+from voicecoach.speech.decide import Heard
+from voicecoach.speech.listener import Listener
+from voicecoach.speech.synth import Synthesizer
+from voicecoach.speech.vocab import Vocabulary, normalize
+
+log = logging.getLogger(__name__)
+
+
+class Conversation(Protocol):
+    clock: Clock
+    vocab: Vocabulary
+
+    def say(self, text: str) -> None: ...
+
+    def chime(self, kind: str) -> None: ...
+
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard: ...
+
+    def prefetch(self, texts: list[str]) -> None: ...
+
+
+class VoiceConversation:
+    """Speaks through the synthesizer and speaker; listens through the microphone."""
+
+    def __init__(
+        self, synth: Synthesizer, speaker: Speaker, listener: Listener, clock: Clock, events: EventLog,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        self.synth = synth
+        self.speaker = speaker
+        self.listener = listener
+        self.clock = clock
+        self.vocab = listener.vocab
+        self.events = events
+        self.echo = echo  # also print prompts (e.g. when the speaker is missing)
+        self.spoke_until: float | None = None
+
+    def say(self, text: str) -> None:
+        self.events.emit("prompt", text=text)
+        if self.echo:
+            self.echo(text)
+        self.spoke_until = self.speaker.play(self.synth.render(text))
+
+    def play(self, audio: Audio) -> None:
+        self.spoke_until = self.speaker.play(audio)
+
+    def chime(self, kind: str) -> None:
+        self.spoke_until = self.speaker.play(chime(kind))
+
+    def prefetch(self, texts: list[str]) -> None:
+        self.synth.prefetch(texts)
+
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard:
+        intents = list(intents)
+        start = self.clock.now()
+        self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
+        heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until, record=record)
+        self.spoke_until = None
+        self.events.emit(
+            "heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
+            confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
+        )
+        return heard
+
+
+class TextConversation:
+    """Prompts printed, answers typed: for people without a microphone."""
+
+    def __init__(self, vocab: Vocabulary, clock: Clock, events: EventLog,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        self.vocab = vocab
+        self.clock = clock
+        self.events = events
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+
+    def say(self, text: str) -> None:
+        self.events.emit("prompt", text=text)
+        print(text, file=self.stdout, flush=True)
+
+    def chime(self, kind: str) -> None:
+        print("  ~" if kind != "break" else "  ~ ~ ~", file=self.stdout, flush=True)
+
+    def prefetch(self, texts: list[str]) -> None:
+        return None
+
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard:
+        intents = list(intents)
+        self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
+        hint = " (typ wat je zegt, of Enter als je klaar bent)" if turn else ""
+        print(f"> {hint}" if hint else "> ", end="", file=self.stdout, flush=True)
+        line = self.stdin.readline()
+        self.clock.sleep(seconds if turn else 1.0)
+        if line == "":  # end of input: nobody is typing any more
+            heard = Heard("timer" if turn else "silence", t=self.clock.now())
+        else:
+            heard = self._judge(line, intents, turn)
+        self.events.emit("heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
+                         confidence=heard.confidence, latency=None)
+        return heard
+
+    def _judge(self, line: str, intents: list[str], turn: bool) -> Heard:
+        text = normalize(line)
+        intent = self.vocab.phrase_map(intents).get(text)
+        if intent is not None:
+            return Heard("intent", intent=intent, phrase=text, confidence=1.0, t=self.clock.now())
+        if turn:
+            # What was typed in a turn is the turn itself; Enter ends it.
+            return Heard("timer" if not text else "intent", intent=None if not text else "done",
+                         phrase=text, confidence=1.0, t=self.clock.now(), said=line.strip() or None)
+        if not text:
+            return Heard("silence", t=self.clock.now())
+        return Heard("unclear", phrase=text, reason="no phrase matches", t=self.clock.now())
