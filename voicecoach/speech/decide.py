@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voicecoach.speech.recognizer import Word
+import math
+
+from voicecoach.speech.recognizer import Hypothesis
 from voicecoach.speech.vocab import Vocabulary, normalize
 
 # Speech the recognizer did not account for, beyond this, means more was said.
@@ -36,15 +38,35 @@ class Heard:
         return None if self.speech_end is None else max(0.0, self.t - self.speech_end)
 
 
-def decide(words: list[Word], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary) -> Heard:
+def intent_posteriors(hypotheses: list[Hypothesis], phrases: dict[str, str]) -> dict[str | None, float]:
+    """How likely each intent is, over the N-best readings (None: no valid phrase).
+
+    Vosk's alternative scores are log-domain, so a softmax gives each
+    reading's share; readings that mean the same intent add up.
+    """
+    top = max(h.score for h in hypotheses)
+    weights = [math.exp(h.score - top) for h in hypotheses]
+    total = sum(weights)
+    shares: dict[str | None, float] = {}
+    for h, w in zip(hypotheses, weights):
+        key = phrases.get(normalize(h.text))
+        shares[key] = shares.get(key, 0.0) + w / total
+    return shares
+
+
+def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary) -> Heard:
     """Judge one utterance against the phrases valid now (phrase -> intent)."""
-    text = normalize(" ".join(w.text for w in words))
-    if not words:
+    if not hypotheses:
+        return Heard("unclear", reason="no words")
+    best = hypotheses[0]
+    words = list(best.words)
+    text = normalize(best.text)
+    if not words or not text:
         return Heard("unclear", reason="no words")
     if any(w.text == "[unk]" for w in words):
         return Heard("unclear", phrase=text, reason="unknown words")
     intent = phrases.get(text)
-    confidence = min(w.conf for w in words)
+    confidence = intent_posteriors(hypotheses, phrases).get(intent, 0.0)
     if intent is None:
         # "klopt klopt", "niet klopt", fillers, or a phrase not valid now.
         return Heard("unclear", phrase=text, confidence=confidence, reason="no phrase matches")

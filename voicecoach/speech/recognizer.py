@@ -16,10 +16,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Word:
     text: str
-    conf: float
     start: float  # seconds from the start of the audio given to the recognizer
     end: float
 
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One reading of the utterance; `score` is Vosk's log-domain total (higher is likelier)."""
+
+    text: str
+    score: float
+    words: tuple[Word, ...] = ()
+
+
+ALTERNATIVES = 4  # enough to see when two readings of the same sound compete
 
 class Recognizer(Protocol):
     def set_grammar(self, phrases: list[str]) -> None: ...
@@ -28,8 +38,8 @@ class Recognizer(Protocol):
 
     def partial(self) -> str: ...
 
-    def final(self) -> list[Word]:
-        """The words of the utterance so far; the recognizer is then ready for the next."""
+    def final(self) -> list[Hypothesis]:
+        """The best readings of the utterance so far, best first; then ready for the next."""
 
     def has_word(self, word: str) -> bool: ...
 
@@ -87,6 +97,9 @@ class VoskRecognizer:
             # ensure_ascii=False: Vosk does not decode \u escapes and would drop every word.
             rec = _vosk().KaldiRecognizer(self.model.model, self.rate, json.dumps(grammar, ensure_ascii=False))
             rec.SetWords(True)
+            # N-best lists show competing readings (two voices at once, noise):
+            # decide.py turns them into a confidence per intent.
+            rec.SetMaxAlternatives(ALTERNATIVES)
             if len(self._cache) > 64:
                 self._cache.clear()
             self._cache[key] = rec
@@ -100,6 +113,10 @@ class VoskRecognizer:
     def partial(self) -> str:
         return str(json.loads(self._current.PartialResult()).get("partial", ""))
 
-    def final(self) -> list[Word]:
+    def final(self) -> list[Hypothesis]:
         result = json.loads(self._current.FinalResult())
-        return [Word(w["word"], float(w.get("conf", 0.0)), float(w["start"]), float(w["end"])) for w in result.get("result", [])]
+        out = []
+        for alt in result.get("alternatives", []):
+            words = tuple(Word(w["word"], float(w["start"]), float(w["end"])) for w in alt.get("result", []))
+            out.append(Hypothesis(str(alt.get("text", "")), float(alt.get("confidence", 0.0)), words))
+        return [h for h in out if h.text or h.words] or []

