@@ -1,0 +1,197 @@
+"""A printable one-page overview of the journal for the fridge, as self-contained HTML."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import tempfile
+from datetime import date, datetime
+from html import escape
+from pathlib import Path
+
+from voicecoach.journal import Agreement, Journal
+
+log = logging.getLogger(__name__)
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+PETALS = ("#f4a261", "#e9c46a", "#e76f51", "#f6bd60", "#95b8a2", "#f28482", "#cdb4db", "#a3c4bc")
+FOLLOW_UP_WORDS = {"goed": "ging goed", "matig": "ging matig", "niet": "lukte niet",
+                   "overgeslagen": "overgeslagen"}
+MAX_AGREEMENTS = 10  # one A4 page; the newest matter most on the fridge
+
+CSS = """
+@page { size: A4; margin: 14mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { margin: 0; background: #fdf6ec; color: #4a3b32;
+  font: 15px/1.5 Georgia, "DejaVu Serif", "Times New Roman", serif; }
+main { max-width: 182mm; margin: 0 auto; padding: 10mm 8mm; }
+header { text-align: center; margin-bottom: 4mm; }
+h1 { font-size: 30px; font-weight: normal; margin: 0; color: #b5473a; letter-spacing: .5px; }
+.names { font-size: 19px; margin: 2px 0 0; }
+.date { font-size: 13px; color: #8a7466; margin: 2px 0 0; }
+section { background: #fffaf3; border: 1px solid #f0dcc4; border-radius: 14px;
+  padding: 4mm 6mm; margin: 0 0 4mm; break-inside: avoid; }
+h2 { font-size: 19px; font-weight: normal; color: #b5473a; margin: 0 0 2mm;
+  border-bottom: 1px dotted #e7c9a9; padding-bottom: 1mm; }
+.map { display: block; width: 108mm; height: auto; margin: 0 auto; }
+.sentence { text-align: center; font-style: italic; font-size: 17px; margin: 1mm 6mm 0; }
+.partners { display: flex; gap: 6mm; }
+.partner { flex: 1; }
+.partner h3 { font-size: 16px; margin: 0 0 1mm; color: #7a5c4d; }
+.partner ol { margin: 0; padding-left: 6mm; }
+ul.agreements { list-style: none; margin: 0; padding: 0; }
+ul.agreements li { padding: 1.5mm 0 1.5mm 7mm; position: relative; border-bottom: 1px solid #f5e6d6; }
+ul.agreements li:last-child { border-bottom: none; }
+ul.agreements li::before { content: "\\2665"; color: #e76f51; position: absolute; left: 0; }
+.spoken { font-style: italic; color: #7a5c4d; }
+.status { font-size: 12px; color: #8a7466; margin-left: 2mm; white-space: nowrap; }
+.row { display: flex; gap: 4mm; }
+.row section { flex: 1; text-align: center; }
+.big { font-size: 34px; color: #e76f51; line-height: 1.1; margin: 1mm 0 0; }
+.empty { color: #8a7466; font-style: italic; margin: 0; }
+footer { text-align: center; font-size: 12px; color: #a08b7d; }
+"""
+
+
+def dutch_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _wrap(text: str, width: int = 12) -> list[str]:
+    """Break a value into short lines so it fits inside its circle."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines[:3] if len(lines) <= 3 else [*lines[:2], lines[2] + "…"]
+
+
+def values_svg(values: list[str] | tuple[str, ...]) -> str:
+    """The shared values as circles around a heart that says "wij"."""
+    size, centre = 460, 230
+    n = len(values)
+    ring = 0 if n <= 1 else 140
+    radius = 78 if n <= 5 else 62
+    parts = [f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}"'
+             ' role="img" aria-label="Onze gezamenlijke waarden">']
+    parts.append(f'<circle cx="{centre}" cy="{centre}" r="{ring + radius - 4}" fill="#fbe9d7"/>'
+                 if n > 1 else "")
+    for i, value in enumerate(values):
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        x, y = centre + ring * math.cos(angle), centre + ring * math.sin(angle)
+        lines = _wrap(value) or [""]
+        longest = max(len(line) for line in lines)
+        # Rough glyph width of a serif font is 0.55em; keep the text inside the circle.
+        font = min(19.0, 1.6 * radius / max(1, 0.55 * longest), 2.4 * radius / (1.2 * len(lines) + 1))
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{PETALS[i % len(PETALS)]}"'
+                     ' fill-opacity="0.88" stroke="#fffaf3" stroke-width="4"/>')
+        top = y - (len(lines) - 1) * font * 0.6
+        tspans = "".join(f'<tspan x="{x:.1f}" y="{top + k * font * 1.2:.1f}">{escape(line)}</tspan>'
+                         for k, line in enumerate(lines))
+        parts.append(f'<text font-size="{font:.1f}" text-anchor="middle" dominant-baseline="middle"'
+                     f' fill="#3d2c24" font-family="Georgia, serif">{tspans}</text>')
+    if n != 1:
+        # The heart, drawn last so it sits on top of the ring of values.
+        parts.append(f'<path transform="translate({centre} {centre + 6}) scale(1.25)"'
+                     ' d="M0 38 C-12 26 -52 4 -52 -20 C-52 -40 -34 -50 -20 -50 C-9 -50 -3 -43 0 -36'
+                     ' C3 -43 9 -50 20 -50 C34 -50 52 -40 52 -20 C52 4 12 26 0 38 Z"'
+                     ' fill="#d1495b" stroke="#fffaf3" stroke-width="3"/>')
+        parts.append(f'<text x="{centre}" y="{centre - 8}" font-size="30" text-anchor="middle"'
+                     ' dominant-baseline="middle" fill="#fffaf3" font-family="Georgia, serif"'
+                     ' font-style="italic">wij</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _agreement_item(a: Agreement) -> str:
+    if a.text:
+        body = escape(a.text)
+    else:
+        body = f'<span class="spoken">(ingesproken afspraak, {dutch_date(a.created_at.date())})</span>'
+    status = FOLLOW_UP_WORDS.get(a.follow_up or "", "")
+    return f"<li>{body}" + (f'<span class="status">{status}</span>' if status else "") + "</li>"
+
+
+def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
+    names = names or journal.last_names()
+    summary = journal.summary()
+    value_map = journal.latest_value_map()
+    title = "Ons overzicht"
+    who = f'<p class="names">{escape(names[0])} &amp; {escape(names[1])}</p>' if names else ""
+
+    if value_map.shared:
+        shared = values_svg(value_map.shared)
+        if value_map.sentence:
+            shared += f'<p class="sentence">“{escape(value_map.sentence)}”</p>'
+    else:
+        shared = '<p class="empty">Nog geen gezamenlijke waarden. Doe samen de waardenkaart.</p>'
+
+    own = ""
+    if value_map.partners:
+        columns = "".join(
+            f'<div class="partner"><h3>Waarden van {escape(partner)}</h3><ol>'
+            + "".join(f"<li>{escape(v)}</li>" for v in values) + "</ol></div>"
+            for partner, values in value_map.partners.items())
+        own = f'<section><h2>Ieders eigen waarden</h2><div class="partners">{columns}</div></section>'
+
+    agreements = journal.agreements()[:MAX_AGREEMENTS]
+    if agreements:
+        listed = '<ul class="agreements">' + "".join(map(_agreement_item, agreements)) + "</ul>"
+    else:
+        listed = '<p class="empty">Nog geen afspraken gemaakt.</p>'
+
+    minutes = round(summary.turn_minutes)
+    sessions = summary.sessions
+    return f"""<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+<header><h1>{title}</h1>{who}<p class="date">{dutch_date(datetime.now().date())}</p></header>
+<section><h2>Onze gezamenlijke waarden</h2>{shared}</section>
+{own}
+<section><h2>Onze afspraken</h2>{listed}</section>
+<div class="row">
+<section><h2>Dankbaarheid</h2><p class="big">{summary.gratitude_total}</p>
+<p class="empty">keer iets gezegd waar we dankbaar voor zijn</p></section>
+<section><h2>Samen geoefend</h2><p class="big">{sessions}</p>
+<p class="empty">{"sessie" if sessions == 1 else "sessies"}, {minutes} {"minuut" if minutes == 1 else "minuten"} aan het woord</p></section>
+</div>
+<footer>Gemaakt met voicecoach, alleen voor jullie twee.</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = None) -> Path:
+    """Write the overview to `path` (owner-only, atomically: never a half page)."""
+    path = Path(path)
+    page = render_html(journal, names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp makes the file 0600 and in the same folder, so os.replace is atomic.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    log.info("overview written to %s (%d bytes)", path, len(page.encode()))
+    return path

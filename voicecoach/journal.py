@@ -1,0 +1,407 @@
+"""The couple's private journal: sessions, values, agreements and progress in SQLite."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from voicecoach.errors import UserError
+from voicecoach.paths import data_dir, private_dir
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+OUTCOMES = frozenset({"completed", "stopped", "interrupted"})
+FOLLOW_UPS = frozenset({"goed", "matig", "niet", "overgeslagen"})
+# SQLite's side files; they hold the same private data as the database itself.
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+# Error names meaning "the file is damaged", as opposed to "cannot write here".
+CORRUPT = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+IO_TROUBLE = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY")
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, exercise TEXT NOT NULL,
+        partner_a TEXT NOT NULL, partner_b TEXT NOT NULL, started_at TEXT NOT NULL,
+        ended_at TEXT, outcome TEXT CHECK (outcome IN ('completed', 'stopped', 'interrupted')))""",
+    """CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        step TEXT NOT NULL, at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        step TEXT NOT NULL, speaker TEXT NOT NULL, seconds REAL NOT NULL CHECK (seconds >= 0))""",
+    # Value lists are JSON arrays: they are only ever read and written whole.
+    """CREATE TABLE IF NOT EXISTS partner_values (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        partner TEXT NOT NULL, items TEXT NOT NULL, PRIMARY KEY (session_id, partner))""",
+    """CREATE TABLE IF NOT EXISTS shared_values (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        items TEXT NOT NULL, sentence TEXT)""",
+    """CREATE TABLE IF NOT EXISTS gratitude (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        partner TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+        PRIMARY KEY (session_id, partner))""",
+    """CREATE TABLE IF NOT EXISTS agreements (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        text TEXT, recording TEXT, created_at TEXT NOT NULL, followed_up_at TEXT,
+        follow_up TEXT CHECK (follow_up IN ('goed', 'matig', 'niet', 'overgeslagen')),
+        CHECK (text IS NOT NULL OR recording IS NOT NULL))""",
+    """CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1),
+        exercise TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL, saved_at TEXT NOT NULL)""",
+]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: int
+    session_id: int
+    text: str | None
+    recording: Path | None
+    created_at: datetime
+    follow_up: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    exercise: str
+    state: str
+    data: dict[str, Any]
+    saved_at: datetime
+
+
+@dataclass(frozen=True)
+class ValueMap:
+    """One session's value map: the shared five, the sentence, and each partner's own."""
+
+    shared: tuple[str, ...] = ()
+    sentence: str | None = None
+    partners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Summary:
+    sessions_by_exercise: dict[str, int]
+    last_session: datetime | None
+    shared_values: tuple[str, ...]
+    open_agreements: tuple[Agreement, ...]
+    gratitude_total: int
+    turn_minutes: float
+
+    @property
+    def sessions(self) -> int:
+        return sum(self.sessions_by_exercise.values())
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    return str(getattr(exc, "sqlite_errorname", ""))
+
+
+def _chmod_private(db: Path) -> None:
+    """Keep the database and any side file it has owner-only (0600)."""
+    for p in [db, *(db.with_name(db.name + s) for s in SIDE_SUFFIXES)]:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(p, 0o600)
+
+
+class Journal:
+    """The journal; one connection, guarded by a lock since audio threads may write too."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path else data_dir() / "journal.sqlite3"
+        self.recovered_from: Path | None = None
+        self._lock = threading.RLock()
+        try:
+            private_dir(self.path.parent)
+            try:
+                self._conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not isinstance(exc, _Corrupt) and not _error_name(exc).startswith(CORRUPT):
+                    raise
+                self.recovered_from = self._move_aside()
+                self._conn = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            raise self._user_error(exc) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        # Create the file ourselves so it is 0600 before SQLite writes a byte into it.
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        _chmod_private(self.path)
+        # Autocommit mode: transactions are explicit BEGINs, so DDL is transactional too.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5)
+        try:
+            check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise _Corrupt(check)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a finished step survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise UserError(f"The journal {self.path} was written by a newer voicecoach.",
+                                "Update voicecoach to open it.")
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.close()
+            raise
+        _chmod_private(self.path)
+        return conn
+
+    def _move_aside(self) -> Path:
+        """Keep a damaged file under a new name (never delete their data) and start afresh."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.broken-{stamp}-{n}")
+        os.replace(self.path, target)
+        for suffix in SIDE_SUFFIXES:
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+        log.warning("journal was damaged; kept it as %s and started a new one", target)
+        return target
+
+    def _user_error(self, exc: Exception) -> UserError:
+        return UserError(f"Could not use the journal at {self.path} ({exc}).",
+                         "Check that the disk is not full and the folder is writable.")
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is stored, or none of it."""
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    yield self._conn
+            except sqlite3.OperationalError as exc:
+                if _error_name(exc).startswith(IO_TROUBLE):
+                    raise self._user_error(exc) from exc
+                raise
+
+    def _write(self, sql: str, *args: Any) -> int:
+        """One statement in its own transaction; returns the new row's id."""
+        with self._tx() as c:
+            return int(c.execute(sql, args).lastrowid or 0)
+
+    def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.execute(sql, args)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    def start_session(self, exercise: str, names: tuple[str, str]) -> int:
+        session_id = self._write("INSERT INTO sessions (exercise, partner_a, partner_b, started_at)"
+                                 " VALUES (?, ?, ?, ?)", exercise, names[0], names[1], _now())
+        log.info("session %d started: %s", session_id, exercise)
+        return session_id
+
+    def end_session(self, session_id: int, outcome: str) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
+        self._write("UPDATE sessions SET ended_at = ?, outcome = ? WHERE id = ?",
+                    _now(), outcome, session_id)
+        log.info("session %d ended: %s", session_id, outcome)
+
+    def step_completed(self, session_id: int, step: str) -> None:
+        self._write("INSERT INTO steps (session_id, step, at) VALUES (?, ?, ?)",
+                    session_id, step, _now())
+
+    def turn(self, session_id: int, step: str, speaker: str, seconds: float) -> None:
+        self._write("INSERT INTO turns (session_id, step, speaker, seconds) VALUES (?, ?, ?, ?)",
+                    session_id, step, speaker, float(seconds))
+
+    def steps(self, session_id: int) -> list[str]:
+        return [r["step"] for r in self._rows(
+            "SELECT step FROM steps WHERE session_id = ? ORDER BY id", session_id)]
+
+    def set_values(self, session_id: int, partner: str, values: list[str]) -> None:
+        self._write("INSERT OR REPLACE INTO partner_values VALUES (?, ?, ?)",
+                    session_id, partner, _json(values))
+        log.info("session %d: %d values stored for one partner", session_id, len(values))
+
+    def set_shared_values(self, session_id: int, values: list[str], sentence: str | None) -> None:
+        self._write("INSERT OR REPLACE INTO shared_values VALUES (?, ?, ?)",
+                    session_id, _json(values), sentence)
+        log.info("session %d: %d shared values stored", session_id, len(values))
+
+    def latest_value_map(self) -> ValueMap:
+        """The newest session with shared values (else with any partner's values)."""
+        sid = self._rows("SELECT COALESCE((SELECT MAX(session_id) FROM shared_values),"
+                         " (SELECT MAX(session_id) FROM partner_values)) AS sid")[0]["sid"]
+        if sid is None:
+            return ValueMap()
+        shared = self._rows("SELECT items, sentence FROM shared_values WHERE session_id = ?", sid)
+        partners = {r["partner"]: tuple(json.loads(r["items"])) for r in self._rows(
+            "SELECT partner, items FROM partner_values WHERE session_id = ? ORDER BY rowid", sid)}
+        if not shared:
+            return ValueMap(partners=partners)
+        return ValueMap(tuple(json.loads(shared[0]["items"])), shared[0]["sentence"], partners)
+
+    def latest_shared_values(self) -> list[str]:
+        return list(self.latest_value_map().shared)
+
+    def gratitude(self, session_id: int, partner: str, count: int) -> None:
+        """One partner's count for a session; calling again replaces it, so retries don't add up."""
+        self._write("INSERT OR REPLACE INTO gratitude VALUES (?, ?, ?)", session_id, partner, count)
+
+    def gratitude_total(self) -> int:
+        return int(self._rows("SELECT COALESCE(SUM(count), 0) AS n FROM gratitude")[0]["n"])
+
+    def recordings_dir(self) -> Path:
+        return private_dir(self.path.parent / "recordings")
+
+    def store_recording(self, session_id: int, wav_bytes: bytes) -> Path:
+        """Write a WAV atomically, 0600 from the first byte, so no half file is ever seen."""
+        folder = self.recordings_dir()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        fd, tmp = tempfile.mkstemp(prefix=f"session-{session_id}-{stamp}-", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(wav_bytes)
+                f.flush()
+                os.fsync(f.fileno())
+            target = Path(tmp).with_suffix(".wav")
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        log.info("session %d: recording of %d bytes stored", session_id, len(wav_bytes))
+        return target
+
+    def add_agreement(self, session_id: int, text: str | None, recording: Path | None) -> int:
+        if text is None and recording is None:
+            raise ValueError("an agreement needs text or a recording")
+        stored = None
+        if recording is not None:
+            # Relative to our folder, so the journal still works if the data folder moves.
+            rec, folder = Path(recording).resolve(), self.recordings_dir().resolve()
+            stored = str(rec.relative_to(folder) if rec.is_relative_to(folder) else rec)
+        agreement_id = self._write("INSERT INTO agreements (session_id, text, recording, created_at)"
+                                   " VALUES (?, ?, ?, ?)", session_id, text, stored, _now())
+        log.info("session %d: agreement %d added", session_id, agreement_id)
+        return agreement_id
+
+    def _agreement(self, r: sqlite3.Row) -> Agreement:
+        rec = r["recording"]
+        return Agreement(r["id"], r["session_id"], r["text"],
+                         None if rec is None else self.path.parent / "recordings" / rec,
+                         datetime.fromisoformat(r["created_at"]), r["follow_up"])
+
+    def agreements(self) -> list[Agreement]:
+        """All agreements, newest first."""
+        return [self._agreement(r) for r in self._rows("SELECT * FROM agreements ORDER BY id DESC")]
+
+    def open_agreements(self) -> list[Agreement]:
+        """The newest session-with-agreements' agreements that were not followed up yet."""
+        return [self._agreement(r) for r in self._rows(
+            "SELECT * FROM agreements WHERE follow_up IS NULL AND session_id ="
+            " (SELECT MAX(session_id) FROM agreements) ORDER BY id")]
+
+    def follow_up(self, agreement_id: int, how: str) -> None:
+        if how not in FOLLOW_UPS:
+            raise ValueError(f"how must be one of {sorted(FOLLOW_UPS)}, not {how!r}")
+        with self._tx() as c:
+            cur = c.execute("UPDATE agreements SET follow_up = ?, followed_up_at = ? WHERE id = ?",
+                            (how, _now(), agreement_id))
+            if cur.rowcount != 1:
+                raise KeyError(f"no agreement {agreement_id}")
+        log.info("agreement %d followed up: %s", agreement_id, how)
+
+    def save_progress(self, exercise: str, state: str, data: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO progress VALUES (1, ?, ?, ?, ?)",
+                    exercise, state, _json(data), _now())
+
+    def load_progress(self) -> Progress | None:
+        rows = self._rows("SELECT * FROM progress WHERE id = 1")
+        if not rows:
+            return None
+        r = rows[0]
+        return Progress(r["exercise"], r["state"], json.loads(r["data"]),
+                        datetime.fromisoformat(r["saved_at"]))
+
+    def clear_progress(self) -> None:
+        self._write("DELETE FROM progress")
+
+    def summary(self) -> Summary:
+        counts = {r["exercise"]: r["n"] for r in self._rows(
+            "SELECT exercise, COUNT(*) AS n FROM sessions GROUP BY exercise ORDER BY exercise")}
+        last = self._last_session()
+        seconds = self._rows("SELECT COALESCE(SUM(seconds), 0) AS s FROM turns")[0]["s"]
+        return Summary(counts, datetime.fromisoformat(last["started_at"]) if last else None,
+                       tuple(self.latest_shared_values()), tuple(self.open_agreements()),
+                       self.gratitude_total(), float(seconds) / 60)
+
+    def _last_session(self) -> sqlite3.Row | None:
+        # By id, not by time: the clock may jump (DST, travel), the order of sessions doesn't.
+        rows = self._rows("SELECT * FROM sessions ORDER BY id DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def last_names(self) -> tuple[str, str] | None:
+        last = self._last_session()
+        return (last["partner_a"], last["partner_b"]) if last else None
+
+    def suggest_next(self) -> str | None:
+        if self.open_agreements():
+            return "dagelijks-gesprek"
+        last = self._last_session()
+        if last and last["exercise"] == "herstelgesprek":
+            return "dankbaarheid"
+        if not self.latest_shared_values():
+            return "waardenkaart"
+        return None
+
+    def forget(self) -> None:
+        """Delete everything the journal holds, damaged copies too; the journal is closed after."""
+        self.close()
+        folder = self.path.parent
+        doomed = [self.path, *(self.path.with_name(self.path.name + s) for s in SIDE_SUFFIXES)]
+        doomed += folder.glob(f"{self.path.name}.broken-*")
+        for p in doomed:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        shutil.rmtree(folder / "recordings", ignore_errors=True)
+        if folder == data_dir():
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: other parts of voicecoach may live there
+        log.info("journal forgotten")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class _Corrupt(sqlite3.DatabaseError):
+    """`PRAGMA integrity_check` found damage."""
