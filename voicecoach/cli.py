@@ -72,6 +72,8 @@ def _sigterm(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `voicecoach` alone: the spoken menu
+        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
     _configure_logging(args.verbose)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _sigterm)
@@ -90,6 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nvoicecoach: gestopt. Wat jullie deden is bewaard.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # noqa: BLE001 - the last line of defence: one sentence, details to a file
+        where = _write_crash_report()
+        print(f"voicecoach: something unexpected went wrong; your progress is saved. "
+              f"Run `voicecoach resume` to continue, and please report the details in {where}.", file=sys.stderr)
+        return 1
+
+
+def _write_crash_report() -> str:
+    import traceback
+
+    from voicecoach import paths
+
+    try:
+        folder = paths.private_dir(paths.data_dir())
+        path = folder / "crash.log"
+        with path.open("a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+        path.chmod(0o600)
+        return str(path)
+    except OSError:
+        return "(the report could not be written)"
 
 
 def print_json(obj: dict[str, Any]) -> None:

@@ -14,15 +14,16 @@ AddOptions = Callable[[argparse.ArgumentParser], None]
 
 
 def add_parsers(sub: Any, device_options: AddOptions) -> None:
-    """Commands beyond setup/listen/check, registered by the modules that own them."""
-    return None
+    from voicecoach import session_cli
+
+    session_cli.add_parsers(sub, device_options)
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    handler = {"setup": setup, "listen": listen, "check": check}.get(args.command or "")
-    if handler is None:
-        raise UserError("Say what to do, e.g. `voicecoach check`.", "See `voicecoach --help`.")
-    return handler(args)
+    from voicecoach import session_cli
+
+    handlers = {"setup": setup, "listen": listen, "check": check, **session_cli.HANDLERS}
+    return handlers[args.command or "run"](args)
 
 
 def setup(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ class EventLog:
         self._file: TextIO | None = path.open("a", encoding="utf-8") if path else None
         self._t0 = clock.now()
 
-    def emit(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         event = {"t": round(self.clock.now() - self._t0, 3), "event": kind, **fields}
         self.events.append(event)
         if len(self.events) > self._keep:  # a two-hour session must not grow memory

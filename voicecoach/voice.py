@@ -10,6 +10,7 @@ from typing import Protocol, TextIO
 from voicecoach.audio.pcm import Audio, chime
 from voicecoach.audio.sinks import Speaker
 from voicecoach.clock import Clock
+from voicecoach.errors import UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.decide import Heard
 from voicecoach.speech.listener import Listener
@@ -17,6 +18,10 @@ from voicecoach.speech.synth import Synthesizer
 from voicecoach.speech.vocab import Vocabulary, normalize
 
 log = logging.getLogger(__name__)
+
+
+class InputClosed(UserError):
+    """Typed input ended (text mode): the session stops and keeps its progress."""
 
 
 class Conversation(Protocol):
@@ -27,7 +32,8 @@ class Conversation(Protocol):
 
     def chime(self, kind: str) -> None: ...
 
-    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard: ...
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
+               new_phase: bool = True) -> Heard: ...
 
     def prefetch(self, texts: list[str]) -> None: ...
 
@@ -63,11 +69,13 @@ class VoiceConversation:
     def prefetch(self, texts: list[str]) -> None:
         self.synth.prefetch(texts)
 
-    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard:
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
+               new_phase: bool = True) -> Heard:
         intents = list(intents)
         start = self.clock.now()
         self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
-        heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until, record=record)
+        heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until, record=record,
+                                     new_phase=new_phase)
         self.spoke_until = None
         self.events.emit(
             "heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
@@ -97,17 +105,19 @@ class TextConversation:
     def prefetch(self, texts: list[str]) -> None:
         return None
 
-    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False) -> Heard:
+    def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
+               new_phase: bool = True) -> Heard:
         intents = list(intents)
         self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
         hint = " (typ wat je zegt, of Enter als je klaar bent)" if turn else ""
         print(f"> {hint}" if hint else "> ", end="", file=self.stdout, flush=True)
         line = self.stdin.readline()
-        self.clock.sleep(seconds if turn else 1.0)
         if line == "":  # end of input: nobody is typing any more
-            heard = Heard("timer" if turn else "silence", t=self.clock.now())
-        else:
-            heard = self._judge(line, intents, turn)
+            raise InputClosed(
+                "The typed input ended before the exercise did.", "Run `voicecoach resume --text` to continue."
+            )
+        self.clock.sleep(1.0)
+        heard = self._judge(line, intents, turn)
         self.events.emit("heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
                          confidence=heard.confidence, latency=None)
         return heard
@@ -119,8 +129,8 @@ class TextConversation:
             return Heard("intent", intent=intent, phrase=text, confidence=1.0, t=self.clock.now())
         if turn:
             # What was typed in a turn is the turn itself; Enter ends it.
-            return Heard("timer" if not text else "intent", intent=None if not text else "done",
-                         phrase=text, confidence=1.0, t=self.clock.now(), said=line.strip() or None)
+            return Heard("intent", intent="done", phrase=text, confidence=1.0, t=self.clock.now(),
+                         said=line.strip() or None)
         if not text:
             return Heard("silence", t=self.clock.now())
         return Heard("unclear", phrase=text, reason="no phrase matches", t=self.clock.now())

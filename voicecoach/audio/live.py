@@ -99,7 +99,7 @@ class LiveMic:
             "Check that it is plugged in and not used by another program, or use --text to type instead.",
         )
 
-    def begin_listening(self, ignore_until: float) -> None:
+    def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
         self.ignore_until = ignore_until
         while True:  # what was heard while we spoke is not an answer
             try:

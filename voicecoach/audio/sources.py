@@ -41,8 +41,12 @@ class AudioSource(Protocol):
     def read(self, timeout: float) -> Chunk | None:
         """The next chunk, or None if none came within `timeout` seconds."""
 
-    def begin_listening(self, ignore_until: float) -> None:
-        """Drop everything heard before `ignore_until` (our own voice and its tail)."""
+    def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
+        """Drop everything heard before `ignore_until` (our own voice and its tail).
+
+        `new_phase` is False when a turn goes on after a short remark of ours
+        (a time warning): a scripted couple then keeps talking where it was.
+        """
 
     def close(self) -> None: ...
 
@@ -75,7 +79,7 @@ class _Timeline:
             self.cursor += late
         self.cursor = max(self.cursor, self.ignore_until)
 
-    def begin_listening(self, ignore_until: float) -> None:
+    def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
         self.ignore_until = ignore_until
 
     def start(self) -> None:
@@ -162,9 +166,11 @@ class ScriptedCouple(_Timeline):
     def remaining(self) -> int:
         return len(self.items)
 
-    def begin_listening(self, ignore_until: float) -> None:
+    def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
         super().begin_listening(ignore_until)
         self._catch_up()
+        if not new_phase:
+            return
         lead = np.zeros(int(self.lead_in * self.rate), np.int16)
         if self.items:
             item = self.items.popleft()

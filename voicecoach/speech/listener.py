@@ -58,6 +58,7 @@ class Listener:
         turn: bool = False,
         spoke_until: float | None = None,
         record: bool = False,
+        new_phase: bool = True,
     ) -> Heard:
         """Listen from now until `until` (clock time).
 
@@ -70,7 +71,7 @@ class Listener:
         phrases = self.vocab.phrase_map(intents)
         self.recognizer.set_grammar(list(phrases) + list(self.vocab.fillers))
         end_of_voice = spoke_until if spoke_until is not None else self.clock.now()
-        self.source.begin_listening(end_of_voice + s.self_tail)
+        self.source.begin_listening(end_of_voice + s.self_tail, new_phase)
         preroll: deque[Chunk] = deque(maxlen=max(1, int(s.preroll / 0.02)))
         recorded: list[np.ndarray] = []
         in_utterance = False

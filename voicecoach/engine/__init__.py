@@ -1,0 +1,1 @@
+"""Exercises as data, compiled into `transitions` state machines and run by voice."""

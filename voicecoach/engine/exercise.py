@@ -1,0 +1,178 @@
+"""Loading exercise files: Dutch text as TOML, checked before anything is spoken."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from voicecoach.errors import DataFileError
+
+KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "count")
+# Fields of a step that hold text spoken to the couple.
+TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds, unless the name says otherwise; the exercise file and the user may override."""
+
+    turn_seconds: float = 120.0
+    mirror_seconds: float = 90.0
+    short_turn_seconds: float = 45.0
+    question_seconds: float = 8.0
+    warn_before: float = 30.0
+    nudge_after: float = 25.0  # a turn this long silent gets a gentle question
+    timeout_minutes: float = 20.0
+    max_rounds: int = 3
+    max_tries: int = 3
+    ask_more: bool = True
+
+    def with_overrides(self, data: dict[str, Any], source: object, place: str) -> Timing:
+        known = {f.name: f for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise DataFileError(source, f"{place}.{key}", "unknown setting")
+            want = type(getattr(self, key))
+            if want is bool:
+                ok = isinstance(value, bool)
+            else:
+                ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+            if not ok:
+                raise DataFileError(source, f"{place}.{key}", f"expected {'true or false' if want is bool else 'a positive number'}")
+            changes[key] = want(value)
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str
+    text: str
+    why: str = ""
+    speaker: int = 1
+    seconds: float | None = None
+    next: str | None = None
+    on_deny: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, name: str, default: str = "") -> str:
+        return str(self.extra.get(name, default))
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    title: str
+    summary: str
+    why: str
+    steps: tuple[Step, ...]
+    timing: Timing
+    source: str
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def index(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
+
+
+def exercises_dir() -> Path:
+    return Path(str(resources.files("voicecoach") / "exercises"))
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in exercises_dir().glob("*.toml") if not p.stem.startswith("_"))
+
+
+def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | None = None) -> Exercise:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = exercises_dir() / f"{name_or_path}.toml"
+        if not path.exists():
+            raise DataFileError(
+                name_or_path, "", f"there is no such exercise; choose one of: {', '.join(available())}"
+            )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(path, "", "the file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, "", f"the file cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(path, "", f"this is not valid TOML ({exc})") from None
+    exercise = parse_exercise(data, str(path))
+    if timing_overrides:
+        exercise = replace(exercise, timing=exercise.timing.with_overrides(timing_overrides, "settings", "settings"))
+    return exercise
+
+
+def _text(raw: dict[str, Any], key: str, source: str, place: str, required: bool = False) -> str:
+    value = raw.get(key, "")
+    if not isinstance(value, str):
+        raise DataFileError(source, f"{place}.{key}", "expected text")
+    if required and not value.strip():
+        raise DataFileError(source, f"{place}.{key}", "the text is missing")
+    return value.strip()
+
+
+def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
+    steps_raw = data.get("steps")
+    if not isinstance(steps_raw, list) or not steps_raw:
+        raise DataFileError(source, "[[steps]]", "the exercise has no steps")
+    timing = Timing()
+    if "timing" in data:
+        if not isinstance(data["timing"], dict):
+            raise DataFileError(source, "[timing]", "expected a table")
+        timing = timing.with_overrides(data["timing"], source, "timing")
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(steps_raw):
+        place = f"steps[{i}]"
+        if not isinstance(raw, dict):
+            raise DataFileError(source, place, "expected a table")
+        step_id = raw.get("id")
+        if not isinstance(step_id, str) or not step_id.isidentifier():
+            raise DataFileError(source, f"{place}.id", "every step needs an id made of letters, digits and _")
+        place = f"step {step_id!r}"
+        if step_id in seen:
+            raise DataFileError(source, place, "this id is used twice")
+        seen.add(step_id)
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            raise DataFileError(source, f"{place}.kind", f"unknown step kind {kind!r}; use one of {', '.join(KINDS)}")
+        speaker = raw.get("speaker", 1)
+        if speaker not in (1, 2):
+            raise DataFileError(source, f"{place}.speaker", "expected 1 or 2")
+        seconds = raw.get("seconds")
+        if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0):
+            raise DataFileError(source, f"{place}.seconds", "expected a positive number")
+        options = raw.get("options", {})
+        if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+            raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
+        if kind == "choice" and not options:
+            raise DataFileError(source, f"{place}.options", "a choice needs options")
+        extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
+        for key in TEXT_FIELDS[2:]:
+            if key in extra:
+                _text(raw, key, source, place)
+        steps.append(Step(
+            id=step_id, kind=kind, text=_text(raw, "text", source, place, required=True),
+            why=_text(raw, "why", source, place), speaker=speaker,
+            seconds=float(seconds) if seconds is not None else None,
+            next=raw.get("next"), on_deny=raw.get("on_deny"), options=dict(options), extra=extra,
+        ))
+    for step in steps:
+        for target in [step.next, step.on_deny, *step.options.values()]:
+            if target is not None and target not in seen and target != "end":
+                raise DataFileError(source, f"step {step.id!r}", f"it points to a step {target!r} that does not exist")
+    name = data.get("name") or Path(source).stem
+    return Exercise(
+        name=str(name), title=_text(data, "title", source, "title") or str(name),
+        summary=_text(data, "summary", source, "summary"), why=_text(data, "why", source, "why"),
+        steps=tuple(steps), timing=timing, source=source,
+    )

@@ -1,0 +1,113 @@
+"""Compiles an exercise into a `transitions` machine: a state per step (and phase)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transitions import Machine
+
+from voicecoach.engine.exercise import Exercise, Step
+
+END, STOPPED = "end", "stopped"
+COMMANDS = ("repeat", "why", "help", "safety", "pause", "resume", "timeout")
+
+# The phases of compound steps, in the order they run. A state is "<step>" or "<step>__<phase>".
+PHASES = {
+    "mirror": ("speak", "reflect", "check", "more", "add", "correct"),
+    "agreement": ("propose", "reflect", "agree", "consent"),
+}
+
+
+def state_name(step: Step, phase: str | None = None) -> str:
+    return f"{step.id}__{phase}" if phase else step.id
+
+
+def entry_state(step: Step) -> str:
+    phases = PHASES.get(step.kind)
+    return state_name(step, phases[0]) if phases else step.id
+
+
+def split_state(state: str) -> tuple[str, str | None]:
+    step, _, phase = state.partition("__")
+    return step, phase or None
+
+
+def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
+                  machine_cls: type[Machine] = Machine, **options: Any) -> Machine:
+    """Adds states and transitions for `exercise` to `model` (the running session).
+
+    Conditions (`rounds_left`, `ask_more`, `needs_consent`) keep the loops of
+    the mirroring check inside the machine; commands are internal transitions
+    valid in every state; errors in callbacks reach `model.on_error`.
+    """
+    states: list[str] = []
+    transitions: list[dict[str, Any]] = []
+    steps = exercise.steps
+
+    def after(i: int, step: Step) -> str:
+        if step.next:
+            return step.next if step.next == END else entry_state(exercise.step(step.next))
+        return entry_state(steps[i + 1]) if i + 1 < len(steps) else END
+
+    def go(step_id: str) -> str:
+        return END if step_id == END else entry_state(exercise.step(step_id))
+
+    for i, step in enumerate(steps):
+        nxt = after(i, step)
+        if step.kind == "mirror":
+            s = {p: state_name(step, p) for p in PHASES["mirror"]}
+            states += list(s.values())
+            transitions += [
+                {"trigger": "next", "source": s["speak"], "dest": s["reflect"]},
+                {"trigger": "next", "source": s["reflect"], "dest": s["check"]},
+                {"trigger": "confirm", "source": s["check"], "dest": s["more"], "conditions": ["ask_more", "rounds_left"]},
+                {"trigger": "confirm", "source": s["check"], "dest": nxt, "after": "mirror_done"},
+                {"trigger": "deny", "source": s["check"], "dest": s["correct"], "conditions": "rounds_left",
+                 "after": "count_round"},
+                {"trigger": "deny", "source": s["check"], "dest": nxt, "after": "move_on_kindly"},
+                {"trigger": "confirm", "source": s["more"], "dest": s["add"], "conditions": "rounds_left",
+                 "after": "count_round"},
+                {"trigger": "confirm", "source": s["more"], "dest": nxt, "after": "move_on_kindly"},
+                {"trigger": "deny", "source": s["more"], "dest": nxt, "after": "mirror_done"},
+                {"trigger": "next", "source": [s["add"], s["correct"]], "dest": s["reflect"]},
+            ]
+        elif step.kind == "agreement":
+            s = {p: state_name(step, p) for p in PHASES["agreement"]}
+            states += list(s.values())
+            transitions += [
+                {"trigger": "next", "source": s["propose"], "dest": s["reflect"]},
+                {"trigger": "next", "source": s["reflect"], "dest": s["agree"]},
+                {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},
+                {"trigger": "confirm", "source": s["agree"], "dest": nxt, "after": "keep_agreement"},
+                {"trigger": "deny", "source": s["agree"], "dest": s["propose"], "conditions": "rounds_left",
+                 "after": "count_round"},
+                {"trigger": "deny", "source": s["agree"], "dest": nxt, "after": "move_on_kindly"},
+                {"trigger": "confirm", "source": s["consent"], "dest": nxt, "before": "consent_given",
+                 "after": "keep_agreement"},
+                {"trigger": "deny", "source": s["consent"], "dest": nxt, "before": "consent_refused"},
+            ]
+        elif step.kind == "confirm":
+            states.append(step.id)
+            transitions += [
+                {"trigger": "confirm", "source": step.id, "dest": nxt},
+                {"trigger": "deny", "source": step.id, "dest": go(step.on_deny) if step.on_deny else nxt},
+            ]
+        elif step.kind == "choice":
+            states.append(step.id)
+            transitions += [
+                {"trigger": intent, "source": step.id, "dest": go(target) if not target.startswith("exercise:") else END,
+                 "before": "chose"}
+                for intent, target in step.options.items()
+            ]
+        else:  # say, turn, values, count: one state that moves on when done
+            states.append(step.id)
+            transitions.append({"trigger": "next", "source": step.id, "dest": nxt})
+    states += [END, STOPPED]
+    transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in COMMANDS]
+    transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
+    return machine_cls(
+        model=model, states=states, transitions=transitions,
+        initial=initial or entry_state(steps[0]), auto_transitions=False,
+        after_state_change="on_state_changed", on_exception="on_error",
+        send_event=True, ignore_invalid_triggers=False, **options,
+    )

@@ -1,0 +1,76 @@
+"""The shared Dutch texts (exercises/_common.toml), filled in for this couple."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from voicecoach.engine.exercise import exercises_dir
+from voicecoach.errors import DataFileError
+from voicecoach.speech.vocab import Vocabulary
+
+REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
+            "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on")
+
+
+@dataclass(frozen=True)
+class Names:
+    one: str = "partner één"
+    two: str = "partner twee"
+
+    @staticmethod
+    def parse(text: str | None) -> Names:
+        if not text:
+            return Names()
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 2 or not all(parts):
+            from voicecoach.errors import UserError
+
+            raise UserError(f"--names needs two names with a comma between them, not {text!r}.",
+                            'Write e.g. --names "Sanne,Joris".')
+        return Names(parts[0], parts[1])
+
+    def of(self, speaker: int) -> str:
+        return self.one if speaker == 1 else self.two
+
+
+def load_common() -> dict[str, Any]:
+    path = exercises_dir() / "_common.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DataFileError(path, "", f"cannot be read ({exc})") from None
+    for key in REQUIRED:
+        if key not in data:
+            raise DataFileError(path, key, "this text is missing")
+    return data
+
+
+class Texts:
+    def __init__(self, vocab: Vocabulary, names: Names, common: dict[str, Any] | None = None) -> None:
+        self.common = common or load_common()
+        self.names = names
+        self.vocab = vocab
+
+    def fill(self, text: str, speaker: int = 1, **extra: Any) -> str:
+        v = self.vocab
+        values = {
+            "spreker": self.names.of(speaker), "luisteraar": self.names.of(3 - speaker),
+            "een": self.names.one, "twee": self.names.two,
+            "ja": v.first("confirm"), "nee": v.first("deny"),
+            "klaar": v.first("done") if "done" in v.intents else "klaar",
+            "verder": v.first("resume") if "resume" in v.intents else "verder",
+            **extra,
+        }
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text  # a stray brace in user-edited text is spoken as written
+
+    def get(self, key: str, speaker: int = 1, **extra: Any) -> str:
+        return self.fill(str(self.common[key]), speaker, **extra)
+
+    def nth(self, key: str, n: int, **extra: Any) -> str:
+        options = self.common[key]
+        return self.fill(options[min(n, len(options) - 1)], **extra)
