@@ -50,12 +50,13 @@ def listen(args: argparse.Namespace) -> int:
         conv: Any = wired.conversation
         listener = conv.listener
         intents = list(wired.vocab.intents)
+        print("Listening. Say something; Ctrl-C stops.", file=sys.stderr, flush=True)
         start = wired.clock.now()
         end = start + args.seconds if args.seconds else float("inf")
         while wired.clock.now() < end:
             if isinstance(wired.source, FileSource) and wired.source.finished:
                 break
-            heard = listener.listen(intents, min(end, wired.clock.now() + 1.0))
+            heard = listener.listen(intents, min(end, wired.clock.now() + 5.0))
             if heard.kind in ("intent", "unclear"):
                 print_json({
                     "intent": heard.intent if heard.kind == "intent" else "unclear",

@@ -100,12 +100,8 @@ class LiveMic:
         )
 
     def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
+        # What was heard while we spoke is not an answer: read() drops it.
         self.ignore_until = ignore_until
-        while True:  # what was heard while we spoke is not an answer
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
 
     def read(self, timeout: float) -> Chunk | None:
         while True:

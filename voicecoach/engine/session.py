@@ -208,6 +208,7 @@ class Session:
         heard = self.conv.listen(self._listenable([], turn=True), max(0.0, until - clock.now()), turn=True,
                                  record=record, new_phase=a.fresh)
         a.fresh = heard.kind == "intent"  # after a command they answer anew; after a warning they go on
+        a.deadline += heard.lost  # a lost microphone froze the turn
         self._keep_turn_words(heard, record)
         if heard.speech_end is not None or heard.said:
             a.quiet_since = clock.now()

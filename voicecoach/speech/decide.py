@@ -32,6 +32,7 @@ class Heard:
     level_db: float = -120.0  # loudest chunk of the utterance
     audio: object = field(default=None, compare=False, repr=False)  # np.ndarray when recorded
     said: str | None = None  # the typed words of a turn, in text mode
+    lost: float = 0.0  # seconds the microphone was gone meanwhile: timers do not count them
 
     @property
     def latency(self) -> float | None:

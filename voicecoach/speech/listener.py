@@ -70,8 +70,9 @@ class Listener:
         s = self.settings
         phrases = self.vocab.phrase_map(intents)
         self.recognizer.set_grammar(list(phrases) + list(self.vocab.fillers))
-        end_of_voice = spoke_until if spoke_until is not None else self.clock.now()
-        self.source.begin_listening(end_of_voice + s.self_tail, new_phase)
+        # Our own voice, and its echo for a short tail, is never an answer.
+        guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
+        self.source.begin_listening(guard, new_phase)
         preroll: deque[Chunk] = deque(maxlen=max(1, int(s.preroll / 0.02)))
         recorded: list[np.ndarray] = []
         in_utterance = False
