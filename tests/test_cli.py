@@ -1,0 +1,110 @@
+"""The command line as a user meets it: clear sentences, right exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from voicecoach import cli, paths
+
+
+def run_cli(args: list[str], env_extra: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_MODEL"}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
+                          timeout=120, env=env, **kw)
+
+
+def test_missing_model_is_one_sentence_with_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("VOICECOACH_MODEL", raising=False)
+    monkeypatch.setattr(paths, "REPO_MODELS", tmp_path / "models")
+    code = cli.main(["listen", "--seconds", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 3
+    assert err.count("\n") == 0 and "voicecoach setup" in err
+
+
+def test_model_path_that_is_not_a_model(tmp_path):
+    (tmp_path / "notamodel").mkdir()
+    out = run_cli(["listen", "--model", str(tmp_path / "notamodel"), "--seconds", "1"])
+    assert out.returncode == 3
+    assert "Traceback" not in out.stderr and "voicecoach setup" in out.stderr
+
+
+def test_setup_with_a_broken_download_says_what_to_do(tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "model.zip").write_bytes(b"PK\x03\x04 this is not the model")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):  # type: ignore[no-untyped-def]
+            super().__init__(*a, directory=str(tmp_path / "www"), **k)
+
+        def log_message(self, *args):  # type: ignore[no-untyped-def]
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/model.zip"
+        out = run_cli(["setup", "--url", url, "--dest", str(tmp_path / "models")])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 3
+    assert "Traceback" not in out.stderr
+    assert "voicecoach setup" in out.stderr
+    leftovers = list((tmp_path / "models").iterdir()) if (tmp_path / "models").exists() else []
+    assert leftovers == []  # no half model that looks whole
+
+
+def test_names_must_be_two(capsys):
+    code = cli.main(["run", "herstelgesprek", "--text", "--names", "Sanne"])
+    assert code == 2
+    assert "--names" in capsys.readouterr().err
+
+
+def test_unknown_exercise_lists_the_real_ones(capsys):
+    code = cli.main(["run", "geen-oefening", "--text"])
+    err = capsys.readouterr().err
+    assert code == 5 and "herstelgesprek" in err
+
+
+def test_list_and_diagram(tmp_path, capsys):
+    assert cli.main(["list"]) == 0
+    assert "herstelgesprek" in capsys.readouterr().out
+    out = tmp_path / "h.svg"
+    assert cli.main(["diagram", "herstelgesprek", "-o", str(out)]) == 0
+    svg = out.read_text(encoding="utf-8")
+    assert "spiegel_een__check" in svg and "rounds_left" in svg
+
+
+def test_help_runs_without_a_model():
+    out = run_cli(["--help"])
+    assert out.returncode == 0 and "voicecoach" in out.stdout
+
+
+def test_sigterm_ends_kindly(tmp_path, ko_model_path):
+    import os
+    import signal
+    import time
+
+    from tests.conftest import KO_VOCAB
+
+    env = {**os.environ, "VOICECOACH_MODEL": str(ko_model_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", "herstelgesprek", "--vocab", str(KO_VOCAB), "--text"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline()  # it has started talking (and waits for typed answers)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "bewaard" in err

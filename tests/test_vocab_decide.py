@@ -1,0 +1,130 @@
+"""The logic between words and decisions: vocabulary loading, matching, and the rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecoach.errors import DataFileError
+from voicecoach.speech.decide import decide, extends, intent_posteriors
+from voicecoach.speech.recognizer import Hypothesis, Word
+from voicecoach.speech.vocab import load_vocabulary, normalize, parse_vocabulary
+
+NL = load_vocabulary(language="nl")
+ANSWERS = NL.phrase_map(["confirm", "deny", "repeat"])
+
+
+def hyp(text: str, score: float = 50.0, seconds_per_word: float = 0.3) -> Hypothesis:
+    words = tuple(Word(w, i * seconds_per_word, (i + 1) * seconds_per_word) for i, w in enumerate(text.split()))
+    return Hypothesis(text, score, words)
+
+
+def test_builtin_dutch_vocabulary_has_the_mirroring_words():
+    assert NL.phrase_map(["confirm"])["klopt"] == "confirm"
+    assert NL.phrase_map(["deny"])["klopt niet"] == "deny"
+    assert NL.first("confirm") == "klopt" and NL.first("deny") == "klopt niet"
+
+
+@pytest.mark.parametrize("text,intent", [("klopt", "confirm"), ("dat klopt", "confirm"), ("klopt niet", "deny"),
+                                         ("nee", "deny"), ("herhaal", "repeat")])
+def test_whole_phrase_decides(text, intent):
+    heard = decide([hyp(text)], 0.4, ANSWERS, NL)
+    assert (heard.kind, heard.intent) == ("intent", intent)
+
+
+@pytest.mark.parametrize("text", ["klopt klopt", "niet klopt", "ik denk klopt", "klopt maar", "niet", "de"])
+def test_anything_but_a_whole_phrase_is_unclear(text):
+    # Vosk's grammar is a bigram model: these outputs happen, and none is an answer.
+    assert decide([hyp(text)], 0.4, ANSWERS, NL).kind == "unclear"
+
+
+def test_phrase_not_valid_now_is_unclear():
+    only_confirm = NL.phrase_map(["confirm"])
+    assert decide([hyp("nee")], 0.3, only_confirm, NL).kind == "unclear"
+
+
+def test_competing_readings_lower_the_confidence():
+    close = [hyp("klopt", 50.0), hyp("klopt niet", 49.8)]
+    assert decide(close, 0.5, ANSWERS, NL).reason == "low confidence"
+    clear = [hyp("klopt", 50.0), hyp("klopt niet", 40.0)]
+    assert decide(clear, 0.5, ANSWERS, NL).intent == "confirm"
+
+
+def test_readings_with_the_same_meaning_add_up():
+    shares = intent_posteriors([hyp("klopt", 50.0), hyp("dat klopt", 50.0), hyp("nee", 45.0)], ANSWERS)
+    assert shares["confirm"] > 0.98
+
+
+def test_speech_far_longer_than_the_phrase_is_unclear():
+    heard = decide([hyp("klopt")], 2.5, ANSWERS, NL)  # 0.3 s of word, 2.5 s of voice
+    assert (heard.kind, heard.reason) == ("unclear", "more was said")
+
+
+def test_too_long_for_an_answer_is_unclear():
+    long = decide([hyp("klopt", seconds_per_word=3.5)], NL.max_answer_seconds + 0.5, ANSWERS, NL)
+    assert long.reason == "too long"
+
+
+def test_unknown_word_marker_is_unclear():
+    assert decide([hyp("[unk] klopt")], 0.5, ANSWERS, NL).kind == "unclear"
+
+
+def test_no_words_is_unclear():
+    assert decide([], 0.5, ANSWERS, NL).kind == "unclear"
+
+
+def test_prefix_detection():
+    assert extends("klopt", ANSWERS)
+    assert extends("dat klopt", ANSWERS)
+    assert not extends("klopt niet", ANSWERS)
+    assert not extends("", ANSWERS)
+
+
+def test_normalize():
+    assert normalize("  Klopt,  NIET! ") == "klopt niet"
+    assert normalize("time-out") == "time-out"
+
+
+def bad(**changes):  # type: ignore[no-untyped-def]
+    data = {"intents": {"confirm": ["ja"], "deny": ["nee"]}}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("data,place,problem", [
+    ({}, "[intents]", "missing"),
+    (bad(intents={"confirm": ["ja"]}), "[intents]", "'deny' is missing"),
+    (bad(intents={"confirm": ["ja"], "deny": ["  "]}), "intents.deny[0]", "empty"),
+    (bad(intents={"confirm": ["ja"], "deny": ["ja"]}), "intents.deny", "also used for intent 'confirm'"),
+    (bad(intents={"confirm": [], "deny": ["nee"]}), "intents.confirm", "non-empty list"),
+    (bad(intents={"confirm": [3], "deny": ["nee"]}), "intents.confirm[0]", "must be text"),
+    (bad(min_confidence=2), "min_confidence", "number from"),
+    (bad(fillers=["ja"]), "fillers", "both a filler"),
+])
+def test_broken_vocabulary_names_place_and_problem(data, place, problem):
+    with pytest.raises(DataFileError) as info:
+        parse_vocabulary(data, "mine.toml")
+    assert info.value.place == place and problem in info.value.problem
+    assert str(info.value).startswith("mine.toml")
+
+
+def test_broken_toml_names_the_file(tmp_path):
+    path = tmp_path / "v.toml"
+    path.write_text("[intents\nconfirm = ", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        load_vocabulary(path)
+    assert str(path) in str(info.value) and "not valid TOML" in str(info.value)
+
+
+def test_model_check_user_vocabulary_is_refused_naming_the_word():
+    vocab = parse_vocabulary(bad(intents={"confirm": ["ja", "zeker wel"], "deny": ["nee"]}), "mine.toml")
+    with pytest.raises(DataFileError) as info:
+        vocab.check_model(lambda w: w != "zeker", strict=True)
+    assert "'zeker'" in str(info.value)
+
+
+def test_model_check_builtin_drops_alternatives_but_keeps_intents():
+    vocab = parse_vocabulary(bad(intents={"confirm": ["ja", "zeker wel"], "deny": ["nee"]}), "built-in")
+    kept = vocab.check_model(lambda w: w != "zeker", strict=False)
+    assert kept.intents["confirm"] == ("ja",)
+    with pytest.raises(DataFileError):
+        vocab.check_model(lambda w: w not in ("ja", "zeker"), strict=False)
