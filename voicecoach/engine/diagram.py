@@ -20,7 +20,13 @@ def draw(exercise: Exercise, out: Path) -> Path:
         raise UserError("Drawing needs the graphviz package.", "Install it with: pip install 'voicecoach[diagram]'") from None
     # transitions tries pygraphviz first and says so; the graphviz backend is ours.
     logging.getLogger("transitions.extensions.diagrams").setLevel(logging.ERROR)
-    machine = build_machine("self", exercise, machine_cls=GraphMachine, title=exercise.title, show_conditions=True)
+    class TopDown(GraphMachine):  # type: ignore[misc,valid-type]
+        machine_attributes = {**GraphMachine.machine_attributes, "rankdir": "TB"}
+
+    # Commands (pauze, herhaal, waarom, stop, ...) work in every state; drawn, they hide the flow.
+    machine = build_machine("self", exercise, machine_cls=TopDown, commands=False,
+                            title=f"{exercise.title} (pauze, herhaal, waarom, help, stop: in every state)",
+                            show_conditions=True)
     try:
         machine.get_graph().draw(str(out), prog="dot", format=out.suffix[1:])
     except Exception as exc:  # noqa: BLE001 - graphviz's own errors

@@ -33,7 +33,7 @@ def split_state(state: str) -> tuple[str, str | None]:
 
 
 def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
-                  machine_cls: type[Machine] = Machine, **options: Any) -> Machine:
+                  machine_cls: type[Machine] = Machine, commands: bool = True, **options: Any) -> Machine:
     """Adds states and transitions for `exercise` to `model` (the running session).
 
     Conditions (`rounds_left`, `ask_more`, `needs_consent`) keep the loops of
@@ -103,8 +103,9 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
             states.append(step.id)
             transitions.append({"trigger": "next", "source": step.id, "dest": nxt})
     states += [END, STOPPED]
-    transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in COMMANDS]
-    transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
+    if commands:  # valid everywhere; a diagram leaves them out to stay readable
+        transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in COMMANDS]
+        transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
     return machine_cls(
         model=model, states=states, transitions=transitions,
         initial=initial or entry_state(steps[0]), auto_transitions=False,
