@@ -38,13 +38,13 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
         talk("speak1"),               # spiegel_een: Sanne speaks, ends early with the done word
         talk("reflect1"),             # Joris mirrors
         say("네, 아니요"),            # klopt niet -> Sanne says what was missed
-        say("왜"),                    # ...but first asks why (during her turn)
-        talk("correct1"),             # the turn goes on after the explanation
+        talk("correct1"),
         talk("reflect2"),             # Joris mirrors again
-        say("재생"),                  # "repeat" the question
+        say("이해"),                  # "why?" at the question
+        say("마침"),                  # "repeat" the question
         say("네"),                    # klopt
         say("아니요"),                # is er nog meer? no
-        say("잠깐"),                  # spiegel_twee: pause in the middle of the turn
+        say("멈춤"),                  # spiegel_twee: pause in the middle of the turn
         say("계속"),                  # resume
         talk("speak2"),
         "silence 200",                # Sanne mirrors in silence: nudge, warning, and time runs out

@@ -99,6 +99,7 @@ def bad(**changes):  # type: ignore[no-untyped-def]
     (bad(intents={"confirm": [3], "deny": ["nee"]}), "intents.confirm[0]", "must be text"),
     (bad(min_confidence=2), "min_confidence", "number from"),
     (bad(fillers=["ja"]), "fillers", "both a filler"),
+    (bad(intents={"confirm": ["ja"], "deny": ["nee"], "fillers": ["de"]}), "intents.fillers", "above the [intents]"),
 ])
 def test_broken_vocabulary_names_place_and_problem(data, place, problem):
     with pytest.raises(DataFileError) as info:

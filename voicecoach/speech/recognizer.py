@@ -29,7 +29,7 @@ class Hypothesis:
     words: tuple[Word, ...] = ()
 
 
-ALTERNATIVES = 4  # enough to see when two readings of the same sound compete
+ALTERNATIVES = 10  # enough to see when two readings of the same sound compete
 
 class Recognizer(Protocol):
     def set_grammar(self, phrases: list[str]) -> None: ...

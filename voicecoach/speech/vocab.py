@@ -36,8 +36,23 @@ class Vocabulary:
     source: str = "<built-in>"
 
     def phrase_map(self, intents: Iterable[str]) -> dict[str, str]:
-        """phrase -> intent for the intents valid at this moment."""
-        return {p: name for name in intents for p in self.intents.get(name, ())}
+        """phrase -> intent for the intents valid at this moment.
+
+        The engine also asks for list items (e.g. the values): "item:<words>"
+        is the item said on its own, "<intent>:<words>" the intent's phrases
+        followed by it ("verander rust"). Later names win a shared phrase.
+        """
+        out: dict[str, str] = {}
+        for name in intents:
+            head, sep, item = name.partition(":")
+            if not sep:
+                phrases = self.intents.get(name, ())
+            elif head == "item":
+                phrases = (item,)
+            else:
+                phrases = tuple(f"{p} {item}" for p in self.intents.get(head, ()))
+            out.update(dict.fromkeys(phrases, name))
+        return out
 
     def words(self) -> set[str]:
         phrases = [p for ps in self.intents.values() for p in ps] + list(self.fillers)
@@ -121,6 +136,9 @@ def _number(data: dict, key: str, default: float, source: str, low: float, high:
     return float(value)
 
 
+_TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds")
+
+
 def parse_vocabulary(data: dict, source: str) -> Vocabulary:
     intents_raw = data.get("intents")
     if not isinstance(intents_raw, dict) or not intents_raw:
@@ -128,6 +146,8 @@ def parse_vocabulary(data: dict, source: str) -> Vocabulary:
     intents: dict[str, tuple[str, ...]] = {}
     owner: dict[str, str] = {}
     for name, value in intents_raw.items():
+        if name in _TOP_LEVEL:  # TOML puts keys written below [intents] into that table
+            raise DataFileError(source, f"intents.{name}", f"'{name}' must be written above the [intents] line")
         phrases = _phrases(value, source, f"intents.{name}")
         for phrase in phrases:
             if phrase in owner:
