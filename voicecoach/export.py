@@ -129,6 +129,8 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
         shared = values_svg(value_map.shared)
         if value_map.sentence:
             shared += f'<p class="sentence">“{escape(value_map.sentence)}”</p>'
+        elif value_map.recording is not None:
+            shared += '<p class="sentence">(jullie ingesproken zin: voicecoach journal laat hem horen)</p>'
     else:
         shared = '<p class="empty">Nog geen gezamenlijke waarden. Doe samen de waardenkaart.</p>'
 

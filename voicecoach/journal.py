@@ -59,6 +59,10 @@ SCHEMA = [
         CHECK (text IS NOT NULL OR recording IS NOT NULL))""",
     """CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1),
         exercise TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL, saved_at TEXT NOT NULL)""",
+    # The shared sentence in their own voice. A table added later needs no new schema version:
+    # CREATE IF NOT EXISTS adds it to an older journal, and an older voicecoach ignores it.
+    """CREATE TABLE IF NOT EXISTS sentence_recordings (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE, recording TEXT NOT NULL)""",
 ]
 
 
@@ -87,6 +91,7 @@ class ValueMap:
     shared: tuple[str, ...] = ()
     sentence: str | None = None
     partners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    recording: Path | None = None  # the sentence as they said it
 
 
 @dataclass(frozen=True)
@@ -244,9 +249,14 @@ class Journal:
                     session_id, partner, _json(values))
         log.info("session %d: %d values stored for one partner", session_id, len(values))
 
-    def set_shared_values(self, session_id: int, values: list[str], sentence: str | None) -> None:
-        self._write("INSERT OR REPLACE INTO shared_values VALUES (?, ?, ?)",
-                    session_id, _json(values), sentence)
+    def set_shared_values(self, session_id: int, values: list[str], sentence: str | None,
+                          recording: Path | None = None) -> None:
+        """The shared values and the sentence (typed, or a recording of it); calling again replaces both."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO shared_values VALUES (?, ?, ?)", (session_id, _json(values), sentence))
+            c.execute("DELETE FROM sentence_recordings WHERE session_id = ?", (session_id,))
+            if recording is not None:
+                c.execute("INSERT INTO sentence_recordings VALUES (?, ?)", (session_id, self._relative(recording)))
         log.info("session %d: %d shared values stored", session_id, len(values))
 
     def latest_value_map(self) -> ValueMap:
@@ -260,7 +270,9 @@ class Journal:
             "SELECT partner, items FROM partner_values WHERE session_id = ? ORDER BY rowid", sid)}
         if not shared:
             return ValueMap(partners=partners)
-        return ValueMap(tuple(json.loads(shared[0]["items"])), shared[0]["sentence"], partners)
+        rec = self._rows("SELECT recording FROM sentence_recordings WHERE session_id = ?", sid)
+        return ValueMap(tuple(json.loads(shared[0]["items"])), shared[0]["sentence"], partners,
+                        self._recording_path(rec[0]["recording"]) if rec else None)
 
     def latest_shared_values(self) -> list[str]:
         return list(self.latest_value_map().shared)
@@ -297,20 +309,22 @@ class Journal:
     def add_agreement(self, session_id: int, text: str | None, recording: Path | None) -> int:
         if text is None and recording is None:
             raise ValueError("an agreement needs text or a recording")
-        stored = None
-        if recording is not None:
-            # Relative to our folder, so the journal still works if the data folder moves.
-            rec, folder = Path(recording).resolve(), self.recordings_dir().resolve()
-            stored = str(rec.relative_to(folder) if rec.is_relative_to(folder) else rec)
+        stored = None if recording is None else self._relative(recording)
         agreement_id = self._write("INSERT INTO agreements (session_id, text, recording, created_at)"
                                    " VALUES (?, ?, ?, ?)", session_id, text, stored, _now())
         log.info("session %d: agreement %d added", session_id, agreement_id)
         return agreement_id
 
+    def _relative(self, recording: Path) -> str:
+        # Relative to our folder, so the journal still works if the data folder moves.
+        rec, folder = Path(recording).resolve(), self.recordings_dir().resolve()
+        return str(rec.relative_to(folder) if rec.is_relative_to(folder) else rec)
+
+    def _recording_path(self, stored: str | None) -> Path | None:
+        return None if stored is None else self.path.parent / "recordings" / stored
+
     def _agreement(self, r: sqlite3.Row) -> Agreement:
-        rec = r["recording"]
-        return Agreement(r["id"], r["session_id"], r["text"],
-                         None if rec is None else self.path.parent / "recordings" / rec,
+        return Agreement(r["id"], r["session_id"], r["text"], self._recording_path(r["recording"]),
                          datetime.fromisoformat(r["created_at"]), r["follow_up"])
 
     def agreements(self) -> list[Agreement]:

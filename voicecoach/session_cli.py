@@ -1,4 +1,4 @@
-"""The commands that run exercises: run, resume, list, diagram."""
+"""The commands that run exercises: run, resume, list, diagram (and the journal's, from journal_cli)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from voicecoach import paths
+from voicecoach import journal_cli, paths
 from voicecoach.engine.exercise import Exercise, available, load_exercise
 from voicecoach.engine.texts import Names
 from voicecoach.errors import DataFileError, UserError
@@ -37,6 +37,7 @@ def add_parsers(sub: Any, device_options: Any) -> None:
     p = sub.add_parser("diagram", help="draw an exercise's state machine")
     p.add_argument("exercise")
     p.add_argument("-o", "--output", required=True, metavar="FILE.png|svg")
+    journal_cli.add_parsers(sub)
 
 
 def load_config() -> dict[str, Any]:
@@ -60,7 +61,9 @@ def _exercise(name: str, args: argparse.Namespace, config: dict[str, Any]) -> Ex
 
 
 def run(args: argparse.Namespace, resume: bool = False) -> int:
+    from voicecoach.engine import moments
     from voicecoach.engine.session import Session
+    from voicecoach.engine.texts import Texts
     from voicecoach.journal import Journal
     from voicecoach.wiring import wire
 
@@ -72,28 +75,46 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
             print(notice)
         if journal is not None and journal.recovered_from is not None:
             print(f"The journal was damaged; it was set aside as {journal.recovered_from} and a new one started.")
+        conv, events = wired.conversation, wired.events
         progress = journal.load_progress() if journal is not None else None
-        names = Names.parse(args.names or config.get("names") or _saved_names(progress))
-        name, initial, consent = args.__dict__.get("exercise"), None, None
+        given = args.names or config.get("names") or _saved_names(progress)
+        last = journal.last_names() if journal is not None and not given else None
+        names = Names(*last) if last else Names.parse(given)  # else the names they used last time
+        texts = Texts(conv.vocab, names)
+        name, initial, consent, memory = args.__dict__.get("exercise"), None, None, None
         if resume or (name is None and progress is not None):
             if progress is None:
                 raise UserError("There is nothing to continue.", "Start an exercise with `voicecoach run`.")
-            if resume or _ask(wired.conversation, names, "Vorige keer zijn jullie niet klaargekomen. "
-                                                      "Willen jullie verder waar jullie gebleven waren? Zeg {ja} of {nee}."):
-                name, initial, consent = progress.exercise, progress.state, progress.data.get("consent")
-        if name is None:
-            name = _menu(wired.conversation, names)
+            if resume or _ask(conv, texts, "resume_question"):
+                name, initial, memory = progress.exercise, progress.state, progress.data
+                consent = progress.data.get("consent")
+        if journal is not None and journal.summary().sessions == 0:
+            conv.say(texts.get("safety"))  # first use: before anything else, also before the menu
+        suggestion = None
+        if journal is not None and initial is None:
+            suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
+            moments.follow_up(conv, journal, texts, events)
+        from_menu = name is None
+        while True:
             if name is None:
-                return 0
-        exercise = _exercise(name, args, config)
-        first_time = journal is not None and journal.summary().sessions == 0
-        session = Session(exercise, wired.conversation, names, journal=journal, events=wired.events,
-                          safety_first=first_time, initial=initial, consent=consent)
-        outcome = session.run()
-        if session.chosen:
-            session = Session(_exercise(session.chosen, args, config), wired.conversation, names, journal=journal,
-                              events=wired.events)
+                name = _menu(conv, texts, events, suggestion, moments.fact_base(journal))
+                if name is None:
+                    return 0
+            session = Session(_exercise(name, args, config), conv, names, journal=journal, events=events,
+                              initial=initial, consent=consent, memory=memory, fact_base=moments.fact_base(journal))
             outcome = session.run()
+            if session.chosen:
+                session = Session(_exercise(session.chosen, args, config), conv, names, journal=journal,
+                                  events=events, fact_base=moments.fact_base(journal))
+                outcome = session.run()
+            if outcome != "completed" or not from_menu:
+                break  # a named exercise ends with its own closing words
+            moments.between(conv, texts, session.fact_base + session.facts_told, events)
+            if not _ask(conv, texts, "another"):
+                conv.say(texts.get("menu_bye"))
+                break
+            name, initial, consent, memory = None, None, None, None
+            suggestion = journal.suggest_next() if journal is not None else None
         return 0 if outcome in ("completed", "stopped") else 1
     finally:
         wired.close()
@@ -108,35 +129,54 @@ def _saved_names(progress: Any) -> str | None:
     return ",".join(saved) if saved and len(saved) == 2 else None
 
 
-def _ask(conversation: Any, names: Names, question: str) -> bool:
-    from voicecoach.engine.texts import Texts
-
-    texts = Texts(conversation.vocab, names)
+def _ask(conversation: Any, texts: Any, key: str) -> bool:
+    """A yes/no question outside an exercise; no answer counts as no."""
     for attempt in range(3):
-        conversation.say(texts.fill(question))
+        conversation.say(texts.get(key))
         heard = conversation.listen(["confirm", "deny"], 8.0)
         if heard.kind == "intent":
             return heard.intent == "confirm"
     return False
 
 
-def _menu(conversation: Any, names: Names) -> str | None:
-    """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary."""
+def _menu(conversation: Any, texts: Any, events: Any, suggestion: str | None, fact_n: int) -> str | None:
+    """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.
+
+    With a suggestion from the journal, yes chooses it; "waarom" gets a "wist je dat".
+    """
+    from voicecoach.engine.texts import join
+
     vocab = conversation.vocab
     choices = {f"ex_{n.replace('-', '_')}": n for n in available() if f"ex_{n.replace('-', '_')}" in vocab.intents}
     if not choices:
         raise UserError("The vocabulary has no words for choosing an exercise.",
                         "Name one: `voicecoach run herstelgesprek`.")
-    spoken = ", ".join(vocab.first(i) for i in choices)
-    for attempt in range(3):
-        conversation.say(f"Welke oefening willen jullie doen? Zeg: {spoken}. Of zeg stop.")
-        heard = conversation.listen([*choices, "stop"], 10.0)
+    words = join([vocab.first(i) for i in choices], "of")
+    suggested = suggestion if suggestion in choices.values() else None
+    if suggested:
+        question = texts.get("menu_suggest", oefening=load_exercise(suggested).title, woorden=words)
+    else:
+        question = texts.get("menu", woorden=words)
+    events.emit("menu", suggestion=suggested)
+    listen = [*choices, *(["confirm"] if suggested else []), "stop", "why", "repeat", "help"]
+    misses = 0
+    conversation.say(question)
+    while misses < 3:
+        heard = conversation.listen([i for i in listen if i in vocab.intents], 10.0)
         if heard.intent == "stop":
-            conversation.say("Tot een volgende keer.")
+            conversation.say(texts.get("menu_bye"))
             return None
+        if heard.intent == "confirm" and suggested:
+            return suggested
         if heard.intent in choices:
             return choices[heard.intent]
-    conversation.say("Ik kon het niet verstaan. Jullie kunnen ook een oefening noemen bij het starten.")
+        if heard.intent == "why":
+            conversation.say(texts.fact(fact_n))
+            fact_n += 1
+        elif heard.intent not in ("repeat", "help"):
+            misses += 1
+        conversation.say(question)
+    conversation.say(texts.get("menu_failed"))
     return None
 
 
@@ -159,4 +199,4 @@ def diagram(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"run": run, "resume": resume, "list": list_exercises, "diagram": diagram}
+HANDLERS = {"run": run, "resume": resume, "list": list_exercises, "diagram": diagram, **journal_cli.HANDLERS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -10,9 +11,17 @@ from typing import Any
 
 from voicecoach.errors import DataFileError
 
-KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "count")
+KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "shared", "count")
+RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
 # Fields of a step that hold text spoken to the couple.
-TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent")
+TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent",
+               "ask", "which", "change", "both", "none", "item", "counted")
+# Whole-number fields, with the kinds that use them and their allowed range.
+NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10)}
+# What a step may keep in the journal (`keep = ...`), by kind: an agreement keeps an agreement unless told.
+KEEPS = {"agreement": ("agreement", "sentence"), "count": ("gratitude",)}
+# Kinds whose turn both partners may take together (`together = true`).
+TOGETHER_KINDS = ("turn",)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class Timing:
     warn_before: float = 30.0
     nudge_after: float = 25.0  # a turn this long silent gets a gentle question
     timeout_minutes: float = 20.0
+    pause_minutes: float = 60.0  # a pause nobody ends stops the session (progress is kept for resume)
     max_rounds: int = 3
     max_tries: int = 3
     ask_more: bool = True
@@ -38,11 +48,14 @@ class Timing:
                 raise DataFileError(source, f"{place}.{key}", "unknown setting")
             want = type(getattr(self, key))
             if want is bool:
-                ok = isinstance(value, bool)
+                ok, expected = isinstance(value, bool), "true or false"
+            elif want is int:  # a count: 2.5 rounds, or inf, are not counts
+                ok, expected = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a whole number above 0"
             else:
-                ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+                ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+                expected = "a positive number"
             if not ok:
-                raise DataFileError(source, f"{place}.{key}", f"expected {'true or false' if want is bool else 'a positive number'}")
+                raise DataFileError(source, f"{place}.{key}", f"expected {expected}")
             changes[key] = want(value)
         return replace(self, **changes)
 
@@ -60,8 +73,16 @@ class Step:
     options: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def say(self, name: str, default: str = "") -> str:
-        return str(self.extra.get(name, default))
+    def say(self, name: str, default: str = "", n: int = 0) -> str:
+        """A text field; a list holds one text per item (the n-th, or its last)."""
+        value = self.extra.get(name, default)
+        if isinstance(value, list):
+            return str(value[min(n, len(value) - 1)])
+        return str(value)
+
+    @property
+    def together(self) -> bool:
+        return bool(self.extra.get("together", False))
 
 
 @dataclass(frozen=True)
@@ -120,6 +141,36 @@ def _text(raw: dict[str, Any], key: str, source: str, place: str, required: bool
     return value.strip()
 
 
+def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: str, place: str) -> None:
+    """The fields some kinds have: texts (a list gives one per item), counts, switches."""
+    for key in TEXT_FIELDS[2:]:
+        if key not in extra:
+            continue
+        value = extra[key]
+        if isinstance(value, list):
+            if not value or not all(isinstance(v, str) and v.strip() for v in value):
+                raise DataFileError(source, f"{place}.{key}", "expected text, or a list of texts")
+        else:
+            _text(raw, key, source, place)
+    for key, (kinds, low, high) in NUMBER_FIELDS.items():
+        if key in extra:
+            value = extra[key]
+            if kind not in kinds:
+                raise DataFileError(source, f"{place}.{key}", f"only a step of kind {' or '.join(kinds)} has a {key}")
+            if type(value) is not int or not low <= value <= high:
+                raise DataFileError(source, f"{place}.{key}", f"expected a whole number from {low} to {high}")
+    for key in ("ask_more", "mirror", "together"):
+        if key in extra and not isinstance(extra[key], bool):
+            raise DataFileError(source, f"{place}.{key}", "expected true or false")
+    if extra.get("together") and kind not in TOGETHER_KINDS:
+        raise DataFileError(source, f"{place}.together", "only a turn can be taken together")
+    if "keep" in extra and extra["keep"] not in KEEPS.get(kind, ()):
+        raise DataFileError(source, f"{place}.keep", 'an agreement keeps an "agreement" or a "sentence", '
+                                                     'a count its "gratitude"; other steps keep nothing')
+    if "list" in extra and (kind not in ("values", "shared") or not isinstance(extra["list"], str)):
+        raise DataFileError(source, f"{place}.list", "only values and shared steps name a vocabulary list")
+
+
 def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
@@ -138,6 +189,10 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
         step_id = raw.get("id")
         if not isinstance(step_id, str) or not step_id.isidentifier():
             raise DataFileError(source, f"{place}.id", "every step needs an id made of letters, digits and _")
+        if step_id in RESERVED_IDS or "__" in step_id:
+            # "__" separates a step from its phase in state names; "end" and "stopped" are taken.
+            raise DataFileError(source, f"{place}.id", f"{step_id!r} cannot be used: it may not be end or stopped, "
+                                                       "nor contain two _ in a row")
         place = f"step {step_id!r}"
         if step_id in seen:
             raise DataFileError(source, place, "this id is used twice")
@@ -146,20 +201,22 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
         if kind not in KINDS:
             raise DataFileError(source, f"{place}.kind", f"unknown step kind {kind!r}; use one of {', '.join(KINDS)}")
         speaker = raw.get("speaker", 1)
-        if speaker not in (1, 2):
+        if type(speaker) is not int or speaker not in (1, 2):  # not true, not 1.0
             raise DataFileError(source, f"{place}.speaker", "expected 1 or 2")
         seconds = raw.get("seconds")
-        if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0):
+        if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool)
+                                    or not 0 < seconds < math.inf):
             raise DataFileError(source, f"{place}.seconds", "expected a positive number")
         options = raw.get("options", {})
         if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
             raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
         if kind == "choice" and not options:
             raise DataFileError(source, f"{place}.options", "a choice needs options")
+        for key in ("next", "on_deny"):
+            if key in raw and not isinstance(raw[key], str):
+                raise DataFileError(source, f"{place}.{key}", "expected the id of a step, or end")
         extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
-        for key in TEXT_FIELDS[2:]:
-            if key in extra:
-                _text(raw, key, source, place)
+        _check_extra(raw, kind, extra, source, place)
         steps.append(Step(
             id=step_id, kind=kind, text=_text(raw, "text", source, place, required=True),
             why=_text(raw, "why", source, place), speaker=speaker,
@@ -171,6 +228,8 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
             if target is not None and target not in seen and target != "end":
                 raise DataFileError(source, f"step {step.id!r}", f"it points to a step {target!r} that does not exist")
     name = data.get("name") or Path(source).stem
+    if not isinstance(name, str) or not name.strip():
+        raise DataFileError(source, "name", "expected the exercise's name as text")
     return Exercise(
         name=str(name), title=_text(data, "title", source, "title") or str(name),
         summary=_text(data, "summary", source, "summary"), why=_text(data, "why", source, "why"),

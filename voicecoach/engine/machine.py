@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from transitions import Machine
@@ -10,12 +11,24 @@ from voicecoach.engine.exercise import Exercise, Step
 
 END, STOPPED = "end", "stopped"
 COMMANDS = ("repeat", "why", "help", "safety", "pause", "resume", "timeout")
+# Steps that listen for items of a vocabulary list answer with this trigger (the item is kept by the model).
+PICK = "pick"
 
 # The phases of compound steps, in the order they run. A state is "<step>" or "<step>__<phase>".
 PHASES = {
     "mirror": ("speak", "reflect", "check", "more", "add", "correct"),
     "agreement": ("propose", "reflect", "agree", "consent"),
+    "values": ("name", "check", "which", "change"),
+    "shared": ("propose", "check", "which", "change"),
 }
+
+
+def phases(step: Step) -> tuple[str, ...]:
+    """The phases this step runs; an agreement with `mirror = false` is not repeated back."""
+    found = PHASES.get(step.kind, ())
+    if step.kind == "agreement" and step.extra.get("mirror") is False:
+        return tuple(p for p in found if p != "reflect")
+    return found
 
 
 def state_name(step: Step, phase: str | None = None) -> str:
@@ -23,8 +36,8 @@ def state_name(step: Step, phase: str | None = None) -> str:
 
 
 def entry_state(step: Step) -> str:
-    phases = PHASES.get(step.kind)
-    return state_name(step, phases[0]) if phases else step.id
+    found = phases(step)
+    return state_name(step, found[0]) if found else step.id
 
 
 def split_state(state: str) -> tuple[str, str | None]:
@@ -72,11 +85,12 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
                 {"trigger": "next", "source": [s["add"], s["correct"]], "dest": s["reflect"]},
             ]
         elif step.kind == "agreement":
-            s = {p: state_name(step, p) for p in PHASES["agreement"]}
+            s = {p: state_name(step, p) for p in phases(step)}
             states += list(s.values())
+            said = [s["propose"], s["reflect"], s["agree"]] if "reflect" in s else [s["propose"], s["agree"]]
             transitions += [
-                {"trigger": "next", "source": s["propose"], "dest": s["reflect"]},
-                {"trigger": "next", "source": s["reflect"], "dest": s["agree"]},
+                {"trigger": "next", "source": a, "dest": b} for a, b in pairwise(said)
+            ] + [
                 {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},
                 {"trigger": "confirm", "source": s["agree"], "dest": nxt, "after": "keep_agreement"},
                 {"trigger": "deny", "source": s["agree"], "dest": s["propose"], "conditions": "rounds_left",
@@ -84,7 +98,19 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
                 {"trigger": "deny", "source": s["agree"], "dest": nxt, "after": "move_on_kindly"},
                 {"trigger": "confirm", "source": s["consent"], "dest": nxt, "before": "consent_given",
                  "after": "keep_agreement"},
-                {"trigger": "deny", "source": s["consent"], "dest": nxt, "before": "consent_refused"},
+                {"trigger": "deny", "source": s["consent"], "dest": nxt, "before": "consent_refused",
+                 "after": "keep_agreement"},  # says it was not kept
+            ]
+        elif step.kind in ("values", "shared"):
+            s = {p: state_name(step, p) for p in PHASES[step.kind]}
+            states += list(s.values())
+            transitions += [
+                # "name" collects the items one by one; "propose" says the proposal: then read back.
+                {"trigger": "next", "source": s[PHASES[step.kind][0]], "dest": s["check"]},
+                {"trigger": "confirm", "source": s["check"], "dest": nxt, "before": "keep_values"},
+                {"trigger": "deny", "source": s["check"], "dest": s["which"]},
+                {"trigger": PICK, "source": [s["check"], s["which"]], "dest": s["change"], "before": "aim"},
+                {"trigger": PICK, "source": s["change"], "dest": s["check"], "before": "replace_value"},
             ]
         elif step.kind == "confirm":
             states.append(step.id)
@@ -99,7 +125,7 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
                  "before": "chose"}
                 for intent, target in step.options.items()
             ]
-        else:  # say, turn, values, count: one state that moves on when done
+        else:  # say, turn, count: one state that moves on when done (a count loops inside it)
             states.append(step.id)
             transitions.append({"trigger": "next", "source": step.id, "dest": nxt})
     states += [END, STOPPED]

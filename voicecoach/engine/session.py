@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from voicecoach.audio.pcm import Audio
+from voicecoach.engine.controls import Controls
 from voicecoach.engine.exercise import Exercise, Step
-from voicecoach.engine.machine import COMMANDS, END, STOPPED, build_machine, split_state
+from voicecoach.engine.lists import LIST_KINDS, ListSteps
+from voicecoach.engine.machine import (
+    COMMANDS,
+    END,
+    STOPPED,
+    build_machine,
+    phases,
+    split_state,
+)
 from voicecoach.engine.texts import Names, Texts
-from voicecoach.speech.decide import Heard
+from voicecoach.engine.turns import TURN_PHASES, Turns
 from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
 
-QUESTION_PHASES = {"check", "more", "agree", "consent"}
-TURN_PHASES = {"speak": "speaker", "reflect": "listener", "add": "speaker", "correct": "speaker",
-               "propose": "speaker"}
+# (silence or unclear, how many times before) -> what to say: a question's own reprompts.
+Again = Callable[[str, int], str]
 
 
 @dataclass
@@ -35,16 +44,21 @@ class Activity:
     nudged: bool = False
     quiet_since: float = 0.0
     fresh: bool = True  # the next listen starts a new listening phase
+    whys: int = 0
     audio: list[np.ndarray] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
 
 
-class Session:
-    """The model of the exercise's state machine, and the loop that drives it."""
+class Session(Controls, ListSteps, Turns):
+    """The model of the exercise's state machine, and the loop that drives it.
+
+    `memory` is what a stopped session saved (its progress data): the values
+    named so far survive a resume.
+    """
 
     def __init__(self, exercise: Exercise, conversation: Conversation, names: Names, *, journal: Any = None,
                  events: Any = None, safety_first: bool = False, initial: str | None = None,
-                 consent: bool | None = None) -> None:
+                 consent: bool | None = None, memory: dict[str, Any] | None = None, fact_base: int = 0) -> None:
         self.exercise = exercise
         self.conv = conversation
         self.names = names
@@ -66,7 +80,16 @@ class Session:
         self.pending: str | None = None  # a trigger a callback asks for, fired after it
         self._proposal_said: list[str] = []
         self._proposal_audio: list[np.ndarray] = []
+        saved = (memory or {}).get("lists", {})
+        self.lists: dict[str, list[str]] = {str(k): [str(v) for v in vs] for k, vs in saved.items()}
+        self.target: str | None = None  # the value being changed
+        self.picked: str | None = None  # the list item just heard
+        self.counted = 0
+        self.empties = 0
+        self.facts_told = 0
+        self.fact_base = fact_base
         self.machine = build_machine(self, exercise, initial)
+        self._check_lists()
 
     # -- the loop ---------------------------------------------------------------
 
@@ -103,18 +126,31 @@ class Session:
         return split_state(self.state)[1]
 
     def _perform(self) -> str | None:
-        step, phase = self.step, self.phase
+        step = self.step
         if step.kind == "say":
             self._say(self._prompt_text())
             return "next"
-        if phase in TURN_PHASES or step.kind == "turn":
+        if step.kind in LIST_KINDS:
+            return self._list_step()
+        if step.kind == "count":
+            return self._count_step()
+        if self._is_turn():
             return self._turn()
         return self._question()
 
+    def _is_turn(self) -> bool:
+        return self.phase in TURN_PHASES or self.step.kind == "turn"
+
+    def _new_activity(self) -> None:
+        """Start the state's work afresh (the next item of a list or count) without leaving it."""
+        self.activity = Activity()
+
     def _prompt_text(self) -> str:
         step, phase = self.step, self.phase
+        if step.kind in (*LIST_KINDS, "count"):
+            return self._list_prompt()
         text = step.text if phase in (None, "speak", "propose") else step.say(phase, self._default(phase))
-        return self.texts.fill(text, step.speaker)
+        return self.texts.fill(text, self._speaker() if step.together else step.speaker)
 
     def _default(self, phase: str) -> str:
         return {
@@ -134,15 +170,23 @@ class Session:
         return [t for t in candidates if t in self.conv.vocab.intents and self.may_trigger(t)]
 
     def _listenable(self, answers: list[str], turn: bool = False) -> list[str]:
-        extra = (["done"] if turn else []) + list(COMMANDS) + ["stop"]
-        return [i for i in answers + extra if i in self.conv.vocab.intents]
+        """The answers (list items too: "item:rust"), then the commands whose words no answer uses.
 
-    def _question(self) -> str | None:
+        "veiligheid" is a value and the safety command: while values are
+        asked for, the value wins.
+        """
+        vocab = self.conv.vocab
+        extra = (["done"] if turn else []) + list(COMMANDS) + ["stop"]
+        keep = list(dict.fromkeys(i for i in answers if i in vocab.intents or ":" in i))
+        taken = set(vocab.phrase_map(keep))
+        return keep + [i for i in extra if i in vocab.intents and i not in keep and not taken & set(vocab.intents[i])]
+
+    def _question(self, answers: list[str] | None = None, again: Again | None = None) -> str | None:
         a = self.activity
         if not a.prompted:
             self._say(self._prompt_text())
             a.prompted = True
-        answers = self._answers()
+        answers = self._answers() if answers is None else answers
         heard = self.conv.listen(self._listenable(answers), self.timing.question_seconds)
         if heard.kind == "intent":
             return heard.intent
@@ -157,102 +201,43 @@ class Session:
             a.silences = a.unclears = 0
             a.prompted = False
             self.paused = True
+            self._pause_started = self.conv.clock.now()
             return None
-        reprompt = self.texts.nth(key, n - 1)
-        if self.step.kind == "choice":
+        if again is not None:
+            reprompt = again(key, n - 1)
+        elif self.step.kind == "choice":
             reprompt = self.texts.get("help", woorden=self._words(answers))
+        else:
+            reprompt = self.texts.nth(key, n - 1)
         self._say(reprompt, remember=False)
         return None
 
     def _words(self, intents: list[str]) -> str:
-        words = [self.conv.vocab.first(i) for i in intents]
+        vocab = self.conv.vocab
+        words = [vocab.first(i) if i in vocab.intents else next(iter(vocab.phrase_map([i])), i) for i in intents]
         if len(words) > 1:
             return ", ".join(words[:-1]) + " of " + words[-1]
         return words[0] if words else ""
 
-    # -- turns ------------------------------------------------------------------
-
-    def _speaker(self) -> int:
-        role = TURN_PHASES.get(self.phase or "speak", "speaker")
-        return self.step.speaker if role == "speaker" else 3 - self.step.speaker
-
-    def _turn_seconds(self) -> float:
-        t, step, phase = self.timing, self.step, self.phase
-        if step.seconds and phase in (None, "speak", "propose"):
-            return step.seconds
-        if phase == "reflect":
-            return t.mirror_seconds
-        if phase in ("add", "correct"):
-            return t.short_turn_seconds
-        return t.turn_seconds
-
-    def _turn(self) -> str | None:
-        a, t, clock = self.activity, self.timing, self.conv.clock
-        speaker = self._speaker()
-        if a.deadline is None:
-            self._say(self._prompt_text())
-            self.conv.chime("turn")
-            seconds = self._turn_seconds()
-            a.started = clock.now()
-            a.deadline = a.quiet_since = a.started + seconds
-            a.quiet_since = a.started
-            self._emit("turn_started", speaker=self.names.of(speaker), seconds=seconds)
-        warn_at = a.deadline - t.warn_before
-        nudge_at = a.quiet_since + t.nudge_after
-        until = a.deadline
-        if not a.warned and warn_at > a.started + 1:
-            until = min(until, warn_at)
-        if not a.nudged:
-            until = min(until, nudge_at)
-        record = self.step.kind == "agreement" and self.phase == "propose"
-        heard = self.conv.listen(self._listenable([], turn=True), max(0.0, until - clock.now()), turn=True,
-                                 record=record, new_phase=a.fresh)
-        a.fresh = heard.kind == "intent"  # after a command they answer anew; after a warning they go on
-        a.deadline += heard.lost  # a lost microphone froze the turn
-        self._keep_turn_words(heard, record)
-        if heard.speech_end is not None or heard.said:
-            a.quiet_since = clock.now()
-        if heard.kind == "intent" and heard.intent != "done":
-            return heard.intent
-        now = clock.now()
-        if heard.kind == "intent" or now >= a.deadline:
-            how = "done" if heard.kind == "intent" else "time"
-            self.conv.chime("end")
-            seconds = now - a.started
-            self._emit("turn_ended", speaker=self.names.of(speaker), seconds=round(seconds, 2), how=how)
-            if self.phase == "propose":  # the agreement in their own words, kept until they consent
-                self._proposal_said, self._proposal_audio = list(a.said), list(a.audio)
-            if self.journal is not None and self.session_id is not None:
-                self.journal.turn(self.session_id, self.step.id, self.names.of(speaker), seconds)
-            return "next"
-        if not a.warned and now >= warn_at:
-            a.warned = True
-            self._emit("turn_warned", speaker=self.names.of(speaker), remaining=round(a.deadline - now, 2))
-            self._frozen(lambda: self._say(self.texts.get("turn_warning", seconden=int(round(t.warn_before))), remember=False))
-        elif not a.nudged and now >= nudge_at:
-            a.nudged = True
-            self._frozen(lambda: self._say(self.texts.get("turn_nudge", speaker), remember=False))
-        return None
-
-    def _keep_turn_words(self, heard: Heard, record: bool) -> None:
-        if record and isinstance(heard.audio, np.ndarray) and len(heard.audio):
-            self.activity.audio.append(heard.audio)
-        if heard.said:
-            self.activity.said.append(heard.said)
-
-    def _frozen(self, action: Any) -> None:
-        """Run `action` with the turn's clock stopped: speaking to them takes none of their time."""
-        a, clock = self.activity, self.conv.clock
-        start = clock.now()
-        action()
-        if a.deadline is not None:
-            a.deadline += clock.now() - start
+    def _help_text(self) -> str:
+        if self.step.kind in LIST_KINDS:
+            return self._list_help()
+        turn = self._is_turn() or self.step.kind == "count"
+        intents = self._listenable([] if turn else self._answers(), turn=turn)
+        return self.texts.get("help", woorden=self._words(intents))
 
     # -- pause ------------------------------------------------------------------
 
     def _pause_step(self) -> str | None:
         heard = self.conv.listen(self._listenable(["resume"], turn=True), 60.0, turn=True)
-        return heard.intent if heard.kind == "intent" and heard.intent in ("resume", "stop", "safety", "help", "why", "repeat") else None
+        if heard.kind == "intent" and heard.intent in ("resume", "stop", "safety", "help", "why", "repeat"):
+            return heard.intent
+        started = getattr(self, "_pause_started", self.conv.clock.now())
+        if self.conv.clock.now() - started >= self.timing.pause_minutes * 60:
+            # Nobody came back: stop, so a forgotten session does not listen for ever; resume goes on.
+            self._emit("pause_expired", minutes=self.timing.pause_minutes)
+            return "stop"
+        return None
 
     # -- machine callbacks ------------------------------------------------------
 
@@ -270,6 +255,10 @@ class Session:
             self._step_finished(previous)
         if previous != step_id:
             self.rounds = 0
+            self.counted = self.empties = 0
+            self.target = self.picked = None
+        if self.phase == "name":  # a values step starts (or starts again after a resume) with an empty list
+            self.lists[self._list_key()] = []
         self._current_step = step_id
         if self.state not in (END, STOPPED):
             self._save_progress()
@@ -286,9 +275,9 @@ class Session:
             return
         step_id = split_state(self.state)[0]
         # Resume starts a step from its beginning: a half-mirrored message is said again.
-        entry = self.machine.get_state(self.state).name if self.phase is None else f"{step_id}__{_first_phase(self.step)}"
+        entry = self.machine.get_state(self.state).name if self.phase is None else f"{step_id}__{phases(self.step)[0]}"
         self.journal.save_progress(self.exercise.name, entry, {"names": [self.names.one, self.names.two],
-                                                                 "consent": self.consent})
+                                                                 "consent": self.consent, "lists": self.lists})
 
     def on_error(self, event: Any) -> None:
         self.error = event.error
@@ -320,74 +309,31 @@ class Session:
         self._emit("consent", given=False)
 
     def keep_agreement(self, event: Any) -> None:
+        """Store the agreement (or the shared sentence) in their own words: only with their consent."""
         step = self.exercise.step(split_state(event.transition.source)[0])
+        kind = str(step.extra.get("keep", "agreement"))
         if not self.consent or self.journal is None or self.session_id is None:
-            self._emit("agreement", step=step.id, kept=False)
+            self._emit(kind, step=step.id, kept=False)
             return
         said = " ".join(self._proposal_said)
         recording = None
         if self._proposal_audio:
             wav = Audio(np.concatenate(self._proposal_audio)).to_wav_bytes()
             recording = self.journal.store_recording(self.session_id, wav)
-        self.journal.add_agreement(self.session_id, said or None, recording)
-        self.kept_agreements += 1
-        self._emit("agreement", step=step.id, kept=True, recorded=recording is not None)
+        if not said and recording is None:
+            self._emit(kind, step=step.id, kept=False)  # nothing was said or typed to keep
+            return
+        if kind == "sentence":
+            self.journal.set_shared_values(self.session_id, self.lists.get("shared", []), said or None, recording)
+        else:
+            self.journal.add_agreement(self.session_id, said or None, recording)
+            self.kept_agreements += 1
+        self._emit(kind, step=step.id, kept=True, recorded=recording is not None)
 
     def chose(self, event: Any) -> None:
         target = self.step.options.get(event.event.name, "")
         if target.startswith("exercise:"):
             self.chosen = target.split(":", 1)[1]
-
-    def on_repeat(self, event: Any) -> None:
-        self._frozen(lambda: self._say(self.last_prompt or self._prompt_text(), remember=False))
-
-    def on_why(self, event: Any) -> None:
-        why = self.step.why or self.exercise.why
-        self._frozen(lambda: self._say(self.texts.fill(why) if why else self.texts.get("why_none"), remember=False))
-
-    def on_help(self, event: Any) -> None:
-        turn = self.phase in TURN_PHASES or self.step.kind == "turn"
-        intents = self._listenable([] if turn else self._answers(), turn=turn)
-        self._frozen(lambda: self._say(self.texts.get("help", woorden=self._words(intents)), remember=False))
-
-    def on_safety(self, event: Any) -> None:
-        self._frozen(lambda: self._say(self.texts.get("safety"), remember=False))
-
-    def on_pause(self, event: Any) -> None:
-        if not self.paused:
-            self.paused = True
-            self._pause_started = self.conv.clock.now()
-            self._emit("paused")
-            self._say(self.texts.get("pause"), remember=False)
-
-    def on_resume(self, event: Any) -> None:
-        if self.paused:
-            self.paused = False
-            started = getattr(self, "_pause_started", self.conv.clock.now())
-            if self.activity.deadline is not None:
-                self.activity.deadline += self.conv.clock.now() - started  # timers were frozen
-            self._emit("resumed")
-            self._say(self.texts.get("resume"), remember=False)
-            if self.activity.deadline is not None:
-                self._frozen(lambda: self._say(self.texts.get("turn_resume", self._speaker()), remember=False))
-            else:
-                self.activity.prompted = False
-
-    def on_timeout(self, event: Any) -> None:
-        minutes = self.timing.timeout_minutes
-        start = self.conv.clock.now()
-        self._emit("timeout_started", minutes=minutes)
-        self.conv.chime("break")
-        self._say(self.texts.get("timeout", minuten=int(minutes)), remember=False)
-        heard = self.conv.listen(self._listenable(["resume"], turn=True), minutes * 60, turn=True)
-        self.conv.chime("break")
-        self._emit("timeout_ended", early=heard.kind == "intent")
-        if heard.intent == "stop":
-            self.pending = "stop"
-            return
-        self._say(self.texts.get("timeout_over"), remember=False)
-        self.paused = True
-        self._pause_started = start
 
     # -- helpers ----------------------------------------------------------------
 
@@ -400,8 +346,3 @@ class Session:
         if self.events is not None:
             self.events.emit(kind, **fields)
 
-
-def _first_phase(step: Step) -> str:
-    from voicecoach.engine.machine import PHASES
-
-    return PHASES[step.kind][0]

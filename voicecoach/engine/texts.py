@@ -11,7 +11,23 @@ from voicecoach.errors import DataFileError
 from voicecoach.speech.vocab import Vocabulary
 
 REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
-            "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on")
+            "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
+            "closing", "facts", "value_again", "list_again", "which_again")
+ORDINALS = ("eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende")
+TOGETHER = 0  # the speaker number of a turn they take together
+
+
+def ordinal(n: int) -> str:
+    """The Dutch ordinal of the n-th item, counting from 1."""
+    return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}e"
+
+
+def join(items: list[str] | tuple[str, ...], last: str = "en") -> str:
+    """"a, b en c": how a list is said."""
+    items = list(items)
+    if len(items) < 2:
+        return items[0] if items else ""
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class Names:
         return Names(parts[0], parts[1])
 
     def of(self, speaker: int) -> str:
+        if speaker == TOGETHER:
+            return "jullie"
         return self.one if speaker == 1 else self.two
 
 
@@ -61,6 +79,9 @@ class Texts:
             "ja": v.first("confirm"), "nee": v.first("deny"),
             "klaar": v.first("done") if "done" in v.intents else "klaar",
             "verder": v.first("resume") if "resume" in v.intents else "verder",
+            "verander": v.first("change") if "change" in v.intents else "verander",
+            "stop": v.first("stop") if "stop" in v.intents else "stop",
+            "afsluiting": self.common.get("closing", ""),
             **extra,
         }
         try:
@@ -69,7 +90,15 @@ class Texts:
             return text  # a stray brace in user-edited text is spoken as written
 
     def get(self, key: str, speaker: int = 1, **extra: Any) -> str:
+        # A turn they take together may have its own wording ("turn_nudge_samen").
+        if speaker == TOGETHER and f"{key}_samen" in self.common:
+            key = f"{key}_samen"
         return self.fill(str(self.common[key]), speaker, **extra)
+
+    def fact(self, n: int) -> str:
+        """The n-th "wist je dat" moment, going round."""
+        facts = self.common["facts"]
+        return self.fill(str(facts[n % len(facts)]))
 
     def nth(self, key: str, n: int, **extra: Any) -> str:
         options = self.common[key]

@@ -1,0 +1,175 @@
+"""The engine's small parts: proposals, list phrases, new step fields, phases, texts, and the data files."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KO_VOCAB
+from voicecoach.clock import SimClock
+from voicecoach.engine.exercise import available, load_exercise, parse_exercise
+from voicecoach.engine.lists import propose
+from voicecoach.engine.machine import build_machine, phases
+from voicecoach.engine.session import Session
+from voicecoach.engine.texts import TOGETHER, Names, Texts, join, ordinal
+from voicecoach.errors import DataFileError
+from voicecoach.events import EventLog
+from voicecoach.journal import Journal
+from voicecoach.speech.vocab import load_vocabulary
+from voicecoach.voice import TextConversation
+
+NL = load_vocabulary()
+# Every placeholder a step's text may use, with something to put in it.
+PLACEHOLDERS = {"waarde": "rust", "waarden": "rust en humor", "keuze": "rust of humor", "voorbeeld": "moed",
+                "nummer": "tweede", "allebei": "rust", "voorstel": "rust"}
+
+
+@pytest.mark.parametrize("one,two,count,want", [
+    (["a", "b", "c", "d", "e"], ["f", "c", "a", "g", "h"], 5, ["a", "c", "b", "f", "d"]),
+    (["a", "b", "c", "d", "e"], ["f", "g", "h", "i", "j"], 5, ["a", "f", "b", "g", "c"]),
+    (["a", "b", "c"], ["c", "b", "a"], 5, ["a", "b", "c"]),          # fewer than five in all: what there is
+    (["a", "b", "c", "d", "e"], ["e", "d", "c", "b", "a"], 3, ["a", "b", "c"]),  # all shared: in her order
+    (["a", "b"], [], 5, ["a", "b"]),
+])
+def test_shared_proposal_is_overlap_then_one_from_each(one, two, count, want):  # type: ignore[no-untyped-def]
+    assert propose(one, two, count) == want
+
+
+def test_list_items_are_phrases_alone_or_after_an_intent():
+    phrases = NL.phrase_map(["confirm", "change", "item:rust", "change:rust", "item:veiligheid", "safety"])
+    assert phrases["rust"] == "item:rust"
+    assert phrases["verander rust"] == phrases["ruil rust"] == "change:rust"
+    assert phrases["verander"] == "change" and phrases["klopt"] == "confirm"
+    assert phrases["veiligheid"] == "safety"  # the later name wins a shared phrase
+    assert NL.phrase_map(["change:humor", "item:veiligheid"])["veiligheid"] == "item:veiligheid"
+
+
+def _session(exercise: str, vocab=NL) -> Session:  # type: ignore[no-untyped-def]
+    clock = SimClock()
+    conv = TextConversation(vocab, clock, EventLog(clock), stdin=io.StringIO(""), stdout=io.StringIO())
+    return Session(load_exercise(exercise), conv, Names("Sanne", "Joris"))
+
+
+def test_a_value_wins_over_the_command_with_the_same_word():
+    session = _session("waardenkaart")
+    heard = session._listenable(["item:rust", "item:veiligheid"])
+    assert heard[:2] == ["item:rust", "item:veiligheid"]
+    assert "safety" not in heard and "repeat" in heard and "stop" in heard
+    assert "safety" in session._listenable(["confirm", "deny"])
+
+
+def test_help_for_values_names_examples_not_seventy_words():
+    session = _session("waardenkaart", load_vocabulary(KO_VOCAB))
+    session.machine.set_state("waarden_een__name")
+    assert session._help_text().startswith("Noem één waarde, bijvoorbeeld 지식, 믿음 of 보람.")
+
+
+@pytest.mark.parametrize("step,problem", [
+    ({"kind": "values", "count": 0}, "whole number from 1 to 10"),
+    ({"kind": "values", "count": 2.5}, "whole number"),
+    ({"kind": "say", "count": 3}, "only a step of kind"),
+    ({"kind": "count", "keep": "agreement"}, "keeps"),
+    ({"kind": "agreement", "keep": "gratitude"}, "keeps"),
+    ({"kind": "say", "together": True}, "only a turn"),
+    ({"kind": "turn", "together": "yes"}, "true or false"),
+    ({"kind": "say", "list": "values"}, "vocabulary list"),
+    ({"kind": "count", "counted": []}, "list of texts"),
+    ({"kind": "count", "counted": ["een", 2]}, "list of texts"),
+])
+def test_new_step_fields_are_checked(step, problem):  # type: ignore[no-untyped-def]
+    data = {"steps": [{"id": "a", "text": "Hallo.", **step}]}
+    with pytest.raises(DataFileError) as info:
+        parse_exercise(data, "mine.toml")
+    assert problem in str(info.value)
+
+
+def test_phases_of_the_new_kinds():
+    ex = parse_exercise({"steps": [
+        {"id": "v", "kind": "values", "text": "x"}, {"id": "s", "kind": "shared", "text": "x"},
+        {"id": "z", "kind": "agreement", "mirror": False, "keep": "sentence", "text": "x"},
+        {"id": "c", "kind": "count", "count": 3, "keep": "gratitude", "text": "x", "counted": ["een", "twee"]},
+    ]}, "mine.toml")
+    assert phases(ex.step("v")) == ("name", "check", "which", "change")
+    assert phases(ex.step("s")) == ("propose", "check", "which", "change")
+    assert phases(ex.step("z")) == ("propose", "agree", "consent")
+    assert ex.step("c").say("counted", n=5) == "twee"  # a list gives one text per item, then its last
+
+    class Model:
+        pass
+
+    machine = build_machine(Model(), ex)
+    assert "z__reflect" not in machine.states and "v__which" in machine.states
+    assert {t.dest for t in machine.get_transitions("pick", "v__check")} == {"v__change"}
+    assert {t.dest for t in machine.get_transitions("pick", "v__change")} == {"v__check"}
+    assert {t.dest for t in machine.get_transitions("next", "z__propose")} == {"z__agree"}
+
+
+def test_texts_helpers():
+    assert [ordinal(n) for n in (1, 3, 5, 11)] == ["eerste", "derde", "vijfde", "11e"]
+    assert join(["a"]) == "a" and join(["a", "b", "c"]) == "a, b en c" and join(["a", "b"], "of") == "a of b"
+    texts = Texts(NL, Names("Sanne", "Joris"))
+    assert texts.get("turn_nudge", TOGETHER).startswith("Neem jullie tijd.")
+    assert texts.get("turn_nudge", 1).startswith("Neem je tijd, Sanne.")
+    facts = texts.common["facts"]
+    assert texts.fact(0) != texts.fact(1) and texts.fact(len(facts)) == texts.fact(0)
+    assert all(f.startswith("Wist je dat") for f in facts)
+    assert "terugval" in texts.fill("{afsluiting}").lower() or "misgaat" in texts.fill("{afsluiting}")
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_text_of_every_exercise_fills_in(name):  # type: ignore[no-untyped-def]
+    texts = Texts(NL, Names("Sanne", "Joris"))
+    exercise = load_exercise(name)
+    for step in exercise.steps:
+        for field, value in [("text", step.text), ("why", step.why), *step.extra.items()]:
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    filled = texts.fill(text, step.speaker, **PLACEHOLDERS)
+                    assert not re.search(r"[{}]", filled), (name, step.id, field, filled)
+    assert exercise.why and all(s.why for s in exercise.steps if s.kind != "say" or s.next is None)
+
+
+def test_common_texts_fill_in():
+    texts = Texts(NL, Names("Sanne", "Joris"))
+    for key, value in texts.common.items():
+        for text in value if isinstance(value, list) else [value]:
+            filled = texts.fill(text, 1, woorden="x", minuten=20, seconden=30, oefening="x", weetje="x",
+                                **PLACEHOLDERS)
+            assert not re.search(r"[{}]", filled), (key, filled)
+
+
+def test_vocabularies_know_the_values_and_every_exercise():
+    assert len(NL.lists["values"]) >= 60
+    assert {"eerlijkheid", "veiligheid", "empathie", "avontuur", "rust", "respect", "vertrouwen", "humor"} <= set(
+        NL.lists["values"])
+    ko = load_vocabulary(KO_VOCAB)
+    for name in available():
+        intent = f"ex_{name.replace('-', '_')}"
+        assert intent in NL.intents and intent in ko.intents, name
+    assert "change" in NL.intents and "change" in ko.intents and len(ko.lists["values"]) >= 8
+
+
+def test_sentence_recording_round_trips_and_is_replaced(tmp_path: Path):
+    with Journal(tmp_path / "j.sqlite3") as j:
+        s = j.start_session("waardenkaart", ("A", "B"))
+        rec = j.store_recording(s, b"RIFF0000")
+        j.set_shared_values(s, ["rust"], None, rec)
+        vm = j.latest_value_map()
+        assert vm.recording == rec and vm.sentence is None
+        j.set_shared_values(s, ["rust", "humor"], "Wij lachen.")
+        vm = j.latest_value_map()
+        assert vm.recording is None and vm.sentence == "Wij lachen." and vm.shared == ("rust", "humor")
+
+
+def test_a_vocabulary_without_values_is_refused_before_speaking():
+    from dataclasses import replace
+
+    from voicecoach.errors import UserError
+
+    with pytest.raises(UserError) as info:
+        _session("waardenkaart", replace(NL, lists={}))
+    assert "no list of values" in str(info.value) and "[lists]" in info.value.fix
+    _session("dankbaarheid", replace(NL, lists={}))  # an exercise without values needs none

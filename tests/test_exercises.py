@@ -1,0 +1,321 @@
+"""Every exercise end to end: a scripted couple through the real Vosk engine, and the same typed."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import KO_VOCAB
+from voicecoach import cli
+from voicecoach.audio.pcm import Audio, read_wav, write_wav
+from voicecoach.journal import Journal
+
+NAMES = ["--names", "Sanne,Joris"]
+# Korean stand-ins (tests/data/ko.toml): yes, no, done, change, and values the model hears right.
+YES, NO, DONE, CHANGE = "네", "아니요", "쉬자", "지우기"
+
+
+def events_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+class Run:
+    """One run's event log, with the views the tests ask for."""
+
+    def __init__(self, code: int, log: list[dict[str, Any]], out: str, voice: Path | None = None) -> None:
+        self.code, self.log, self.out = code, log, out
+        self.voice = voice  # everything voicecoach said and played, as a WAV
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.log if e["event"] == kind]
+
+    @property
+    def prompts(self) -> list[str]:
+        return [e["text"] for e in self.of("prompt")]
+
+    @property
+    def states(self) -> list[str]:
+        return [e["state"] for e in self.of("state")]
+
+    @property
+    def heard(self) -> list[tuple[str, str | None]]:
+        return [(e["kind"], e["intent"]) for e in self.of("heard")]
+
+    def after(self, start: str) -> str:
+        """The prompt said right after the first one that starts with `start`."""
+        prompts = self.prompts
+        return prompts[prompts.index(next(p for p in prompts if p.startswith(start))) + 1]
+
+
+@pytest.fixture
+def talk(say: Callable[..., Path], tmp_path: Path) -> Callable[..., str]:
+    """talk(name) -> WAV: someone speaks a sentence, pauses, then says the done word on its own."""
+
+    def make(name: str, sentence: str = "오늘은 정말 바쁜 하루였어요 그리고 내일도 바빠요") -> str:
+        parts = [read_wav(say(sentence)), Audio.silence(1.2), read_wav(say(DONE)), Audio.silence(0.3)]
+        path = tmp_path / f"{name}.wav"
+        write_wav(path, Audio.concat(parts))
+        return str(path)
+
+    return make
+
+
+@pytest.fixture
+def by_voice(ko_model_path: Path, say: Callable[..., Path], tmp_path: Path,
+             capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """by_voice(args, script) runs voicecoach on a scripted couple; words in the script are spoken."""
+    runs = iter(range(1000))
+
+    def run(args: list[str], script: list[str | Path]) -> Run:
+        n = next(runs)
+        lines = [x if isinstance(x, str) and (x.startswith("silence") or x.endswith(".wav")) else str(say(str(x)))
+                 for x in script]
+        answers = tmp_path / f"couple{n}.txt"
+        answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        events, voice = tmp_path / f"events{n}.jsonl", tmp_path / f"voice{n}.wav"
+        code = cli.main([*args, "--fast", "--answers", str(answers), "--model", str(ko_model_path),
+                         "--vocab", str(KO_VOCAB), "--events", str(events), "--speaker-file", str(voice), *NAMES])
+        out, err = capsys.readouterr()
+        return Run(code, events_of(events), out + err, voice)
+
+    return run
+
+
+@pytest.fixture
+def typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """typed(args, lines) runs voicecoach in --text mode with these lines as the keyboard."""
+    runs = iter(range(1000))
+
+    def run(args: list[str], lines: list[str]) -> Run:
+        events = tmp_path / f"typed{next(runs)}.jsonl"
+        monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+        code = cli.main([*args, "--text", "--fast", "--events", str(events), *NAMES])
+        out, err = capsys.readouterr()
+        return Run(code, events_of(events), out + err)
+
+    return run
+
+
+def test_waardenkaart_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    run = by_voice(["run", "waardenkaart"], [
+        "지식", "사랑",                    # Sanne's first value; "love" is not in the list: unclear
+        "믿음", "용기", "노래", "보람",    # ...so she is asked again, and goes on
+        f"{CHANGE} 지식", "인내",          # read back: "verander eerlijkheid" -> the new one
+        YES,
+        "모험", "자유", "믿음", "지식", "노래",  # Joris
+        NO, "지식", "보람",                # "nee" -> which one? -> what instead?
+        YES,
+        "모험", "지식",                    # the proposal: naming one swaps it
+        YES,
+        talk("radiate1"), talk("radiate2"), talk("agree"),
+        talk("sentence"), YES, YES,        # the sentence, agreed, kept with consent
+    ])
+    assert run.code == 0, run.out
+    assert run.log[-1]["event"] == "session_ended" and run.log[-1]["outcome"] == "completed"
+    # the value the recognizer did not catch: unclear, a reprompt with examples, then the next one
+    i = run.heard.index(("unclear", None))
+    assert run.heard[i - 1] == ("intent", "item:지식") and run.heard[i + 1] == ("intent", "item:믿음")
+    assert run.after("지식. Wat is je tweede waarde").startswith("Dat verstond ik niet. Zeg het nog eens: één waarde")
+    assert ("intent", "change:지식") in run.heard and ("intent", "deny") in run.heard
+    changes = [(e["old"], e["new"]) for e in run.of("value_changed")]
+    assert changes == [("지식", "인내"), ("지식", "보람"), ("모험", "지식")]
+    confirmed = {e["partner"]: e["values"] for e in run.of("values_confirmed")}
+    assert confirmed == {"Sanne": ["인내", "믿음", "용기", "노래", "보람"],
+                         "Joris": ["모험", "자유", "믿음", "보람", "노래"],
+                         "samen": ["믿음", "노래", "보람", "인내", "지식"]}
+    proposed = run.of("shared_proposed")[0]
+    assert proposed["both"] == ["믿음", "노래", "보람"]
+    assert proposed["proposal"] == ["믿음", "노래", "보람", "인내", "모험"]  # the overlap, then one from each
+    assert any(p.startswith("Jullie kozen allebei: 믿음, 노래 en 보람.") for p in run.prompts)
+    assert "Sanne, ik hoorde: 지식, 믿음, 용기, 노래 en 보람. Klopt dat?" in " ".join(run.prompts)
+    assert run.of("sentence") == [{**run.of("sentence")[0], "kept": True, "recorded": True}]
+    together = [e for e in run.of("turn_started") if e["speaker"] == "jullie"]
+    assert len(together) == 1
+    with Journal() as journal:
+        vm = journal.latest_value_map()
+        assert vm.partners == {"Sanne": ("인내", "믿음", "용기", "노래", "보람"),
+                               "Joris": ("모험", "자유", "믿음", "보람", "노래")}
+        assert vm.shared == ("믿음", "노래", "보람", "인내", "지식")
+        assert vm.sentence is None and vm.recording is not None and read_wav(vm.recording).seconds > 1
+        assert journal.agreements() == []  # a sentence is not an agreement
+
+
+def test_waardenkaart_typed(typed):  # type: ignore[no-untyped-def]
+    run = typed(["run", "waardenkaart"], [
+        "eerlijkheid", "rust", "gezellig thuis", "humor", "avontuur", "respect",  # one not in the list
+        "verander rust", "veiligheid", "klopt",           # "veiligheid" is a value here, not the command
+        "vertrouwen", "humor", "humor", "eerlijkheid", "natuur", "liefde",  # a value named twice
+        "nee", "natuur", "rust", "ja",
+        "ruil respect", "ruil avontuur", "geduld", "ja",  # respect is not in the proposal: not understood
+        "Dat we rustig blijven", "Dat we samen lachen", "",
+        "Wij kiezen elke dag voor eerlijkheid en humor", "ja", "ja",
+    ])
+    assert run.code == 0, run.out
+    assert "Ik verstond het nog niet" not in run.out and "Dat verstond ik niet. Zeg het nog eens" in run.out
+    assert "humor staat er al bij. Noem een andere waarde." in run.out
+    assert not run.of("paused") and run.out.count("Bel Veilig Thuis") == 1  # only the first-use note
+    assert [(e["old"], e["new"]) for e in run.of("value_changed")] == [
+        ("rust", "veiligheid"), ("natuur", "rust"), ("avontuur", "geduld")]
+    assert run.of("shared_proposed")[0]["proposal"] == ["eerlijkheid", "humor", "veiligheid", "vertrouwen", "avontuur"]
+    with Journal() as journal:
+        vm = journal.latest_value_map()
+    assert vm.partners == {"Sanne": ("eerlijkheid", "veiligheid", "humor", "avontuur", "respect"),
+                           "Joris": ("vertrouwen", "humor", "eerlijkheid", "rust", "liefde")}
+    assert vm.shared == ("eerlijkheid", "humor", "veiligheid", "vertrouwen", "geduld")
+    assert vm.sentence == "Wij kiezen elke dag voor eerlijkheid en humor" and vm.recording is None
+
+
+def test_waardenkaart_resumes_with_the_values_named_so_far(typed):  # type: ignore[no-untyped-def]
+    first = typed(["run", "waardenkaart"], ["rust", "humor", "moed", "liefde", "trouw", "ja", "rust", "humor"])
+    assert first.code == 2 and "resume --text" in first.out  # the typing stopped while Joris named values
+    run = typed(["resume"], ["humor", "moed", "plezier", "groei", "natuur", "ja", "ja",
+                             "", "", "", "Wij zijn er voor elkaar", "ja", "nee"])
+    assert run.code == 0, run.out
+    assert run.states[0] == "waarden_twee__name"  # his step again, from its start
+    assert run.of("shared_proposed")[0]["both"] == ["humor", "moed"]
+    assert run.of("sentence")[0]["kept"] is False  # no consent: the sentence is not kept
+    with Journal() as journal:
+        vm = journal.latest_value_map()
+    assert vm.shared == ("humor", "moed", "rust", "plezier", "liefde") and vm.sentence is None
+    assert vm.partners["Sanne"] == ("rust", "humor", "moed", "liefde", "trouw")
+
+
+def test_dankbaarheid_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    run = by_voice(["run", "dankbaarheid"], [
+        talk("g1"), talk("g2"), talk("g3"),  # Sanne names three, each with its why
+        talk("g4"), DONE,                     # Joris: one, then "klaar" straight away: nothing named
+        talk("g5"), DONE, DONE,               # after a gentle second chance one more; then twice nothing: done
+    ])
+    assert run.code == 0, run.out
+    counted = [(e["partner"], e["n"]) for e in run.of("counted")]
+    assert counted == [("Sanne", 1), ("Sanne", 2), ("Sanne", 3), ("Joris", 1), ("Joris", 2)]
+    assert [(e["partner"], e["count"]) for e in run.of("gratitude")] == [("Sanne", 3), ("Joris", 2)]
+    assert "Dat was de eerste. Dank je." in run.prompts and "En dat was de derde. Mooi, Sanne." in run.prompts
+    assert run.after("Dat was de eerste").startswith("Sanne, wat is het tweede?")
+    assert "Neem gerust de tijd, Joris. Vertel het, en zeg dan 쉬자." in run.prompts
+    assert "Dat is ook goed, Joris. We gaan verder." in run.prompts
+    assert len(run.of("turn_ended")) == 8
+    with Journal() as journal:
+        assert journal.gratitude_total() == 5
+
+
+def test_dankbaarheid_typed(typed):  # type: ignore[no-untyped-def]
+    run = typed(["run", "dankbaarheid"], [
+        "Je luistert altijd naar me", "Je kookt zo lekker", "waarom", "waarom", "Je maakt me aan het lachen",
+        "Je bent geduldig", "", "Je steunt me", "Dat je er bent",
+    ])
+    assert run.code == 0, run.out
+    assert [(e["partner"], e["count"]) for e in run.of("gratitude")] == [("Sanne", 3), ("Joris", 3)]
+    # the first "waarom" explains the step, the second tells a "wist je dat" from the article
+    assert run.after("En het derde, Sanne?").startswith("Als je hoort waarvoor de ander je dankbaar is")
+    assert run.after("Als je hoort waarvoor").startswith("Wist je dat") and len(run.of("fact")) == 1
+    assert "Neem gerust de tijd, Joris." in run.out  # the empty line named nothing
+    with Journal() as journal:
+        assert journal.gratitude_total() == 6
+
+
+def test_luisteroefeningen_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    run = by_voice(["run", "luisteroefeningen"], [
+        talk("ik1"), talk("ik2"),                        # ik-boodschappen
+        talk("l1"), talk("r1"), YES,                     # actief luisteren: klopt
+        talk("l2"), talk("r2"), NO, talk("c2"), talk("r2b"), YES,  # klopt niet, what was missed, again
+        talk("h1"), talk("h1r"), YES,                    # haak-reflectie
+        talk("s2"), "silence 70", YES,                   # samenvatten: the summary runs out of time
+    ])
+    assert run.code == 0, run.out
+    assert [e["step"] for e in run.of("mirror_done")] == ["luister_een", "luister_twee", "haak", "samenvatten"]
+    assert [e["rounds"] for e in run.of("mirror_done")] == [1, 2, 1, 1]
+    timed = [e for e in run.of("turn_ended") if e["how"] == "time"]
+    assert len(timed) == 1 and timed[0]["speaker"] == "Sanne" and 60 <= timed[0]["seconds"] < 70
+    assert any(p.startswith("Joris, pak één woord of gevoel") for p in run.prompts)
+    assert any(p.startswith("Sanne, vat het samen in twee of drie zinnen") for p in run.prompts)
+    assert "is er nog meer" not in " ".join(run.prompts).lower()  # ask_more is off in this exercise
+
+
+def test_luisteroefeningen_typed(typed):  # type: ignore[no-untyped-def]
+    run = typed(["run", "luisteroefeningen"], [
+        "Ik voel me moe als de avond vol zit", "Ik voel me blij als we samen eten",
+        "Mijn week was druk", "Je had een drukke week", "klopt",
+        "Ik mis mijn zus", "Je mist je familie", "klopt niet", "Vooral mijn zus", "Je mist je zus", "klopt",
+        "Ik maak me zorgen over werk", "Je zei zorgen. Wat bedoel je?", "klopt",
+        "Ik zou willen dat we vaker wandelen", "Je wilt vaker wandelen, want dat geeft rust", "klopt",
+    ])
+    assert run.code == 0, run.out
+    assert len(run.of("mirror_done")) == 4 and "haak" in run.out
+
+
+def test_toekomstbeeld_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    run = by_voice(["run", "toekomstbeeld"], [
+        talk("b1"), talk("b2"), talk("samen"),
+        "silence 200",                    # the goals talk: nobody speaks; a nudge, a warning, time is up
+        talk("step"), talk("stepr"), YES,
+        NO,                               # no consent: nothing of the agreement is kept
+    ])
+    assert run.code == 0, run.out
+    speakers = [e["speaker"] for e in run.of("turn_started")]
+    assert speakers == ["Sanne", "Joris", "jullie", "jullie", "Joris", "Sanne"]
+    goals = [e for e in run.of("turn_ended") if e["how"] == "time"]
+    assert len(goals) == 1 and goals[0]["speaker"] == "jullie" and 180 <= goals[0]["seconds"] < 190
+    assert any(p.startswith("Neem jullie tijd.") for p in run.prompts)  # the nudge for both together
+    assert run.of("consent") == [{**run.of("consent")[0], "given": False}]
+    assert [e["kept"] for e in run.of("agreement")] == [False]
+    with Journal() as journal:
+        assert journal.agreements() == []
+        assert not list(journal.recordings_dir().iterdir())  # no recording without consent
+
+
+def test_toekomstbeeld_typed(typed):  # type: ignore[no-untyped-def]
+    run = typed(["run", "toekomstbeeld"], [
+        "Een huis met een tuin", "Meer tijd samen", "We willen allebei rust", "Dit jaar op vakantie",
+        "Elke zondag samen wandelen", "Zondag wandelen", "ja", "ja",
+    ])
+    assert run.code == 0, run.out
+    assert "over twee jaar" in run.out and "korte termijn" in run.out and "kleine stap" in run.out
+    with Journal() as journal:
+        assert [a.text for a in journal.agreements()] == ["Elke zondag samen wandelen"]
+
+
+def test_dagelijks_gesprek_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    run = by_voice(["run", "dagelijks-gesprek"], [
+        NO, YES,                          # phones away? not yet; then yes
+        "silence 160", talk("t2"), talk("t3"), "silence 160",
+    ])
+    assert run.code == 0, run.out
+    assert run.states[:4] == ["welkom", "klaar_voor", "eerst_weg", "klaar_voor"]
+    turns = run.of("turn_ended")
+    assert [t["speaker"] for t in turns] == ["Sanne", "Joris", "Sanne", "Joris"]
+    assert [t["how"] for t in turns] == ["time", "done", "done", "time"]
+    assert all(150 <= t["seconds"] < 160 for t in turns if t["how"] == "time")
+    assert len(run.of("turn_warned")) == 2
+    assert run.prompts[-1].startswith("Dat was jullie gesprek van vandaag.")
+    assert "terugval" in run.prompts[-1].lower() or "misgaat" in run.prompts[-1]
+
+
+def test_dagelijks_gesprek_typed(typed):  # type: ignore[no-untyped-def]
+    run = typed(["run", "dagelijks-gesprek"], ["ja", "Druk op werk", "Lekker gesport", "Het weekend", "Vakantie"])
+    assert run.code == 0, run.out
+    assert len(run.of("turn_ended")) == 4 and "Tot morgenavond" in run.out
+
+
+def test_a_pause_nobody_ends_stops_the_session_and_keeps_its_place(by_voice):  # type: ignore[no-untyped-def]
+    from voicecoach import paths
+    from voicecoach.speech.vocab import load_vocabulary
+
+    config = paths.config_dir() / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[timing]\npause_minutes = 3\n", encoding="utf-8")
+    pause = load_vocabulary(KO_VOCAB).intents["pause"][0]
+    run = by_voice(["run", "dankbaarheid"], [pause])  # then nobody says anything any more
+    assert run.code == 0, run.out
+    assert run.of("paused") and run.of("pause_expired")[0]["minutes"] == 3
+    assert run.log[-1]["outcome"] == "stopped"
+    assert run.prompts[-1].startswith("We stoppen hier.")
+    assert 180 <= run.of("pause_expired")[0]["t"] - run.of("paused")[0]["t"] < 250
+    with Journal() as journal:
+        progress = journal.load_progress()
+        assert progress is not None and progress.exercise == "dankbaarheid" and progress.state == "dank_een"

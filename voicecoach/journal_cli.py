@@ -1,0 +1,154 @@
+"""The journal commands: `journal` (told and printed, or exported as a page) and `forget`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voicecoach import paths
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_WORDS = {"goed": "ging goed", "matig": "ging matig", "niet": "lukte niet", "overgeslagen": "overgeslagen",
+                   None: "nog open"}
+SPOKEN_AGREEMENTS = 3  # told by voice: the newest few; all of them are printed
+
+
+@dataclass
+class Overview:
+    """What the journal holds, as printed lines and as spoken parts (text, or a recording to play)."""
+
+    lines: list[str] = field(default_factory=list)
+    spoken: list[str | Path] = field(default_factory=list)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("journal", help="hear and see what you did and agreed (or --export a page)")
+    p.add_argument("--export", metavar="FILE.html", help="write a printable overview page instead")
+    g = p.add_argument_group("sound")
+    g.add_argument("--mute", action="store_true", help="only print, do not speak")
+    g.add_argument("--output-device", metavar="ID", help="speaker: index or part of its name")
+    g.add_argument("--speaker-file", metavar="OUT.wav", help="write what voicecoach says to a WAV")
+    g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
+    g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
+    g.add_argument("--fast", action="store_true", help="simulated clock: do not wait while speaking")
+    p = sub.add_parser("forget", help="delete the journal, recordings and spoken-prompt cache (asks first)")
+    p.add_argument("--yes", action="store_true", help="do not ask; delete at once")
+
+
+def overview(journal: Any) -> Overview:
+    from voicecoach.engine.texts import join
+    from voicecoach.export import dutch_date
+
+    out = Overview()
+    summary = journal.summary()
+    if summary.sessions == 0:
+        out.lines.append("Er staat nog niets in jullie dagboek.")
+        out.spoken.append("Er staat nog niets in jullie dagboek. Doe samen een oefening, dan bewaar ik wat jullie deden.")
+        return out
+    done = ", ".join(f"{name} {n}x" for name, n in summary.sessions_by_exercise.items())
+    last = f"; laatste keer {dutch_date(summary.last_session.date())}" if summary.last_session else ""
+    out.lines.append(f"Sessies: {summary.sessions} ({done}){last}.")
+    out.spoken.append(f"Jullie hebben {summary.sessions} keer samen geoefend.")
+    values = journal.latest_value_map()
+    if values.shared:
+        out.lines.append(f"Gezamenlijke waarden: {', '.join(values.shared)}.")
+        out.spoken.append(f"Jullie gezamenlijke waarden zijn: {join(values.shared)}.")
+        if values.sentence or values.recording:
+            out.lines.append(f"Jullie zin: {values.sentence or '(ingesproken)'}")
+            out.spoken += ["Jullie zin is:", values.recording if values.recording else values.sentence or ""]
+    for partner, own in values.partners.items():
+        out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
+    agreements = journal.agreements()
+    if agreements:
+        out.lines.append("Afspraken:")
+        for a in agreements:
+            what = a.text or f"(ingesproken afspraak, {dutch_date(a.created_at.date())})"
+            out.lines.append(f"  - {what} ({FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up)})")
+        out.spoken.append("Jullie nieuwste afspraken:" if len(agreements) > 1 else "Jullie afspraak:")
+        for a in agreements[:SPOKEN_AGREEMENTS]:
+            out.spoken.append(a.recording if a.recording is not None and a.recording.exists() else a.text or "")
+    else:
+        out.lines.append("Afspraken: nog geen.")
+    out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
+    out.lines.append(f"Samen aan het woord: {round(summary.turn_minutes)} minuten.")
+    if summary.gratitude_total:
+        out.spoken.append(f"Jullie noemden {summary.gratitude_total} keer iets waarvoor jullie dankbaar zijn.")
+    out.spoken.append("Mooi dat jullie dit samen doen. Zie ook de kleine successen.")
+    return out
+
+
+def journal(args: argparse.Namespace) -> int:
+    from voicecoach.export import export_html
+    from voicecoach.journal import Journal
+
+    with Journal() as j:
+        if j.recovered_from is not None:
+            print(f"The journal was damaged; it was set aside as {j.recovered_from} and a new one started.")
+        if args.export:
+            out = export_html(j, Path(args.export))
+            print(f"Wrote {out}.")
+            return 0
+        view = overview(j)
+    for line in view.lines:
+        print(line)
+    if not args.mute:
+        _tell(args, [p for p in view.spoken if p])
+    return 0
+
+
+def _tell(args: argparse.Namespace, parts: list[str | Path]) -> None:
+    """Speak the overview and play their recordings, where there is a voice and a speaker."""
+    from voicecoach.audio.pcm import read_wav
+    from voicecoach.clock import RealClock, SimClock
+    from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
+    from voicecoach.wiring import make_speaker
+
+    clock = SimClock() if args.fast else RealClock()
+    notices: list[str] = []
+    speaker, no_sound = make_speaker(args, clock, notices)
+    synth = Pyttsx3Synth(VoiceSettings(language="nl", voice=args.voice, rate=args.rate or 150),
+                         cache_dir=paths.cache_dir() / "prompts")
+    try:
+        if no_sound:
+            for notice in notices:
+                print(notice, file=sys.stderr)
+            return  # printed already: that is all we can do
+        render: Callable[[str | Path], Any] = lambda p: read_wav(p) if isinstance(p, Path) else synth.render(p)
+        for part in parts:
+            speaker.play(render(part))
+    except UserError as exc:
+        print(f"voicecoach: could not speak ({exc.message}); the overview above is all of it.", file=sys.stderr)
+    finally:
+        speaker.close()
+        close = getattr(synth, "close", None)
+        if close is not None:
+            close()
+
+
+def forget(args: argparse.Namespace) -> int:
+    from voicecoach.journal import Journal
+
+    if not args.yes:
+        print("Dit wist alles wat voicecoach over jullie bewaarde: sessies, waarden, afspraken en opnames.")
+        print("Typ ja om alles te wissen: ", end="", flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        if answer != "ja":
+            print("Niets gewist.")
+            return 1
+    Journal().forget()
+    # The prompt cache holds spoken names and values too.
+    shutil.rmtree(paths.cache_dir() / "prompts", ignore_errors=True)
+    log.info("journal and prompt cache deleted")
+    print("Alles is gewist.")
+    return 0
+
+
+HANDLERS = {"journal": journal, "forget": forget}
