@@ -19,6 +19,14 @@ from voicecoach.speech.vocab import Vocabulary, normalize
 
 log = logging.getLogger(__name__)
 
+# Said to the couple (Dutch) and shown on the screen (English, like every CLI message).
+MIC_MISSING = ("Ik kan geen microfoon gebruiken. Sluit er een aan, of start voicecoach met de optie tekst: "
+               "dan typen jullie de antwoorden.")
+MIC_LOST = "De microfoon doet het niet meer. Ik probeer het steeds opnieuw; de tijd staat stil."
+MIC_BACK = "De microfoon doet het weer. We gaan verder waar we waren."
+MIC_LOST_NOTICE = "voicecoach: the microphone stopped working; trying it again every few seconds (timers are paused)."
+MIC_BACK_NOTICE = "voicecoach: the microphone works again; going on where you were."
+
 
 class InputClosed(UserError):
     """Typed input ended (text mode): the session stops and keeps its progress."""
@@ -43,7 +51,7 @@ class VoiceConversation:
 
     def __init__(
         self, synth: Synthesizer, speaker: Speaker, listener: Listener, clock: Clock, events: EventLog,
-        echo: Callable[[str], None] | None = None,
+        echo: Callable[[str], None] | None = None, notice: Callable[[str], None] | None = None,
     ) -> None:
         self.synth = synth
         self.speaker = speaker
@@ -52,7 +60,24 @@ class VoiceConversation:
         self.vocab = listener.vocab
         self.events = events
         self.echo = echo  # also print prompts (e.g. when the speaker is missing)
+        self.notice = notice  # a line for the screen about the devices (stderr)
         self.spoke_until: float | None = None
+        if listener.on_outage is None:
+            listener.on_outage = self.outage
+
+    def outage(self, what: str) -> float | None:
+        """The listener lost the microphone ("lost") or has it again ("back"): tell the couple."""
+        lost = what == "lost"
+        self.events.emit("microphone", state=what)
+        if self.notice:
+            self.notice(MIC_LOST_NOTICE if lost else MIC_BACK_NOTICE)
+        self.say(MIC_LOST if lost else MIC_BACK)
+        return self.spoke_until
+
+    def close(self) -> None:
+        close = getattr(self.synth, "close", None)
+        if close is not None:
+            close()
 
     def say(self, text: str) -> None:
         self.events.emit("prompt", text=text)
@@ -82,6 +107,15 @@ class VoiceConversation:
             confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
         )
         return heard
+
+
+def say_once(synth: Synthesizer, speaker: Speaker, events: EventLog, text: str) -> None:
+    """Speak a last message (a device is missing) if we can; a failure here only costs the voice."""
+    events.emit("prompt", text=text)
+    try:
+        speaker.play(synth.render(text))
+    except (UserError, OSError):
+        log.debug("could not speak the message", exc_info=True)
 
 
 class TextConversation:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from voicecoach.speech.listener import Listener
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
-from voicecoach.voice import Conversation, TextConversation, VoiceConversation
+from voicecoach.voice import MIC_MISSING, Conversation, TextConversation, VoiceConversation, say_once
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +40,10 @@ class Wired:
     notices: list[str] = field(default_factory=list)
 
     def close(self) -> None:
-        for part in (self.source, self.speaker):
-            if part is not None:
-                part.close()
+        for part in (self.source, self.speaker, self.conversation):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
         self.events.close()
 
 
@@ -50,8 +55,32 @@ def load_model(explicit: str | None) -> VoskModel:
 
     path = find_model(explicit)
     if path not in _MODELS:  # loading takes seconds; once per process
-        _MODELS[path] = VoskModel(path)
+        with _native_stderr_to_log("vosk"):
+            _MODELS[path] = VoskModel(path)
     return _MODELS[path]
+
+
+@contextlib.contextmanager
+def _native_stderr_to_log(what: str) -> Iterator[None]:
+    """Kaldi writes a damaged model's errors (and its usage text) straight to file 2;
+    the user gets our one sentence, the details go to the debug log."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file 2 at all: nothing to keep clean
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace").strip()
+            if text:
+                log.debug("%s said: %s", what, text)
 
 
 def make_clock(args: argparse.Namespace) -> Clock:
@@ -72,7 +101,8 @@ def make_speaker(args: argparse.Namespace, clock: Clock, notices: list[str]) -> 
     """The speaker, and whether prompts must also be printed (no sound possible)."""
     if getattr(args, "speaker_file", None):
         return WavSpeaker(Path(args.speaker_file), clock), False
-    if clock.simulated or getattr(args, "mute", False):
+    # --fast plays nothing, unless a speaker was named: then they want to hear it.
+    if (clock.simulated and not getattr(args, "output_device", None)) or getattr(args, "mute", False):
         return SilentSpeaker(clock), False
     from voicecoach.audio.live import LiveSpeaker, parse_device
 
@@ -91,27 +121,50 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
 
 def wire(args: argparse.Namespace) -> Wired:
     clock = make_clock(args)
+    vocab = make_vocab(args)  # a broken file is reported before anything is opened
     events = EventLog(clock, Path(args.events) if getattr(args, "events", None) else None)
-    vocab = make_vocab(args)
     if getattr(args, "text", False):
         return Wired(clock, events, TextConversation(vocab, clock, events), vocab)
+    try:
+        return _wire_voice(args, clock, events, vocab)
+    except BaseException:
+        events.close()
+        raise
+
+
+def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab: Vocabulary) -> Wired:
     model = load_model(getattr(args, "model", None))
     vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)))
     notices: list[str] = []
     source = make_source(args, clock)
     speaker, echo = make_speaker(args, clock, notices)
-    try:
-        source.start()
-    except UserError:
-        speaker.close()
-        raise
     synth = Pyttsx3Synth(
         # The voice follows the vocabulary's language, so answers and prompts match.
         VoiceSettings(language=vocab.language, voice=getattr(args, "voice", None), rate=getattr(args, "rate", None) or 150),
         cache_dir=paths.cache_dir() / "prompts",
     )
+    try:
+        source.start()
+    except UserError:
+        if not echo and not isinstance(speaker, SilentSpeaker):
+            say_once(synth, speaker, events, MIC_MISSING)  # a screen-free couple must hear why
+        _close_quietly(synth, speaker)
+        raise
     listener = Listener(source, model.recognizer(source.rate), vocab, clock)
     conversation = VoiceConversation(
-        synth, speaker, listener, clock, events, echo=(lambda t: print(t, file=sys.stdout, flush=True)) if echo else None
+        synth, speaker, listener, clock, events, echo=(lambda t: print(t, file=sys.stdout, flush=True)) if echo else None,
+        notice=lambda t: print(t, file=sys.stderr, flush=True),
     )
     return Wired(clock, events, conversation, vocab, source, speaker, notices)
+
+
+def _close_quietly(*parts: object) -> None:
+    """Release what was opened before a failure; the failure itself is what the user sees."""
+    for part in parts:
+        close = getattr(part, "close", None)
+        if close is None:
+            continue
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - must not hide the error being reported
+            log.debug("closing %s failed", type(part).__name__, exc_info=True)

@@ -43,7 +43,16 @@ class DeviceLost(DeviceError):
 
 
 class LiveMic:
-    """The microphone: the callback only copies into a queue; the reader does the rest."""
+    """The microphone: the callback only copies into a queue; the reader does the rest.
+
+    `overflows` counts every time audio was lost before we read it (the sound
+    card's buffer overflowed, or a busy computer let our queue fill up): the
+    listener decides nothing on an utterance that lost audio.
+    """
+
+    STALL_SECONDS = 5.0  # no audio for this long from an "active" stream: the device is gone
+    FIRST_AUDIO_SECONDS = 10.0  # a sound server just started may take seconds to deliver (measured: 2.1 s)
+    REPORT_EVERY = 10.0  # seconds between log lines about lost audio
 
     def __init__(self, clock: Clock, device: int | str | None = None) -> None:
         self.clock = clock
@@ -51,24 +60,37 @@ class LiveMic:
         self.rate = RATE
         self.native_rate = RATE
         self.overflows = 0
+        self.dropped = 0  # blocks lost to a full queue (part of `overflows`)
         self.ignore_until = float("-inf")
         self._queue: queue.Queue[tuple[bytes, float]] = queue.Queue(maxsize=500)
         self._stream: Any = None
-        self._dropped = 0
+        self._last_audio = clock.now()
+        self._flowing = False  # audio has arrived since start()
+        self._reported = 0
+        self._reported_at = float("-inf")
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # An exception here would silently stop the stream: guard everything.
+        # No logging here either: it takes locks, and this is PortAudio's thread.
         try:
             if status and status.input_overflow:
                 self.overflows += 1
             self._queue.put_nowait((bytes(indata), self.clock.now()))
         except queue.Full:
-            self._dropped += 1
+            self.dropped += 1
+            self.overflows += 1
         except Exception:  # noqa: BLE001 - must never escape into PortAudio
-            self._dropped += 1
+            self.dropped += 1
+            self.overflows += 1
 
     def start(self) -> None:
         sd = _sounddevice()
+        # On a restart after a lost device, audio from before the loss is stale.
+        while not self._queue.empty():
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
         last_error: Exception | None = None
         # Many hw: devices (a Raspberry Pi's) refuse 16 kHz: fall back to their own rate.
         rates = [RATE]
@@ -92,6 +114,7 @@ class LiveMic:
                 last_error = exc
                 continue
             self._stream, self.native_rate = stream, rate
+            self._last_audio, self._flowing = self.clock.now(), False
             log.info("microphone open at %d Hz", rate)
             return
         raise DeviceError(
@@ -110,7 +133,13 @@ class LiveMic:
             except queue.Empty:
                 if self._stream is not None and not self._stream.active:
                     raise DeviceLost("The microphone stopped working.", "Check its cable or USB plug.") from None
+                patience = self.STALL_SECONDS if self._flowing else self.FIRST_AUDIO_SECONDS
+                if self._stream is not None and self.clock.now() - self._last_audio > patience:
+                    # An unplugged USB microphone often leaves the stream "active" but silent forever.
+                    raise DeviceLost("The microphone stopped sending sound.", "Check its cable or USB plug.") from None
                 return None
+            self._last_audio, self._flowing = self.clock.now(), True
+            self._report_losses()
             samples = np.frombuffer(data, dtype="<i2")
             t0 = t_end - len(samples) / self.native_rate
             if t0 < self.ignore_until:
@@ -118,6 +147,13 @@ class LiveMic:
             if self.native_rate != RATE:
                 samples = resample(_smooth(samples, self.native_rate // RATE), self.native_rate, RATE)
             return Chunk(samples.astype(np.int16, copy=False), t0, RATE)
+
+    def _report_losses(self) -> None:
+        if self.overflows == self._reported or self.clock.now() - self._reported_at < self.REPORT_EVERY:
+            return
+        log.warning("microphone: audio was lost %d time(s) so far (%d block(s) to a busy computer); "
+                    "what was said then is not decided on", self.overflows, self.dropped)
+        self._reported, self._reported_at = self.overflows, self.clock.now()
 
     def close(self) -> None:
         if self._stream is not None:

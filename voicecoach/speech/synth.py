@@ -45,7 +45,7 @@ class _Engine:
 
     def __init__(self, settings: VoiceSettings) -> None:
         self.settings = settings
-        self.jobs: queue.Queue[tuple[str, Path, queue.Queue[Exception | None]]] = queue.Queue()
+        self.jobs: queue.Queue[tuple[str, Path, queue.Queue[Exception | None]] | None] = queue.Queue()
         self.ready: queue.Queue[Exception | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="pyttsx3", daemon=True)
         self.thread.start()
@@ -64,7 +64,10 @@ class _Engine:
             return
         self.ready.put(None)
         while True:
-            text, path, reply = self.jobs.get()
+            job = self.jobs.get()
+            if job is None:  # stop(): the thread ends instead of outliving its synthesizer
+                return
+            text, path, reply = job
             try:
                 # The espeak driver now and then returns without writing the file
                 # (seen on the first utterance): try once more on the same engine.
@@ -88,10 +91,20 @@ class _Engine:
         engine.setProperty("rate", self.settings.rate)
         return engine
 
+    def stop(self) -> None:
+        self.jobs.put(None)
+
     def render(self, text: str, path: Path) -> None:
         reply: queue.Queue[Exception | None] = queue.Queue()
         self.jobs.put((text, path, reply))
-        error = reply.get(timeout=self.settings.timeout)
+        try:
+            error = reply.get(timeout=self.settings.timeout)
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM: let the engine finish this file before its folder is
+            # removed, or espeak's callback prints a traceback as we stop.
+            with contextlib.suppress(queue.Empty):
+                reply.get(timeout=2.0)
+            raise
         if error is not None:
             raise error
 
@@ -121,7 +134,7 @@ class Pyttsx3Synth:
         self._limit = memory
         self._lock = threading.Lock()
         self._engine: _Engine | None = None
-        self._prefetch: queue.Queue[str] = queue.Queue()
+        self._prefetch: queue.Queue[str | None] = queue.Queue()
         self._prefetcher: threading.Thread | None = None
 
     def _key(self, text: str) -> str:
@@ -201,7 +214,19 @@ class Pyttsx3Synth:
     def _prefetch_loop(self) -> None:
         while True:
             text = self._prefetch.get()
+            if text is None:  # close()
+                return
             try:
                 self.render(text)
             except UserError:
                 log.debug("prefetch failed", exc_info=True)
+
+    def close(self) -> None:
+        """End the engine and prefetch threads, so a closed synthesizer leaves none behind."""
+        if self._prefetcher is not None:
+            self._prefetch.put(None)
+            self._prefetcher = None
+        with self._lock:
+            if self._engine is not None:
+                self._engine.stop()
+                self._engine = None
