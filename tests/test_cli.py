@@ -108,3 +108,25 @@ def test_sigterm_ends_kindly(tmp_path, ko_model_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "Traceback" not in err and "bewaard" in err
+
+
+def test_event_log_and_prompt_cache_are_owner_only(tmp_path, monkeypatch, capsys):
+    import io
+    import stat
+
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(events)])
+    assert stat.S_IMODE(events.stat().st_mode) == 0o600  # it can hold typed turn words
+    assert '"event": "prompt"' in events.read_text(encoding="utf-8")
+
+
+def test_prompt_cache_folder_is_owner_only():
+    import stat
+
+    from voicecoach.speech.synth import Pyttsx3Synth
+
+    folder = paths.cache_dir() / "prompts"
+    Pyttsx3Synth(cache_dir=folder).render("Hallo Sanne.")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert len(list(folder.glob("*.wav"))) == 1

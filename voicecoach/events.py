@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from voicecoach.clock import Clock
 
 log = logging.getLogger(__name__)
+
+
+def _private_append(path: Path) -> TextIO:
+    """The event log can hold typed turn words: owner-only, like the journal."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 class EventLog:
@@ -22,7 +29,7 @@ class EventLog:
         self.clock = clock
         self.events: list[dict[str, Any]] = []
         self._keep = keep
-        self._file: TextIO | None = path.open("a", encoding="utf-8") if path else None
+        self._file: TextIO | None = _private_append(path) if path else None
         self._t0 = clock.now()
 
     def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:

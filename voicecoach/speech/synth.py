@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from voicecoach.audio.pcm import RATE, Audio, read_wav
 from voicecoach.errors import UserError
+from voicecoach.paths import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ class Pyttsx3Synth:
         if self.cache_dir is None:
             return
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.cache_dir)  # prompts hold their names: owner-only
             final = self.cache_dir / f"{self._key(text)}.wav"
             tmp = final.with_suffix(".tmp")
             tmp.write_bytes(audio.to_wav_bytes())
