@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from voicecoach.cli import print_json
-from voicecoach.errors import UserError
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from voicecoach import journal_cli, paths
 from voicecoach.engine.exercise import Exercise, available, load_exercise
 from voicecoach.engine.texts import Names
-from voicecoach.errors import DataFileError, UserError
+from voicecoach.errors import UserError
+from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,7 @@ def load_config() -> dict[str, Any]:
     path = paths.config_dir() / "config.toml"
     if not path.exists():
         return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DataFileError(path, "", f"this is not valid TOML ({exc})") from None
+    return read_toml(path)
 
 
 def _exercise(name: str, args: argparse.Namespace, config: dict[str, Any]) -> Exercise:

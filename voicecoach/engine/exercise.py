@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from voicecoach.errors import DataFileError
+from voicecoach.tomlfile import read_toml
 
 KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "shared", "count")
 RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
@@ -118,15 +118,7 @@ def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | N
             raise DataFileError(
                 name_or_path, "", f"there is no such exercise; choose one of: {', '.join(available())}"
             )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError(path, "", "the file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, "", f"the file cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(path, "", f"this is not valid TOML ({exc})") from None
-    exercise = parse_exercise(data, str(path))
+    exercise = parse_exercise(read_toml(path), str(path))
     if timing_overrides:
         exercise = replace(exercise, timing=exercise.timing.with_overrides(timing_overrides, "settings", "settings"))
     return exercise

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from voicecoach.engine.exercise import exercises_dir
 from voicecoach.errors import DataFileError
+from voicecoach.tomlfile import read_toml
 from voicecoach.speech.vocab import Vocabulary
 
 REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
@@ -55,10 +55,7 @@ class Names:
 
 def load_common() -> dict[str, Any]:
     path = exercises_dir() / "_common.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DataFileError(path, "", f"cannot be read ({exc})") from None
+    data = read_toml(path)
     for key in REQUIRED:
         if key not in data:
             raise DataFileError(path, key, "this text is missing")

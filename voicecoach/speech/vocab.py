@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from voicecoach.errors import DataFileError
+from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +102,7 @@ def builtin_path(language: str) -> Path:
 def load_vocabulary(path: Path | None = None, language: str = "nl") -> Vocabulary:
     """Load and check a vocabulary file; every problem names the file and place."""
     path = path or builtin_path(language)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError(path, "", "the file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, "", f"the file cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(path, "", f"this is not valid TOML ({exc})") from None
-    return parse_vocabulary(data, str(path))
+    return parse_vocabulary(read_toml(path), str(path))
 
 
 def _phrases(value: object, source: str, place: str) -> tuple[str, ...]:
