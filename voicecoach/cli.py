@@ -18,18 +18,23 @@ log = logging.getLogger(__name__)
 EXIT_INTERRUPTED = 130
 
 
+def speaker_options(g: argparse._ArgumentGroup) -> None:
+    """What voicecoach speaks through: shared by every command that talks."""
+    g.add_argument("--output-device", metavar="ID", help="speaker: index or part of its name")
+    g.add_argument("--speaker-file", metavar="OUT.wav", help="write what voicecoach says to a WAV instead of a speaker")
+    g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
+    g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
+    g.add_argument("--fast", action="store_true", help="simulated clock: run as fast as the computer can")
+
+
 def _device_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sound")
     g.add_argument("--model", metavar="PATH", help="Vosk model folder (default: the Dutch model from `voicecoach setup`)")
     g.add_argument("--vocab", metavar="FILE", help="your own vocabulary file (see voicecoach/lang/nl.toml)")
     g.add_argument("--device", metavar="ID", help="microphone: index or part of its name (see --list-devices)")
-    g.add_argument("--output-device", metavar="ID", help="speaker: index or part of its name")
     g.add_argument("--mic-file", metavar="IN.wav", help="play a recording as the microphone")
     g.add_argument("--answers", metavar="SCRIPT", help="a scripted couple: lines of WAV paths or 'silence SECONDS'")
-    g.add_argument("--speaker-file", metavar="OUT.wav", help="write what voicecoach says to a WAV instead of a speaker")
-    g.add_argument("--fast", action="store_true", help="simulated clock: run as fast as the computer can")
-    g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
-    g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
+    speaker_options(g)
     g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach import paths
+from voicecoach.cli import speaker_options
 from voicecoach.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--export", metavar="FILE.html", help="write a printable overview page instead")
     g = p.add_argument_group("sound")
     g.add_argument("--mute", action="store_true", help="only print, do not speak")
-    g.add_argument("--output-device", metavar="ID", help="speaker: index or part of its name")
-    g.add_argument("--speaker-file", metavar="OUT.wav", help="write what voicecoach says to a WAV")
-    g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
-    g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
-    g.add_argument("--fast", action="store_true", help="simulated clock: do not wait while speaking")
+    speaker_options(g)
     p = sub.add_parser("forget", help="delete the journal, recordings and spoken-prompt cache (asks first)")
     p.add_argument("--yes", action="store_true", help="do not ask; delete at once")
 
