@@ -17,7 +17,7 @@ class Controls:
         exercise: Exercise
         timing: Timing
         activity: Any
-        paused: bool
+        paused_since: float | None
         pending: str | None
         last_prompt: str
         facts_told: int
@@ -75,16 +75,14 @@ class Controls:
         self._frozen(lambda: self._say(self.texts.get("safety"), remember=False))
 
     def on_pause(self, event: Any) -> None:
-        if not self.paused:
-            self.paused = True
-            self._pause_started = self.conv.clock.now()
+        if self.paused_since is None:
+            self.paused_since = self.conv.clock.now()
             self._emit("paused")
             self._say(self.texts.get("pause"), remember=False)
 
     def on_resume(self, event: Any) -> None:
-        if self.paused:
-            self.paused = False
-            started = getattr(self, "_pause_started", self.conv.clock.now())
+        if self.paused_since is not None:
+            started, self.paused_since = self.paused_since, None
             if self.activity.deadline is not None:
                 self.activity.deadline += self.conv.clock.now() - started  # timers were frozen
             self._emit("resumed")
@@ -107,5 +105,4 @@ class Controls:
             self.pending = "stop"
             return
         self._say(self.texts.get("timeout_over"), remember=False)
-        self.paused = True
-        self._pause_started = start
+        self.paused_since = start

@@ -18,7 +18,7 @@ from voicecoach.engine.machine import (
     END,
     STOPPED,
     build_machine,
-    phases,
+    entry_state,
     split_state,
 )
 from voicecoach.engine.texts import Names, Texts
@@ -68,7 +68,8 @@ class Session(Controls, ListSteps, Turns):
         self.timing = exercise.timing
         self.safety_first = safety_first
         self.consent = consent
-        self.paused = False
+        self.paused_since: float | None = None  # clock time a pause began; None while going on
+        self._current_step: str | None = None
         self.rounds = 0
         self.last_prompt = ""
         self.activity = Activity()
@@ -116,6 +117,10 @@ class Session(Controls, ListSteps, Turns):
                 if self.outcome == "completed":
                     self.journal.clear_progress()
         return self.outcome
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_since is not None
 
     @property
     def step(self) -> Step:
@@ -200,8 +205,7 @@ class Session(Controls, ListSteps, Turns):
             self._say(self.texts.get("stuck"))
             a.silences = a.unclears = 0
             a.prompted = False
-            self.paused = True
-            self._pause_started = self.conv.clock.now()
+            self.paused_since = self.conv.clock.now()
             return None
         if again is not None:
             reprompt = again(key, n - 1)
@@ -232,7 +236,7 @@ class Session(Controls, ListSteps, Turns):
         heard = self.conv.listen(self._listenable(["resume"], turn=True), 60.0, turn=True)
         if heard.kind == "intent" and heard.intent in ("resume", "stop", "safety", "help", "why", "repeat"):
             return heard.intent
-        started = getattr(self, "_pause_started", self.conv.clock.now())
+        started = self.paused_since if self.paused_since is not None else self.conv.clock.now()
         if self.conv.clock.now() - started >= self.timing.pause_minutes * 60:
             # Nobody came back: stop, so a forgotten session does not listen for ever; resume goes on.
             self._emit("pause_expired", minutes=self.timing.pause_minutes)
@@ -247,7 +251,7 @@ class Session(Controls, ListSteps, Turns):
             self._on_enter()
 
     def _on_enter(self) -> None:
-        previous = getattr(self, "_current_step", None)
+        previous = self._current_step
         self.activity = Activity()
         step_id = split_state(self.state)[0]
         self._emit("state", state=self.state)
@@ -273,9 +277,8 @@ class Session(Controls, ListSteps, Turns):
     def _save_progress(self) -> None:
         if self.journal is None:
             return
-        step_id = split_state(self.state)[0]
         # Resume starts a step from its beginning: a half-mirrored message is said again.
-        entry = self.machine.get_state(self.state).name if self.phase is None else f"{step_id}__{phases(self.step)[0]}"
+        entry = self.state if self.phase is None else entry_state(self.step)
         self.journal.save_progress(self.exercise.name, entry, {"names": [self.names.one, self.names.two],
                                                                  "consent": self.consent, "lists": self.lists})
 
