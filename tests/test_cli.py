@@ -128,3 +128,16 @@ def test_prompt_cache_folder_is_owner_only():
     Pyttsx3Synth(cache_dir=folder).render("Hallo Sanne.")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert len(list(folder.glob("*.wav"))) == 1
+
+
+def test_broken_exercise_file_is_refused_before_anything_is_spoken(tmp_path, monkeypatch, capsys):
+    import io
+
+    broken = tmp_path / "mine.toml"
+    broken.write_text('[[steps]]\nid = "hallo"\nkind = "zingen"\ntext = "Hoi"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = cli.main(["run", str(broken), "--text", "--fast"])
+    captured = capsys.readouterr()
+    assert code == 5
+    assert captured.out == ""  # not even the safety note of a first session
+    assert "mine.toml" in captured.err and "zingen" in captured.err

@@ -65,6 +65,9 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
     from voicecoach.wiring import wire
 
     config = load_config()
+    # A named exercise is checked before anything is opened or spoken (the safety note comes first).
+    named = args.__dict__.get("exercise")
+    loaded = {named: _exercise(named, args, config)} if named else {}
     journal = None if args.no_journal else Journal()
     wired = wire(args)
     try:
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
         last = journal.last_names() if journal is not None and not given else None
         names = Names(*last) if last else Names.parse(given)  # else the names they used last time
         texts = Texts(conv.vocab, names)
-        name, initial, consent, memory = args.__dict__.get("exercise"), None, None, None
+        name, initial, consent, memory = named, None, None, None
         if resume or (name is None and progress is not None):
             if progress is None:
                 raise UserError("There is nothing to continue.", "Start an exercise with `voicecoach run`.")
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
                 name = _menu(conv, texts, events, suggestion, moments.fact_base(journal))
                 if name is None:
                     return 0
-            session = Session(_exercise(name, args, config), conv, names, journal=journal, events=events,
+            exercise = loaded.pop(name, None) or _exercise(name, args, config)
+            session = Session(exercise, conv, names, journal=journal, events=events,
                               initial=initial, consent=consent, memory=memory, fact_base=moments.fact_base(journal))
             outcome = session.run()
             if session.chosen:
