@@ -122,3 +122,24 @@ def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     with Journal() as journal:
         texts = sorted(a.text for a in journal.agreements())
     assert texts == ["Elke avond tien minuten praten", "Zondag samen wandelen"]
+
+
+def test_someone_talking_through_a_turn_is_not_nudged(ko_model_path, say, tmp_path):
+    # 40 s of talk with short pauses in a 60 s turn: no "Neem je tijd" in the middle of it.
+    sentence = read_wav(say("오늘은 정말 바쁜 하루였어요 그리고 내일도 바빠요"))
+    write_wav(tmp_path / "talk.wav", Audio.concat([sentence, Audio.silence(1.5)] * 10))
+    (tmp_path / "couple.txt").write_text(f"{tmp_path / 'talk.wav'}\n", encoding="utf-8")
+    (tmp_path / "beurt.toml").write_text(
+        '[[steps]]\nid = "beurt"\nkind = "turn"\nspeaker = 1\nseconds = 60\ntext = "Vertel, {spreker}."\n',
+        encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    code = cli.main(["run", str(tmp_path / "beurt.toml"), "--fast", "--answers", str(tmp_path / "couple.txt"),
+                     "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--events", str(events),
+                     "--no-journal"])
+    assert code == 0
+    log = events_of(events)
+    prompts = [e["text"] for e in log if e["event"] == "prompt"]
+    assert not any(p.startswith("Neem je tijd") for p in prompts), prompts
+    ended = [e for e in log if e["event"] == "turn_ended"]
+    assert ended and ended[0]["how"] == "time"
+    assert any(p.startswith("Nog 30 seconden") for p in prompts)  # the warning still comes

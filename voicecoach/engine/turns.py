@@ -71,7 +71,7 @@ class Turns:
             self.conv.chime("turn")
             seconds = self._turn_seconds()
             a.started = clock.now()
-            a.deadline = a.quiet_since = a.started + seconds
+            a.deadline = a.started + seconds
             a.quiet_since = a.started
             self._emit("turn_started", speaker=self.names.of(speaker), seconds=seconds)
         warn_at = a.deadline - t.warn_before
@@ -87,7 +87,9 @@ class Turns:
         a.fresh = heard.kind == "intent"  # after a command they answer anew; after a warning they go on
         a.deadline += heard.lost  # a lost microphone froze the turn
         self._keep_turn_words(heard, record)
-        if heard.speech_end is not None or heard.said:
+        if heard.speech_end is not None:
+            a.quiet_since = heard.speech_end
+        elif heard.said:
             a.quiet_since = clock.now()
         if heard.kind == "intent" and heard.intent != "done":
             return heard.intent
@@ -106,7 +108,7 @@ class Turns:
             a.warned = True
             self._emit("turn_warned", speaker=self.names.of(speaker), remaining=round(a.deadline - now, 2))
             self._frozen(lambda: self._say(self.texts.get("turn_warning", seconden=int(round(t.warn_before))), remember=False))
-        elif not a.nudged and now >= nudge_at:
+        elif not a.nudged and now >= a.quiet_since + t.nudge_after:  # quiet_since may have moved
             a.nudged = True
             self._frozen(lambda: self._say(self.texts.get("turn_nudge", speaker), remember=False))
         return None

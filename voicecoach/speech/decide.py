@@ -36,7 +36,10 @@ class Heard:
 
     @property
     def latency(self) -> float | None:
-        return None if self.speech_end is None else max(0.0, self.t - self.speech_end)
+        """From the end of speech to the decision; only decisions have one."""
+        if self.speech_end is None or self.kind not in ("intent", "unclear"):
+            return None
+        return max(0.0, self.t - self.speech_end)
 
 
 def intent_posteriors(hypotheses: list[Hypothesis], phrases: dict[str, str]) -> dict[str | None, float]:

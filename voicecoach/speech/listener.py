@@ -103,6 +103,7 @@ class Listener:
         onset = 0
         voiced = 0.0
         last_voice = 0.0
+        voice_heard = False  # any utterance in this window: a turn's timer result says when
         loudest = -120.0
         floor = -120.0
         checked_prefix = False
@@ -120,7 +121,9 @@ class Listener:
         while True:
             now = self.clock.now()
             if now >= until + self._lost and not in_utterance:
-                return result(Heard("timer" if turn else "silence", t=now))
+                # The last voice, even talk that decided nothing: a talking turn is not a silent one.
+                return result(Heard("timer" if turn else "silence", t=now,
+                                    speech_end=last_voice if voice_heard else None))
             chunk = self._read()
             if self._broke:
                 # Half an utterance is not an answer: start afresh with the device back.
@@ -144,7 +147,7 @@ class Listener:
                 onset = onset + 1 if speech and near else 0
                 if onset < s.onset_chunks:
                     continue
-                in_utterance, voiced, checked_prefix = True, 0.0, False
+                in_utterance, voiced, checked_prefix, voice_heard = True, 0.0, False, True
                 need = s.turn_end_silence if turn else s.answer_end_silence
                 loudest = max(lv for _, lv in list(preroll)[-s.onset_chunks:])
                 floor = self.vad.floor_db  # the room's noise as the utterance began
