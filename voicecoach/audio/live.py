@@ -86,11 +86,14 @@ class LiveMic:
         self._anchor = 0.0
         self._count = 0  # samples since the anchor
         self._epoch = 0  # a new anchor starts a new epoch: the stream has a gap there
+        self._timeline = (0, 0.0)  # the latest (epoch, anchor), for the reader
         # Resampling: used by the reader thread only.
         self._resampler: StreamResampler | None = None
         self._next: tuple[int, int] | None = None  # (epoch, sample index) the resampler expects next
         self._first_index = 0  # sample index of the first block since the last gap
-        self._out_count = 0  # samples out of the resampler since the last gap
+        self._out_count = 0  # samples out of the resampler since the last gap, in chunks
+        self._pending = np.zeros(0, np.int16)  # resampled, not yet a whole chunk
+        self._ready: deque[Chunk] = deque()
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # An exception here would silently stop the stream: guard everything.
@@ -132,6 +135,7 @@ class LiveMic:
             self._anchor -= counted - captured
             counted = captured
         self._count += frames
+        self._timeline = (self._epoch, self._anchor)  # one assignment: the reader sees both or neither
         return counted
 
     def start(self) -> None:
@@ -143,6 +147,7 @@ class LiveMic:
             except queue.Empty:
                 break
         self._losses.clear()
+        self._ready.clear()
         last_error: Exception | None = None
         try:
             native = int(sd.query_devices(self.device, "input")["default_samplerate"])
@@ -181,6 +186,11 @@ class LiveMic:
 
     def read(self, timeout: float) -> Chunk | None:
         while True:
+            if self._ready:
+                chunk = self._ready.popleft()
+                if chunk.t0 < self.ignore_until:
+                    continue
+                return chunk
             try:
                 data, t0, epoch, index = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -193,28 +203,29 @@ class LiveMic:
                     raise DeviceLost("The microphone stopped sending sound.", "Check its cable or USB plug.") from None
                 return None
             self._count_losses()
-            chunk = self._to_rate(np.frombuffer(data, dtype="<i2"), t0, epoch, index)
-            if chunk is None or chunk.t0 < self.ignore_until:
-                continue
-            return chunk
+            self._to_rate(np.frombuffer(data, dtype="<i2"), t0, epoch, index)
 
-    def _to_rate(self, samples: np.ndarray, t0: float, epoch: int, index: int) -> Chunk | None:
-        """The block at 16 kHz. The resampler's output lags its input, so its chunks are timed by the
-        samples that came out since the last gap, from the capture time of that gap's first sample
-        (which follows the callback's corrections of the anchor)."""
+    def _to_rate(self, samples: np.ndarray, t0: float, epoch: int, index: int) -> None:
+        """The block at 16 kHz, in 20 ms chunks like every other source, timed by its place in the
+        stream: the anchor as the callback knows it now (it corrects it as blocks come), plus the
+        samples before it. The resampler's output lags its input: its chunks are timed by the
+        samples that came out since the last gap."""
+        latest_epoch, anchor = self._timeline
+        if epoch == latest_epoch:
+            t0 = anchor + index / self.native_rate
         if self._resampler is None:
-            return Chunk(samples.astype(np.int16, copy=False), t0, RATE)
+            self._ready.append(Chunk(samples.astype(np.int16, copy=False), t0, RATE))
+            return
         if self._next is None or self._next[0] != epoch or self._next[1] != index:
             self._resampler.reset()  # a gap (lost or skipped blocks): the filter starts afresh
-            self._first_index, self._out_count = index, 0
+            self._first_index, self._out_count, self._pending = index, 0, np.zeros(0, np.int16)
         self._next = (epoch, index + len(samples))
         start = t0 - (index - self._first_index) / self.native_rate  # capture time of the first sample since the gap
-        out = self._resampler(samples)
-        if len(out) == 0:
-            return None  # the filter is still filling; its output follows with the next blocks
-        chunk = Chunk(out, start + self._out_count / RATE, RATE)
-        self._out_count += len(out)
-        return chunk
+        self._pending = np.concatenate([self._pending, self._resampler(samples)])
+        size = int(RATE * CHUNK_SECONDS)
+        while len(self._pending) >= size:
+            self._ready.append(Chunk(self._pending[:size], start + self._out_count / RATE, RATE))
+            self._pending, self._out_count = self._pending[size:], self._out_count + size
 
     def _count_losses(self) -> None:
         while self._losses:
@@ -249,6 +260,9 @@ class LiveSpeaker:
     """
 
     BLOCK_SECONDS = 0.05
+    # The sound card's buffer: room for a busy computer to be late without a gap in the voice
+    # (a stop drops it, so it does not delay one).
+    BUFFER_SECONDS = 0.2
 
     def __init__(self, clock: Clock, device: int | str | None = None) -> None:
         self.clock = clock
@@ -257,7 +271,8 @@ class LiveSpeaker:
         try:
             info = sd.query_devices(device, "output")
             self.rate = int(info["default_samplerate"])
-            self._stream = sd.RawOutputStream(samplerate=self.rate, device=device, channels=1, dtype="int16")
+            self._stream = sd.RawOutputStream(samplerate=self.rate, device=device, channels=1, dtype="int16",
+                                              latency=self.BUFFER_SECONDS)
             self._stream.start()
         except Exception as exc:  # noqa: BLE001
             raise DeviceError(
