@@ -81,6 +81,31 @@ def test_a_prompt_is_rendered_in_a_worker_checked_and_kept_owner_only(capfd):
     assert list((paths.cache_dir() / "tts-tmp").iterdir()) == []  # no temporary file left
 
 
+def test_rendering_leaves_the_programs_own_output_alone(capsys):
+    """Other threads keep printing while a prompt renders (a process-wide redirect swallowed that)."""
+    import threading
+
+    synth = Pyttsx3Synth()
+    done = threading.Event()
+    printed = 0
+
+    def render() -> None:
+        try:
+            synth.render(SAFETY * 3)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=render)
+    worker.start()
+    while not done.is_set():
+        print("still here")
+        printed += 1
+        time.sleep(0.005)
+    worker.join()
+    synth.close()
+    assert capsys.readouterr().out.count("still here") == printed > 5
+
+
 def test_a_very_long_prompt_is_rendered_in_pieces():
     text = "Jullie praten om de beurt, twee en een halve minuut per persoon. Zeg klaar als je eerder klaar bent. " * 120
     synth = Pyttsx3Synth()

@@ -129,4 +129,4 @@ def rms_dbfs(samples: np.ndarray) -> float:
     if len(samples) == 0:
         return -120.0
     power = float(np.mean(samples.astype(np.float32) ** 2))
-    return 10.0 * np.log10(power / (32768.0**2) + 1e-12)
+    return float(10.0 * np.log10(power / (32768.0**2) + 1e-12))

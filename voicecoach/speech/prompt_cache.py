@@ -35,21 +35,24 @@ class PromptCache:
 
     def get(self, text: str) -> Audio | None:
         key = self.key(text)
-        audio = self._memory.get(key)
-        if audio is not None:
+        remembered = self._memory.get(key)
+        if remembered is not None:
             self._memory.move_to_end(key)
-            return audio
+            return remembered
         if self.folder is None:
             return None
         path = self.folder / f"{key}.wav"
         if not path.exists():
             return None
+        audio: Audio | None
+        problem: str | None
         try:
             audio = read_wav(path)
-            problem = self.check(text, audio)
         except UserError as exc:
-            problem = exc.message
-        if problem is not None:
+            audio, problem = None, exc.message
+        else:
+            problem = self.check(text, audio)
+        if audio is None or problem is not None:
             log.warning("a cached prompt was damaged (%s); it is made again", problem)
             path.unlink(missing_ok=True)
             return None
