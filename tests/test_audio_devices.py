@@ -84,10 +84,10 @@ def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, ter
         with pytest.raises(KeyboardInterrupt):
             speaker.play(prompt)
         stopped = time.monotonic()
+        time.sleep(0.5)  # the app saves the step and closes the journal before it closes the speaker
     finally:
         timer.cancel()
         speaker.close()
-    time.sleep(0.5)
     recorder.stop()
     assert stopped - sent[0] < STOP_SECONDS  # play() let the interruption through
     ends = recorder.sound_ends(threshold=1000)
