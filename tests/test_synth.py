@@ -309,3 +309,11 @@ def test_rendering_opens_no_socket_and_no_sound_device(tmp_path):
     network = [c for c in calls if " socket(" in c or " connect(" in c or " sendto(" in c or " socketpair(" in c]
     assert network == [], network[:5]
     assert [c for c in calls if "/dev/snd" in c or "pulse/native" in c] == []
+
+
+def test_a_speaker_file_that_cannot_be_written_is_one_sentence(tmp_path):
+    from voicecoach.errors import DeviceError
+
+    with pytest.raises(DeviceError) as caught:
+        WavSpeaker(tmp_path / "no-such-folder" / "speaker.wav", SimClock())
+    assert "cannot be written" in caught.value.message and "folder" in caught.value.fix
