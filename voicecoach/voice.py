@@ -14,7 +14,7 @@ from voicecoach.errors import UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.decide import Heard
 from voicecoach.speech.listener import Listener
-from voicecoach.speech.synth import Synthesizer
+from voicecoach.speech.synth import SynthError, Synthesizer
 from voicecoach.speech.vocab import Vocabulary, normalize
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ MIC_LOST = "De microfoon doet het niet meer. Ik probeer het steeds opnieuw; de t
 MIC_BACK = "De microfoon doet het weer. We gaan verder waar we waren."
 MIC_LOST_NOTICE = "voicecoach: the microphone stopped working; trying it again every few seconds (timers are paused)."
 MIC_BACK_NOTICE = "voicecoach: the microphone works again; going on where you were."
+NO_VOICE_NOTICE = "voicecoach: {message} What voicecoach says is printed instead, with a chime; {fix}"
 
 
 class InputClosed(UserError):
@@ -43,8 +44,6 @@ class Conversation(Protocol):
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
                new_phase: bool = True) -> Heard: ...
 
-    def prefetch(self, texts: list[str]) -> None: ...
-
 
 class VoiceConversation:
     """Speaks through the synthesizer and speaker; listens through the microphone."""
@@ -52,6 +51,7 @@ class VoiceConversation:
     def __init__(
         self, synth: Synthesizer, speaker: Speaker, listener: Listener, clock: Clock, events: EventLog,
         echo: Callable[[str], None] | None = None, notice: Callable[[str], None] | None = None,
+        show: Callable[[str], None] | None = None,
     ) -> None:
         self.synth = synth
         self.speaker = speaker
@@ -61,7 +61,9 @@ class VoiceConversation:
         self.events = events
         self.echo = echo  # also print prompts (e.g. when the speaker is missing)
         self.notice = notice  # a line for the screen about the devices (stderr)
+        self.show = show or _print  # a prompt that could not be spoken (stdout)
         self.spoke_until: float | None = None
+        self._told_no_voice = False
         if listener.on_outage is None:
             listener.on_outage = self.outage
 
@@ -75,24 +77,32 @@ class VoiceConversation:
         return self.spoke_until
 
     def close(self) -> None:
-        close = getattr(self.synth, "close", None)
-        if close is not None:
-            close()
+        self.synth.close()
 
     def say(self, text: str) -> None:
         self.events.emit("prompt", text=text)
         if self.echo:
             self.echo(text)
-        self.spoke_until = self.speaker.play(self.synth.render(text))
+        self.spoke_until = self.speaker.play(self._voice(text))
+
+    def _voice(self, text: str) -> Audio:
+        """The spoken text; if no sound can be made, never silence: the text is printed and a chime plays."""
+        try:
+            return self.synth.render(text)
+        except SynthError as exc:
+            self.events.emit("voice_failed")
+            if self.notice and not self._told_no_voice:
+                self.notice(NO_VOICE_NOTICE.format(message=exc.message, fix=exc.fix[:1].lower() + exc.fix[1:]))
+            self._told_no_voice = True
+            if not self.echo:  # printed already otherwise
+                self.show(text)
+            return chime("notice")
 
     def play(self, audio: Audio) -> None:
         self.spoke_until = self.speaker.play(audio)
 
     def chime(self, kind: str) -> None:
         self.spoke_until = self.speaker.play(chime(kind))
-
-    def prefetch(self, texts: list[str]) -> None:
-        self.synth.prefetch(texts)
 
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
                new_phase: bool = True) -> Heard:
@@ -107,6 +117,10 @@ class VoiceConversation:
             confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
         )
         return heard
+
+
+def _print(text: str) -> None:
+    print(text, file=sys.stdout, flush=True)
 
 
 def say_once(synth: Synthesizer, speaker: Speaker, events: EventLog, text: str) -> None:
@@ -135,9 +149,6 @@ class TextConversation:
 
     def chime(self, kind: str) -> None:
         print("  ~" if kind != "break" else "  ~ ~ ~", file=self.stdout, flush=True)
-
-    def prefetch(self, texts: list[str]) -> None:
-        return None
 
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
                new_phase: bool = True) -> Heard:

@@ -113,6 +113,12 @@ def make_speaker(args: argparse.Namespace, clock: Clock, notices: list[str]) -> 
         return SilentSpeaker(clock), True
 
 
+def make_synth(args: argparse.Namespace, language: str) -> Pyttsx3Synth:
+    """The synthesizer; its temporary files live in the cache folder, so `forget` removes them too."""
+    settings = VoiceSettings(language=language, voice=getattr(args, "voice", None), rate=getattr(args, "rate", None) or 150)
+    return Pyttsx3Synth(settings, cache_dir=paths.cache_dir() / "prompts", work_dir=paths.cache_dir() / "tts-tmp")
+
+
 def make_vocab(args: argparse.Namespace) -> Vocabulary:
     if getattr(args, "vocab", None):
         return load_vocabulary(Path(args.vocab))
@@ -138,11 +144,7 @@ def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab:
     notices: list[str] = []
     source = make_source(args, clock)
     speaker, echo = make_speaker(args, clock, notices)
-    synth = Pyttsx3Synth(
-        # The voice follows the vocabulary's language, so answers and prompts match.
-        VoiceSettings(language=vocab.language, voice=getattr(args, "voice", None), rate=getattr(args, "rate", None) or 150),
-        cache_dir=paths.cache_dir() / "prompts",
-    )
+    synth = make_synth(args, vocab.language)  # the voice follows the vocabulary's language, so answers and prompts match
     try:
         source.start()
     except UserError:
@@ -152,10 +154,14 @@ def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab:
         raise
     listener = Listener(source, model.recognizer(source.rate), vocab, clock)
     conversation = VoiceConversation(
-        synth, speaker, listener, clock, events, echo=(lambda t: print(t, file=sys.stdout, flush=True)) if echo else None,
-        notice=lambda t: print(t, file=sys.stderr, flush=True),
+        synth, speaker, listener, clock, events, echo=_print if echo else None,
+        notice=lambda t: print(t, file=sys.stderr, flush=True), show=_print,
     )
     return Wired(clock, events, conversation, vocab, source, speaker, notices)
+
+
+def _print(text: str) -> None:
+    print(text, file=sys.stdout, flush=True)
 
 
 def _close_quietly(*parts: object) -> None:

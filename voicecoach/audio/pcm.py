@@ -48,12 +48,36 @@ class Audio:
 
 
 def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
-    """Linear interpolation: good enough for speech prompts and answers."""
+    """A whole sound to another rate, band-limited (libsoxr, high quality): nothing above the
+    lower Nyquist frequency folds back into speech (see scripts/resampler_quality.py)."""
+    samples = np.ascontiguousarray(samples, dtype=np.int16)
     if src == dst or len(samples) == 0:
-        return samples.astype(np.int16, copy=False)
-    n = int(round(len(samples) * dst / src))
-    x = np.linspace(0, len(samples) - 1, n)
-    return np.interp(x, np.arange(len(samples)), samples.astype(np.float32)).astype(np.int16)
+        return samples
+    import soxr
+
+    return np.asarray(soxr.resample(samples, src, dst, quality="HQ"), dtype=np.int16)
+
+
+class StreamResampler:
+    """Resamples a stream block by block (the microphone): the filter's state carries across
+    blocks, so block edges add nothing. Its output lags its input by the filter's delay; output
+    sample n is input time n / dst, counted from the first block after `reset()`."""
+
+    def __init__(self, src: int, dst: int) -> None:
+        import soxr
+
+        self.src, self.dst = src, dst
+        self._stream = soxr.ResampleStream(src, dst, 1, dtype="int16", quality="HQ")
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        if self.src == self.dst:
+            return block
+        return np.asarray(self._stream.resample_chunk(np.ascontiguousarray(block, dtype=np.int16)), dtype=np.int16)
+
+    def reset(self) -> None:
+        """Forget the past: the next block does not continue the last one (audio was skipped)."""
+        if self.src != self.dst:
+            self._stream.clear()
 
 
 def read_wav(source: Path | bytes) -> Audio:
@@ -88,8 +112,10 @@ def write_wav(path: Path, audio: Audio) -> None:
 
 
 def chime(kind: str = "turn", rate: int = RATE) -> Audio:
-    """A soft two-tone chime made in code: "turn" rises, "end" falls, "break" is long."""
-    tones = {"turn": (660.0, 880.0), "end": (880.0, 660.0), "break": (523.25, 392.0)}[kind]
+    """A soft chime made in code: "turn" rises, "end" falls, "break" is long, and "notice"
+    (three rising notes) says: read the screen, the voice could not be made."""
+    tones = {"turn": (660.0, 880.0), "end": (880.0, 660.0), "break": (523.25, 392.0),
+             "notice": (523.25, 659.25, 783.99)}[kind]
     length = 0.5 if kind == "break" else 0.18
     parts = []
     for freq in tones:
@@ -103,4 +129,4 @@ def rms_dbfs(samples: np.ndarray) -> float:
     if len(samples) == 0:
         return -120.0
     power = float(np.mean(samples.astype(np.float32) ** 2))
-    return 10.0 * np.log10(power / (32768.0**2) + 1e-12)
+    return float(10.0 * np.log10(power / (32768.0**2) + 1e-12))

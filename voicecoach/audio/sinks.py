@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import wave
 from pathlib import Path
 from typing import Protocol
@@ -11,6 +12,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.clock import Clock
+from voicecoach.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,8 @@ class WavSpeaker:
     """Writes everything voicecoach would play to one WAV (--speaker-file).
 
     Pauses between sounds are kept (up to a second each) so the file sounds
-    like the session did; time passes on the clock as if it played.
+    like the session did; time passes on the clock as if it played. The file
+    holds their recorded voices (played back agreements): owner-only.
     """
 
     MAX_GAP = 1.0
@@ -34,7 +37,14 @@ class WavSpeaker:
     def __init__(self, path: Path, clock: Clock) -> None:
         self.clock = clock
         self.path = path
-        self._wav = wave.open(str(path), "wb")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
+        except OSError as exc:
+            raise DeviceError(f"The speaker file {path} cannot be written ({exc.strerror}).",
+                              "Pick a folder you can write to.") from None
+        self._file = os.fdopen(fd, "wb")
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(RATE)
@@ -52,6 +62,7 @@ class WavSpeaker:
 
     def close(self) -> None:
         self._wav.close()
+        self._file.close()
 
 
 class SilentSpeaker:

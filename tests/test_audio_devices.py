@@ -1,0 +1,244 @@
+"""The sound card adapters on the PulseAudio test devices: a stop while speaking is heard to stop at
+once, and a microphone that only runs at 48 kHz is heard through the resampler."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import KO_VOCAB, ROOT
+from voicecoach.audio.pcm import RATE, Audio, read_wav, write_wav
+from voicecoach.clock import RealClock
+from voicecoach.journal import Journal
+
+pytestmark = pytest.mark.audio
+
+STOP_SECONDS = 0.2  # a stop must silence the voice within this
+
+
+class Recorder:
+    """Records a PulseAudio source (e.g. the speaker's monitor) and tells, on the caller's
+    clock, when the sound in it ended (timed from the end of the recording: it stops at `stop()`)."""
+
+    def __init__(self, source: str, path: Path) -> None:
+        self.path = path
+        self.proc = subprocess.Popen(["parecord", f"--device={source}", "--rate=16000", "--channels=1",
+                                      "--format=s16le", "--latency-msec=10", str(path)])
+        time.sleep(0.5)  # connected and recording
+
+    def stop(self) -> float:
+        self.stopped = time.monotonic()
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        return self.stopped
+
+    def sound_ends(self, threshold: float = 300.0) -> float | None:
+        """Clock time at which the last 10 ms with sound in the recording ended, or None."""
+        samples = read_wav(self.path).samples.astype(np.float64)
+        frames = samples[: len(samples) // 160 * 160].reshape(-1, 160)
+        loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > threshold)
+        if len(loud) == 0:
+            return None
+        return self.stopped - (len(frames) - loud[-1] - 1) * 0.01
+
+
+@pytest.fixture
+def terminate_as_cli() -> Iterator[None]:
+    """SIGTERM becomes a KeyboardInterrupt, as `voicecoach` sets it up."""
+
+    def raise_interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, raise_interrupt)
+    yield
+    signal.signal(signal.SIGTERM, old)
+
+
+def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, terminate_as_cli):
+    from voicecoach.audio.live import LiveSpeaker
+
+    recorder = Recorder("table.monitor", tmp_path / "heard.wav")
+    speaker = LiveSpeaker(RealClock())
+    t = np.arange(8 * speaker.rate) / speaker.rate
+    prompt = Audio((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), speaker.rate)  # 8 s of voice
+    sent: list[float] = []
+
+    def stop() -> None:
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    timer = threading.Timer(1.5, stop)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            speaker.play(prompt)
+        stopped = time.monotonic()
+        time.sleep(0.5)  # the app saves the step and closes the journal before it closes the speaker
+    finally:
+        timer.cancel()
+        speaker.close()
+    recorder.stop()
+    assert stopped - sent[0] < STOP_SECONDS  # play() let the interruption through
+    ends = recorder.sound_ends(threshold=1000)
+    assert ends is not None, "the speaker played nothing"
+    assert ends - sent[0] < STOP_SECONDS, f"the voice went on {ends - sent[0]:.2f} s after the stop"
+
+
+def _voicecoach(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env=env, cwd=ROOT, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_sigterm_during_the_safety_note_stops_the_voice_and_keeps_the_session(pulse, ko_model_path, tmp_path):
+    home = tmp_path / "home"
+    events = tmp_path / "events.jsonl"
+    env = {**pulse, "VOICECOACH_HOME": str(home)}
+    # Not the first use (that starts with the safety note, before any step): a typed session came before.
+    subprocess.run([sys.executable, "-m", "voicecoach", "run", "herstelgesprek", "--text", "--fast", "--vocab",
+                    str(KO_VOCAB), "--names", "Sanne,Joris"], env=env, cwd=ROOT, input="", capture_output=True,
+                   text=True, timeout=60, check=False)
+    recorder = Recorder("table.monitor", tmp_path / "heard.wav")
+    proc = _voicecoach(["run", "herstelgesprek", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                        "--names", "Sanne,Joris", "--events", str(events)], env)
+    try:
+        deadline = time.monotonic() + 60
+        while not events.exists() or '"prompt"' not in events.read_text(encoding="utf-8"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.01)
+        time.sleep(2.0)  # well into the welcome (about 20 s long)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        exited = time.monotonic()
+    finally:
+        proc.kill()
+        proc.wait()
+    time.sleep(0.5)
+    recorder.stop()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "bewaard" in err
+    ends = recorder.sound_ends()
+    assert ends is not None, "nothing was heard from the speaker"
+    assert ends - sent < STOP_SECONDS + 0.05, f"the voice went on {ends - sent:.2f} s after SIGTERM"
+    assert exited - sent < 5.0
+    prompts = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    assert [e["event"] for e in prompts].count("prompt") == 1  # stopped in the first prompt
+    [entered] = [e["state"] for e in prompts if e["event"] == "state"]
+    db = home / "data" / "journal.sqlite3"
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+    with Journal(db) as journal:
+        progress = journal.load_progress()
+    assert progress is not None and progress.state == entered  # `voicecoach resume` starts where it stopped
+
+
+# -- a microphone at 48 kHz --------------------------------------------------------------------
+
+
+@pytest.fixture
+def mic48(pulse, monkeypatch):  # type: ignore[no-untyped-def]
+    """The monitor of the 48 kHz-only sink "micfeed48" as the default microphone."""
+    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True, env=pulse,
+                           check=True).stdout
+    if "micfeed48" not in sinks:  # a server started by an older scripts/pulse
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=micfeed48", "rate=48000"],
+                       env=pulse, check=True, capture_output=True)
+    monkeypatch.setenv("PULSE_SOURCE", "micfeed48.monitor")
+    return pulse
+
+
+def play48(pulse: dict[str, str], audio: Audio, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.wav"
+    write_wav(path, audio.to_rate(48000))
+    subprocess.run(["paplay", "--device=micfeed48", str(path)], env=pulse, check=True, timeout=30)
+
+
+def tone(freq: float, seconds: float, rate: int = 48000) -> Audio:
+    """A steady tone with soft edges (a hard start is a click, heard at every frequency)."""
+    t = np.arange(int(seconds * rate)) / rate
+    edges = np.minimum(1.0, np.minimum(t, seconds - t) / 0.1)
+    return Audio((0.3 * 32767 * edges * np.sin(2 * np.pi * freq * t)).astype(np.int16), rate)
+
+
+def band_db(samples: np.ndarray, freq: float, rate: int = RATE) -> float:
+    """Power within 50 Hz of `freq` (dB), averaged over 100 ms windows."""
+    x = samples.astype(np.float64)
+    windows = x[: len(x) // 1600 * 1600].reshape(-1, 1600) * np.hanning(1600)
+    power = (np.abs(np.fft.rfft(windows, axis=1)) ** 2).mean(axis=0)
+    freqs = np.fft.rfftfreq(1600, 1 / rate)
+    return float(10 * np.log10(power[np.abs(freqs - freq) <= 50].sum() + 1e-9))
+
+
+def _read(mic, seconds: float) -> list:  # type: ignore[no-untyped-def]
+    chunks, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        chunk = mic.read(0.1)
+        if chunk is not None:
+            chunks.append(chunk)
+    return chunks
+
+
+def test_a_48_khz_microphone_is_resampled_without_aliasing_and_timed_by_capture(mic48, tmp_path):
+    from voicecoach.audio.live import LiveMic
+
+    clock = RealClock()
+    mic = LiveMic(clock, rates=[48000])  # as a speakerphone that refuses 16 kHz is opened
+    mic.start()
+    try:
+        assert mic.native_rate == 48000
+        levels = {}
+        # 12 kHz cannot exist at 16 kHz: unfiltered, it folds down to 4 kHz.
+        for freq, heard_at in ((1000.0, 1000.0), (12000.0, 4000.0)):
+            player = threading.Thread(target=play48, args=(mic48, tone(freq, 1.5), tmp_path, f"t{freq:.0f}"))
+            player.start()
+            chunks = _read(mic, 2.5)
+            player.join()
+            levels[freq] = band_db(np.concatenate([c.samples for c in chunks]), heard_at)
+            assert all(c.rate == RATE and len(c.samples) == 320 for c in chunks)  # 20 ms chunks, as every source
+            starts = np.array([c.t0 for c in chunks])
+            ends = np.array([c.t1 for c in chunks])
+            gaps = starts[1:] - ends[:-1]
+            # One continuous stream: no holes, and the clock only ever moved back a few ms (the
+            # first blocks' capture time is learned as they come).
+            assert gaps.max() < 0.002 and gaps.min() > -0.01, (gaps.min(), gaps.max())
+        # Chunks read late carry the time they were captured, not the time they were read.
+        time.sleep(1.0)
+        late = mic.read(1.0)
+        assert late is not None and clock.now() - late.t1 > 0.9
+    finally:
+        mic.close()
+    assert levels[1000.0] - levels[12000.0] > 60, levels  # measured before soxr: 12 kHz came in at 4 kHz, -10 dB
+
+
+def test_a_48_khz_microphone_hears_the_answers(mic48, ko_model, ko_vocab, say, tmp_path):
+    from voicecoach.audio.live import LiveMic
+    from voicecoach.speech.listener import Listener
+
+    clock = RealClock()
+    mic = LiveMic(clock, rates=[48000])
+    mic.start()
+    listener = Listener(mic, ko_model.recognizer(RATE), ko_vocab, clock)
+    try:
+        for intent, word in (("confirm", "네"), ("deny", "아니요")):
+            answer = read_wav(say(word))
+            player = threading.Timer(0.5, play48, args=(mic48, answer, tmp_path, intent))
+            player.start()
+            heard = listener.listen(["confirm", "deny"], until=clock.now() + 8)
+            player.join()
+            assert (heard.kind, heard.intent) == ("intent", intent), heard
+    finally:
+        mic.close()
