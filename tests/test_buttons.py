@@ -245,8 +245,8 @@ def test_no_permission_is_one_sentence_naming_the_group(machine, presses):
 def test_without_evdev_it_is_skipped_with_what_to_install(monkeypatch, presses):
     monkeypatch.setitem(sys.modules, "evdev", None)
     running, skipped = buttons.open_buttons(ButtonSettings(key="any"), presses)
-    assert running == [] and skipped == ["A USB button or keyboard needs the evdev package: "
-                                         "pip install 'voicecoach[button]'."]
+    assert running == [] and skipped == [
+        "A USB button or keyboard needs the evdev package: pip install 'voicecoach[button]'."]
 
 
 def test_open_buttons_on_this_machine_never_raises(presses):

@@ -186,7 +186,7 @@ def test_first_start_after_its_time_does_not_remind_of_the_past():
 
 def test_never_during_a_session_and_not_deferred_after_it():
     day = Day(D(2025, 6, 10, 19, 0))
-    talking = lambda now: D(2025, 6, 10, 19, 45) <= now < D(2025, 6, 10, 20, 20)  # noqa: E731
+    talking = lambda now: D(2025, 6, 10, 19, 45) <= now < D(2025, 6, 10, 20, 20)
     assert day.run_until(D(2025, 6, 11, 12, 0), talking) == []
     assert day.state.read_text().count("skipped: session") == 1
     assert times(day.run_until(D(2025, 6, 11, 20, 1))) == ["2025-06-11 20:00"]
@@ -342,3 +342,17 @@ def test_a_damaged_record_starts_afresh_without_reminding_of_the_past(caplog):
     assert day.run_until(D(2025, 6, 11, 12, 0)) == []
     assert "unreadable" in caplog.text
     assert times(day.run_until(D(2025, 6, 11, 20, 1))) == ["2025-06-11 20:00"]
+
+
+def test_a_wall_clock_linked_to_the_simulated_clock_moves_with_it_and_can_jump():
+    from voicecoach.clock import SimClock
+
+    clock = SimClock(100.0)
+    wall = SimWallClock(D(2025, 6, 10, 19, 59), clock)
+    schedule = ReminderSchedule(EVENING, clock=wall, state_file=Path(os.environ["VOICECOACH_HOME"]) / "r.json")
+    assert schedule.check() is None
+    clock.sleep(60)  # a simulated minute of a session
+    assert D.fromtimestamp(wall.time()) == D(2025, 6, 10, 20, 0)
+    assert schedule.check() is not None
+    wall.jump(-3600)
+    assert D.fromtimestamp(wall.time()) == D(2025, 6, 10, 19, 0) and clock.now() == 160.0

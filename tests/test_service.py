@@ -61,7 +61,7 @@ def analyze(unit: Path, user: bool, tmp_path: Path) -> subprocess.CompletedProce
     runtime.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "SYSTEMD_LOG_LEVEL": "notice"}
     return subprocess.run([exe, *(["--user"] if user else []), "verify", str(unit)],
-                          capture_output=True, text=True, timeout=60, env=env)
+                          check=False, capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.parametrize("user", [True, False], ids=["user", "system"])

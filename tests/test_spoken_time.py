@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,19 @@ def test_a_language_file_that_is_not_toml(tmp_path):
     path.write_text("[hours\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="not valid TOML"):
         spoken_time.load(path)
+
+
+@pytest.mark.skipif(not (os.environ.get("VOICECOACH_MODEL") and
+                         (Path(os.environ["VOICECOACH_MODEL"]) / "am" / "final.mdl").exists()),
+                    reason="the Dutch model is not here: set VOICECOACH_MODEL to vosk-model-small-nl-0.22 to run")
+def test_every_reminder_word_is_known_to_the_dutch_model(words):
+    import vosk
+
+    model = vosk.Model(os.environ["VOICECOACH_MODEL"])
+
+    def known(word: str) -> bool:
+        return int(model.vosk_model_find_word(word)) >= 0
+
+    if not known("klopt"):
+        pytest.skip("VOICECOACH_MODEL is not a Dutch model (it does not know 'klopt')")
+    assert sorted(w for w in words.words() if not known(w)) == []

@@ -87,7 +87,7 @@ class ButtonSettings:
                 values[name] = str(value).strip()
             else:
                 raise DataFileError(path, f"button.{name}", f"expected a name, or \"off\" (not {value!r})")
-        settings = cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)
         if settings.key is not None:
             try:
                 key_codes(settings.key)
@@ -174,9 +174,10 @@ class KeyButton:
         if self._device and self._device.lower() not in (device.name or "").lower() and self._device != device.path:
             return False
         caps = device.capabilities()
-        if self._device is None:  # "any" device: not a mouse's clicks, not a TV remote
-            if ecodes.EV_REL in caps or any(word in (device.name or "").lower() for word in NOT_A_BUTTON_DEVICE):
-                return False
+        # "Any" device: not a mouse's clicks, not a TV remote.
+        name = (device.name or "").lower()
+        if self._device is None and (ecodes.EV_REL in caps or any(word in name for word in NOT_A_BUTTON_DEVICE)):
+            return False
         keys = set(caps.get(ecodes.EV_KEY, ()))
         return bool(keys & self._codes if self._codes is not None else keys - self._ignored)
 

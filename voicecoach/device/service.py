@@ -162,7 +162,7 @@ def _systemctl(user: bool, *args: str) -> str | None:
     if exe is None:
         return "systemctl was not found (this system does not run systemd)"
     try:
-        done = subprocess.run([exe, *_scope(user), *args], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([exe, *_scope(user), *args], check=False, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"systemctl did not answer ({exc})"
     if done.returncode == 0:
@@ -239,7 +239,8 @@ def _linger() -> list[str]:
     exe = shutil.which("loginctl")
     if exe is not None:
         try:
-            if subprocess.run([exe, "enable-linger", me], capture_output=True, timeout=60).returncode == 0:
+            done = subprocess.run([exe, "enable-linger", me], check=False, capture_output=True, timeout=60)
+            if done.returncode == 0:
                 return ["It also starts at boot, before anyone logs in."]
         except (OSError, subprocess.TimeoutExpired):
             pass
