@@ -1,0 +1,1 @@
+"""The kitchen-table device: the daily reminder, the systemd service and buttons."""

@@ -1,0 +1,78 @@
+"""The user's config.toml: read it, and change one setting without losing their comments."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import Table
+
+from voicecoach import paths
+from voicecoach.errors import DataFileError, UserError
+from voicecoach.tomlfile import read_toml
+
+
+def config_path() -> Path:
+    return paths.config_dir() / "config.toml"
+
+
+def read_config(path: Path | None = None) -> dict[str, Any]:
+    """config.toml as plain data; a missing file is an empty one, a broken one an error naming it."""
+    path = path or config_path()
+    return read_toml(path) if path.exists() else {}
+
+
+def write_setting(table: str, key: str, value: str | int | bool, path: Path | None = None) -> Path:
+    """Set `[table] key = value` in config.toml, keeping every other line and comment as it was.
+
+    The file is replaced atomically (a power cut leaves the old or the new one, never half),
+    owner-only (0600). A broken file is not touched: the error names it, so nothing the user
+    wrote is lost. Returns the path written.
+    """
+    path = path or config_path()
+    if path.is_symlink():  # a config kept elsewhere (dotfiles) stays a link; the file it points to changes
+        path = path.resolve()
+    read_config(path)  # the same checks and messages as every reader, before anything is changed
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except tomlkit.exceptions.TOMLKitError as exc:  # tomllib accepted it; be safe all the same
+        raise DataFileError(path, "", f"this file cannot be changed safely ({exc})") from None
+    section = doc.get(table)
+    if section is None:
+        section = tomlkit.table()
+        doc[table] = section
+    elif not isinstance(section, Table):
+        raise DataFileError(path, table, "expected a table such as [" + table + "]")
+    section[key] = value
+    try:
+        write_atomically(path, tomlkit.dumps(doc))
+    except OSError as exc:
+        raise UserError(f"{path} could not be written ({exc.strerror or exc}).",
+                        "Check that its folder is yours and the disk is not full.") from None
+    return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text`, owner-only (0600): after a power cut it holds the old or the new text."""
+    folder = path.parent
+    if not folder.exists():
+        paths.private_dir(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # 0600 from the start
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself survives a power cut
+    finally:
+        os.close(dir_fd)
