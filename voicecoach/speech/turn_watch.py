@@ -1,0 +1,235 @@
+"""Turn awareness: how long each partner spoke in a turn, its pauses, and where the listener talked over it.
+
+A TurnWatch is fed the 20 ms chunks of one timed turn whose speaker is known.
+It never acts during the turn; `summary()` reports at the end. With a voice
+profile each second of voice is given to a partner (or "not sure") and the
+listener speaking for a while (not a "mm", a laugh, a cough or a word) is
+noted as an interruption. Without one (consent refused) it measures the voice
+in the turn and attributes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voicecoach.audio.pcm import rms_dbfs
+from voicecoach.audio.sources import Chunk
+from voicecoach.speech.speakers import MIN_PERIODICITY, SpeakerProfile
+from voicecoach.speech.vad import EnergyVad
+from voicecoach.speech.voice_features import FRAME, frame_features
+
+# Is there voice in this chunk? The one seam for the voice-activity decision.
+Vad = Callable[[Chunk], bool]
+
+
+def energy_vad(margin_db: float = 10.0) -> Vad:
+    """voicecoach's energy detector, its noise floor started at the first chunk's level.
+
+    (A fresh detector starts from a silent room; in a noisy one it would call
+    the noise voice for a long while. A first chunk that is already voice is
+    forgotten at the first pause, because the floor falls at once.)
+    """
+    vad: EnergyVad | None = None
+
+    def is_voice(chunk: Chunk) -> bool:
+        nonlocal vad
+        if vad is None:
+            vad = EnergyVad(margin_db=margin_db, start_floor_db=rms_dbfs(chunk.samples))
+        return vad.is_speech(chunk)
+
+    return is_voice
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """Seconds, unless named otherwise."""
+
+    hop_chunks: int = 10  # voice is labelled per 0.2 s...
+    stretch_hops: int = 5  # ...from the one-second stretch around it
+    min_pause: float = 1.0  # a silence this long within the turn is a pause
+    interruption_voice: float = 1.2  # the listener's voice in one episode that makes it an interruption
+    episode_gap: float = 1.2  # the listener's voice this close together is one episode
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: float  # stream time
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Interruption:
+    start: float  # stream time of the listener's first labelled voice in it
+    end: float
+    voiced: float  # seconds of the listener's voice in it
+
+
+@dataclass(frozen=True)
+class TurnSummary:
+    """What one turn sounded like. `voiced` maps partner (1, 2) to seconds of voice heard from them.
+
+    Without a profile (`attributed` False) all voice is counted for the speaker
+    and `interruptions` is empty.
+    """
+
+    speaker: int
+    start: float
+    seconds: float  # audio fed
+    voiced: dict[int, float]
+    unsure: float  # seconds of voice given to neither partner
+    pauses: tuple[Pause, ...]
+    interruptions: tuple[Interruption, ...]
+    attributed: bool
+
+    @property
+    def listener(self) -> int:
+        return 3 - self.speaker
+
+    @property
+    def total_voiced(self) -> float:
+        return sum(self.voiced.values()) + self.unsure
+
+    @property
+    def paused(self) -> float:
+        return sum(p.seconds for p in self.pauses)
+
+
+@dataclass
+class _Hop:
+    t0: float
+    t1: float = 0.0
+    voiced: int = 0  # chunks with voice
+    score: float = 0.0  # summed per-frame scores (partner 1 over 2) of its periodic voiced frames
+    frames: int = 0
+
+
+@dataclass
+class _Silence:
+    since: float | None = None
+    pauses: list[Pause] = field(default_factory=list)
+
+
+class TurnWatch:
+    """Feed a turn's chunks with `feed`; call `summary()` when the turn is over."""
+
+    def __init__(self, speaker: int, profile: SpeakerProfile | None = None, vad: Vad | None = None,
+                 settings: WatchSettings | None = None) -> None:
+        if speaker not in (1, 2):
+            raise ValueError("the speaker is partner 1 or 2")
+        self.speaker = speaker
+        self.profile = profile
+        self.vad = vad or energy_vad()
+        self.settings = settings or WatchSettings()
+        self._hops: list[_Hop] = []
+        self._pending: list[np.ndarray] = []
+        self._pending_voice: list[bool] = []
+        self._previous: np.ndarray | None = None
+        self._silence = _Silence()
+        self._start: float | None = None
+        self._end = 0.0
+        self._chunk_seconds = 0.02
+
+    def feed(self, chunk: Chunk, voice: bool | None = None) -> None:
+        """One chunk of the turn; `voice` is the listener's own decision for it, if it has one (saves work)."""
+        voice = self.vad(chunk) if voice is None else voice
+        if self._start is None:
+            self._start = chunk.t0
+            self._silence.since = chunk.t0
+        self._chunk_seconds = chunk.t1 - chunk.t0
+        self._end = chunk.t1
+        self._track_silence(chunk, voice)
+        if not self._hops or len(self._pending) >= self.settings.hop_chunks:
+            self._close_hop()
+            self._hops.append(_Hop(chunk.t0))
+        hop = self._hops[-1]
+        hop.t1 = chunk.t1
+        hop.voiced += voice
+        self._pending.append(chunk.samples)
+        self._pending_voice.append(voice)
+
+    def _track_silence(self, chunk: Chunk, voice: bool) -> None:
+        s = self._silence
+        if voice:
+            if s.since is not None and chunk.t0 - s.since >= self.settings.min_pause:
+                s.pauses.append(Pause(s.since, chunk.t0 - s.since))
+            s.since = None
+        elif s.since is None:
+            s.since = chunk.t0
+
+    def _close_hop(self) -> None:
+        """Score the voiced frames of the hop just filled (in one batch: cheaper than per chunk)."""
+        if not self._pending:
+            return
+        samples = np.concatenate(self._pending)
+        if self.profile is not None and any(self._pending_voice):
+            frames = frame_features(samples, self._previous)
+            n = len(frames)
+            mask = np.array(self._pending_voice[:n]) & (frames.periodicity >= MIN_PERIODICITY)
+            if mask.any():
+                scores = self.profile.frame_scores(frames.select(mask))
+                self._hops[-1].score += float(scores.sum())
+                self._hops[-1].frames += len(scores)
+        self._previous = samples[-FRAME:]
+        self._pending, self._pending_voice = [], []
+
+    def summary(self) -> TurnSummary:
+        """The turn so far: voice per partner, pauses and interruptions."""
+        self._close_hop()
+        start = self._start if self._start is not None else 0.0
+        pauses = list(self._silence.pauses)
+        if self._silence.since is not None and self._end - self._silence.since >= self.settings.min_pause:
+            pauses.append(Pause(self._silence.since, self._end - self._silence.since))
+        voiced_total = sum(h.voiced for h in self._hops) * self._chunk_seconds
+        base = dict(speaker=self.speaker, start=start, seconds=self._end - start, pauses=tuple(pauses))
+        if self.profile is None:
+            return TurnSummary(voiced={self.speaker: voiced_total, 3 - self.speaker: 0.0}, unsure=0.0,
+                               interruptions=(), attributed=False, **base)  # type: ignore[arg-type]
+        labels = self._labels()
+        voiced = {1: 0.0, 2: 0.0}
+        unsure = 0.0
+        for hop, label in zip(self._hops, labels, strict=True):
+            seconds = hop.voiced * self._chunk_seconds
+            if label is None:
+                unsure += seconds
+            else:
+                voiced[label] += seconds
+        return TurnSummary(voiced=voiced, unsure=unsure, interruptions=self._interruptions(labels),
+                           attributed=True, **base)  # type: ignore[arg-type]
+
+    def _labels(self) -> list[int | None]:
+        """Each hop's partner, decided on the one-second stretch around it (None: no voice, or not sure)."""
+        assert self.profile is not None
+        score = np.array([h.score for h in self._hops])
+        frames = np.array([h.frames for h in self._hops])
+        half = self.settings.stretch_hops // 2
+        kernel = np.ones(2 * half + 1)
+        score_sum = np.convolve(score, kernel, mode="same")
+        frame_sum = np.convolve(frames, kernel, mode="same")
+        labels: list[int | None] = []
+        for hop, total, count in zip(self._hops, score_sum, frame_sum, strict=True):
+            labels.append(self.profile.decide_scores(float(total), int(count)).partner if hop.voiced else None)
+        return labels
+
+    def _interruptions(self, labels: list[int | None]) -> tuple[Interruption, ...]:
+        """Runs of the listener's voice, joined across short gaps, with enough voice in them."""
+        s, listener = self.settings, 3 - self.speaker
+        found: list[Interruption] = []
+        run: list[_Hop] = []
+
+        def close() -> None:
+            voiced = sum(h.voiced for h in run) * self._chunk_seconds
+            if run and voiced >= s.interruption_voice:
+                found.append(Interruption(run[0].t0, run[-1].t1, voiced))
+
+        for hop, label in zip(self._hops, labels, strict=True):
+            if label != listener:
+                continue
+            if run and hop.t0 - run[-1].t1 > s.episode_gap:
+                close()
+                run = []
+            run.append(hop)
+        close()
+        return tuple(found)
