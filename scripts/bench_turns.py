@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from voicecoach.audio.pcm import RATE, Audio, read_wav, rms_dbfs  # noqa: E402
 from voicecoach.audio.sources import Chunk  # noqa: E402
-from voicecoach.speech.speakers import SpeakerProfile  # noqa: E402
+from voicecoach.speech.speakers import BOTH, SpeakerProfile  # noqa: E402
 from voicecoach.speech.turn_watch import TurnWatch, energy_vad  # noqa: E402
 from voicecoach.speech.vad import EnergyVad  # noqa: E402
 
@@ -200,7 +200,8 @@ Decider = Callable[[Audio], int | None]
 def attribution(pairs: list[tuple[Voice, Voice]], room: Room, fit: Callable[[list[list[Audio]]], Decider],
                 seconds: float, seed: int) -> dict[str, float]:
     """Right / wrong / not sure over one-second stretches (at least half voiced) of each partner's speech."""
-    right = wrong = unsure = 0
+    right = wrong = unsure = both = 0
+    spent = 0.0
     for i, (a, b) in enumerate(pairs):
         rng = random.Random(seed + i)
         decide = fit([enrollment(a, 1, room, seed + 100 * i), enrollment(b, 2, room, seed + 100 * i + 50)])
@@ -210,19 +211,22 @@ def attribution(pairs: list[tuple[Voice, Voice]], room: Room, fit: Callable[[lis
                 piece = speech[start : start + RATE]
                 if np.mean(np.abs(piece) > 600) < 0.5:
                     continue
+                cpu = time.process_time()
                 got = decide(Audio(piece.clip(-32768, 32767).astype(np.int16)))
+                spent += time.process_time() - cpu
                 right += got == partner
-                wrong += got is not None and got != partner
-                unsure += got is None
+                wrong += got in (1, 2) and got != partner
+                unsure += got not in (1, 2)
+                both += got == BOTH
     n = max(1, right + wrong + unsure)
     return {"stretches": right + wrong + unsure, "right_pct": 100 * right / n, "wrong_pct": 100 * wrong / n,
-            "unsure_pct": 100 * unsure / n}
+            "unsure_pct": 100 * unsure / n, "of_which_both_pct": 100 * both / n, "decide_cpu_ms": 1000 * spent / n}
 
 
 def gmm_fitter(components: int) -> Callable[[list[list[Audio]]], Decider]:
     def fit(enroll: list[list[Audio]]) -> Decider:
         profile = SpeakerProfile.fit(enroll, components)
-        return lambda audio: profile.decide(audio).partner
+        return lambda audio: profile.decide(audio).label
     return fit
 
 
@@ -456,12 +460,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for kind, pairs in (("different", different), ("hard", hard)):
             for room in ROOMS[:2]:
-                cpu = time.process_time()
                 r = attribution(pairs, room, fit, stretch_s, seed=1000)
-                r["cpu_s"] = time.process_time() - cpu
                 result["attribution"][f"{name}, {kind}, {room.name}"] = r
                 print(f"{name:22} {kind:9} {room.name:8} right {r['right_pct']:5.1f}%  wrong {r['wrong_pct']:4.1f}%  "
-                      f"not sure {r['unsure_pct']:4.1f}%  ({r['stretches']} stretches)", flush=True)
+                      f"not sure {r['unsure_pct']:4.1f}%  ({r['stretches']} stretches, {r['decide_cpu_ms']:.2f} ms each)",
+                      flush=True)
     quiet = sessions(different, n_turns, 0, seed=2000)
     loud = sessions(different, n_turns, 2, seed=3000)
     hard_turns = sessions(hard, max(2, n_turns // 2), 2, seed=4000)

@@ -1,10 +1,10 @@
-"""A couple's voice profile: which partner a stretch of voice is, or "not sure".
+"""A couple's voice profile: which partner a stretch of voice is, both at once, or "not sure".
 
 Each partner's voice is a small Gaussian mixture over per-frame cepstra and
 pitch, fitted from a few seconds of enrollment audio (their name, their
-answers, the start of their first turns). A stretch is scored by the mean
-log-likelihood ratio of its periodic (voiced) frames; too small a ratio, or
-too few voiced frames, is "not sure".
+answers, the start of their first turns); a third mixture learns the two
+voices mixed. A stretch goes to the model its periodic (voiced) frames fit
+best on average; too small a lead, or too few voiced frames, is "not sure".
 
 The profile is biometric data: it is written owner-only and atomically, and
 nothing in it (nor anything derived from it) is logged.
@@ -13,7 +13,6 @@ nothing in it (nor anything derived from it) is logged.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -42,7 +41,8 @@ class ProfileError(UserError):
 class ScoringSettings:
     """How sure a stretch must be before it is given to a partner."""
 
-    margin: float = 0.5  # mean log-likelihood ratio per voiced frame (nats) needed to decide
+    margin: float = 0.5  # how much better the best model must fit, mean nats per voiced frame
+    both_margin: float = 1.25  # the same for "both at once": a stricter call, as it can start a remark
     min_frames: int = 10  # voiced frames (20 ms each) a stretch needs before it is decided at all
 
 
@@ -114,19 +114,28 @@ def voiced_frames(frames: Frames) -> Frames:
     return frames.select(keep)
 
 
+BOTH = 0  # a stretch in which both partners speak at once (compare labels with `is None`, not truthiness)
+CLASSES = (1, 2, BOTH)  # the order of the models in a profile
+
+
 @dataclass(frozen=True)
 class Decision:
-    """Who a stretch of voice is: partner 1 or 2, or None for "not sure"."""
+    """Who a stretch of voice is: partner 1 or 2, BOTH at once, or None for "not sure"."""
 
-    partner: int | None
-    score: float  # mean log-likelihood ratio, partner 1 over partner 2, per voiced frame
+    label: int | None
+    margin: float  # how much better (mean nats per voiced frame) the label fits than the next best
     frames: int  # voiced frames it was decided on
+
+    @property
+    def partner(self) -> int | None:
+        """1 or 2 when one partner alone was heard; None otherwise."""
+        return self.label if self.label in (1, 2) else None
 
 
 class SpeakerProfile:
-    """The two partners' voice models, and the scaling their features share."""
+    """Voice models of partner 1, partner 2 and both at once, and the scaling their features share."""
 
-    def __init__(self, models: tuple[DiagGmm, DiagGmm], mean: np.ndarray, scale: np.ndarray,
+    def __init__(self, models: tuple[DiagGmm, DiagGmm, DiagGmm], mean: np.ndarray, scale: np.ndarray,
                  settings: ScoringSettings | None = None) -> None:
         self.models = models
         self.mean = np.asarray(mean, np.float64)
@@ -134,53 +143,66 @@ class SpeakerProfile:
         self.settings = settings or ScoringSettings()
 
     def __repr__(self) -> str:  # never the numbers: they are biometric
-        return f"SpeakerProfile(<{len(self.models[0].weights)}+{len(self.models[1].weights)} components>)"
+        return "SpeakerProfile(<voice models of two partners>)"
 
     @staticmethod
     def fit(enrollment: Sequence[Sequence[Audio]], components: int = 8,
             settings: ScoringSettings | None = None) -> SpeakerProfile:
-        """Fit from each partner's enrollment audio: `enrollment[0]` is partner 1's clips, `[1]` partner 2's."""
+        """Fit from each partner's enrollment audio: `enrollment[0]` is partner 1's clips, `[1]` partner 2's.
+
+        The "both at once" model learns from the two enrollments mixed at random offsets and loudness, so
+        the listener talking over the speaker is told apart from the speaker alone.
+        """
         if len(enrollment) != 2:
             raise ProfileError("A voice profile needs the voices of exactly two partners.")
-        per_partner = []
+        signals = []
         for number, clips in enumerate(enrollment, 1):
-            frames = Frames.concat([voiced_frames(frame_features(c.to_rate(RATE).samples)) for c in clips])
-            if len(frames) < MIN_ENROLL_FRAMES:
+            signal = np.concatenate([c.to_rate(RATE).samples for c in clips]) if clips else np.zeros(0, np.int16)
+            voiced = len(voiced_frames(frame_features(signal)))
+            if voiced < MIN_ENROLL_FRAMES:
                 raise ProfileError(
                     f"There was too little of partner {number}'s voice to learn it "
-                    f"({len(frames) * FRAME / RATE:.1f} s of voice, {MIN_ENROLL_FRAMES * FRAME / RATE:.0f} s needed).",
+                    f"({voiced * FRAME / RATE:.1f} s of voice, {MIN_ENROLL_FRAMES * FRAME / RATE:.0f} s needed).",
                     "Speak a little longer, close to the microphone.")
-            per_partner.append(frames.vectors())
-        both = np.concatenate(per_partner)
-        mean, scale = both.mean(axis=0), np.maximum(both.std(axis=0), 1e-6)
-        models = tuple(DiagGmm.fit((x - mean) / scale, components) for x in per_partner)
-        return SpeakerProfile((models[0], models[1]), mean, scale, settings)
+            signals.append(signal)
+        per_class = [voiced_frames(frame_features(x)).vectors() for x in (*signals, _overlap(signals[0], signals[1]))]
+        pooled = np.concatenate(per_class)
+        mean, scale = pooled.mean(axis=0), np.maximum(pooled.std(axis=0), 1e-6)
+        models = [DiagGmm.fit((x - mean) / scale, components) for x in per_class]
+        return SpeakerProfile((models[0], models[1], models[2]), mean, scale, settings)
 
     def frame_scores(self, frames: Frames) -> np.ndarray:
-        """Per voiced frame, how much more like partner 1 than partner 2 it sounds (clipped nats)."""
-        if len(frames) == 0:
-            return np.zeros(0)
-        x = (frames.vectors() - self.mean) / self.scale
-        llr = self.models[0].log_likelihood(x) - self.models[1].log_likelihood(x)
-        return np.clip(llr, -LLR_CLIP, LLR_CLIP)
+        """(n, 3): each voiced frame's log-likelihood under partner 1, 2 and both, less the best of the three.
 
-    def decide_scores(self, total: float, count: int) -> Decision:
-        """The decision for a stretch whose voiced frames' scores sum to `total`."""
+        Clipped, so one odd frame cannot decide a stretch.
+        """
+        if len(frames) == 0:
+            return np.zeros((0, len(CLASSES)))
+        x = (frames.vectors() - self.mean) / self.scale
+        ll = np.column_stack([m.log_likelihood(x) for m in self.models])
+        return np.maximum(ll - ll.max(axis=1, keepdims=True), -LLR_CLIP)
+
+    def decide_scores(self, totals: np.ndarray, count: int) -> Decision:
+        """The decision for a stretch whose `count` voiced frames' scores sum to `totals` (3,)."""
         s = self.settings
-        score = total / count if count else 0.0
-        partner = None if count < s.min_frames or abs(score) < s.margin else (1 if score > 0 else 2)
-        return Decision(partner, score, count)
+        if count < s.min_frames:
+            return Decision(None, 0.0, count)
+        mean = np.asarray(totals, np.float64) / count
+        order = np.argsort(mean)[::-1]
+        label = CLASSES[order[0]]
+        margin = float(mean[order[0]] - mean[order[1]])
+        return Decision(label if margin >= (s.both_margin if label == BOTH else s.margin) else None, margin, count)
 
     def decide(self, audio: Audio) -> Decision:
         """Who a stretch (about a second) of voice is, or "not sure"."""
         scores = self.frame_scores(voiced_frames(frame_features(audio.to_rate(RATE).samples)))
-        return self.decide_scores(float(scores.sum()), len(scores))
+        return self.decide_scores(scores.sum(axis=0), len(scores))
 
     # --- on disk -------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "partners": [m.to_dict() for m in self.models]}
+                "models": [m.to_dict() for m in self.models]}
 
     def save(self, path: Path) -> None:
         """Write owner-only (0600 from the first byte) and atomically: never a half profile."""
@@ -213,12 +235,12 @@ class SpeakerProfile:
             scale = np.asarray(data["scale"], np.float64)
             dims = len(mean)
             if mean.shape != (dims,) or scale.shape != (dims,) or not np.all(np.isfinite(mean)) \
-                    or not np.all(scale > 0) or not np.all(np.isfinite(scale)) or len(data["partners"]) != 2:
+                    or not np.all(scale > 0) or not np.all(np.isfinite(scale)) or len(data["models"]) != len(CLASSES):
                 raise ValueError("scaling out of range")
-            models = tuple(DiagGmm.from_dict(p, dims) for p in data["partners"])
+            models = tuple(DiagGmm.from_dict(p, dims) for p in data["models"])
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise _damaged(path, type(exc).__name__) from None
-        return SpeakerProfile((models[0], models[1]), mean, scale, settings)
+        return SpeakerProfile((models[0], models[1], models[2]), mean, scale, settings)
 
 
 def _damaged(path: Path, why: str) -> ProfileError:
@@ -226,9 +248,13 @@ def _damaged(path: Path, why: str) -> ProfileError:
                         "Delete it, or let voicecoach learn your voices again.")
 
 
-def stretch_seconds(frames: int) -> float:
-    return frames * FRAME / RATE
-
-
-def _finite(x: float) -> bool:
-    return math.isfinite(x)
+def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One-second pieces of `a` with a random piece of `b` on top, `b` 6 dB softer to 6 dB louder."""
+    rng = np.random.default_rng(0)
+    n = min(len(a), len(b)) // RATE * RATE
+    out = np.zeros(n, np.float64)
+    for start in range(0, n, RATE):
+        offset = int(rng.integers(0, len(b) - RATE + 1))
+        gain = 10 ** (rng.uniform(-6.0, 6.0) / 20)
+        out[start : start + RATE] = a[start : start + RATE] + gain * b[offset : offset + RATE]
+    return np.clip(out, -32768, 32767).astype(np.int16)

@@ -17,7 +17,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import rms_dbfs
 from voicecoach.audio.sources import Chunk
-from voicecoach.speech.speakers import MIN_PERIODICITY, SpeakerProfile
+from voicecoach.speech.speakers import BOTH, CLASSES, MIN_PERIODICITY, SpeakerProfile
 from voicecoach.speech.vad import EnergyVad
 from voicecoach.speech.voice_features import FRAME, frame_features
 
@@ -50,8 +50,10 @@ class WatchSettings:
     hop_chunks: int = 10  # voice is labelled per 0.2 s...
     stretch_hops: int = 5  # ...from the one-second stretch around it
     min_pause: float = 1.0  # a silence this long within the turn is a pause
-    interruption_voice: float = 1.2  # the listener's voice in one episode that makes it an interruption
-    episode_gap: float = 1.2  # the listener's voice this close together is one episode
+    # The listener heard (alone or over the speaker) this long in one episode is an interruption: talking
+    # for 2 s gives about 1.6 s of it; a "mm", a word, a laugh or a cough gives 1 s at most.
+    interruption_seconds: float = 1.6
+    episode_gap: float = 1.2  # the listener heard again within this is the same episode
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Interruption:
 
 @dataclass(frozen=True)
 class TurnSummary:
-    """What one turn sounded like. `voiced` maps partner (1, 2) to seconds of voice heard from them.
+    """What one turn sounded like. `voiced` maps partner (1, 2) to seconds of voice heard from them alone.
 
     Without a profile (`attributed` False) all voice is counted for the speaker
     and `interruptions` is empty.
@@ -79,7 +81,8 @@ class TurnSummary:
     start: float
     seconds: float  # audio fed
     voiced: dict[int, float]
-    unsure: float  # seconds of voice given to neither partner
+    overlap: float  # seconds in which both spoke at once
+    unsure: float  # seconds of voice given to no one (not sure; a cough, a laugh, noise)
     pauses: tuple[Pause, ...]
     interruptions: tuple[Interruption, ...]
     attributed: bool
@@ -90,7 +93,11 @@ class TurnSummary:
 
     @property
     def total_voiced(self) -> float:
-        return sum(self.voiced.values()) + self.unsure
+        return sum(self.voiced.values()) + self.overlap + self.unsure
+
+    def speaking(self, partner: int) -> float:
+        """Seconds `partner` was heard speaking, alone or over the other."""
+        return self.voiced[partner] + self.overlap
 
     @property
     def paused(self) -> float:
@@ -102,7 +109,7 @@ class _Hop:
     t0: float
     t1: float = 0.0
     voiced: int = 0  # chunks with voice
-    score: float = 0.0  # summed per-frame scores (partner 1 over 2) of its periodic voiced frames
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(len(CLASSES)))  # summed, of its voiced frames
     frames: int = 0
 
 
@@ -170,7 +177,7 @@ class TurnWatch:
             mask = np.array(self._pending_voice[:n]) & (frames.periodicity >= MIN_PERIODICITY)
             if mask.any():
                 scores = self.profile.frame_scores(frames.select(mask))
-                self._hops[-1].score += float(scores.sum())
+                self._hops[-1].scores = self._hops[-1].scores + scores.sum(axis=0)
                 self._hops[-1].frames += len(scores)
         self._previous = samples[-FRAME:]
         self._pending, self._pending_voice = [], []
@@ -185,47 +192,42 @@ class TurnWatch:
         voiced_total = sum(h.voiced for h in self._hops) * self._chunk_seconds
         base = dict(speaker=self.speaker, start=start, seconds=self._end - start, pauses=tuple(pauses))
         if self.profile is None:
-            return TurnSummary(voiced={self.speaker: voiced_total, 3 - self.speaker: 0.0}, unsure=0.0,
+            return TurnSummary(voiced={self.speaker: voiced_total, 3 - self.speaker: 0.0}, overlap=0.0, unsure=0.0,
                                interruptions=(), attributed=False, **base)  # type: ignore[arg-type]
         labels = self._labels()
-        voiced = {1: 0.0, 2: 0.0}
-        unsure = 0.0
+        by_label: dict[int | None, float] = {1: 0.0, 2: 0.0, BOTH: 0.0, None: 0.0}
         for hop, label in zip(self._hops, labels, strict=True):
-            seconds = hop.voiced * self._chunk_seconds
-            if label is None:
-                unsure += seconds
-            else:
-                voiced[label] += seconds
-        return TurnSummary(voiced=voiced, unsure=unsure, interruptions=self._interruptions(labels),
-                           attributed=True, **base)  # type: ignore[arg-type]
+            by_label[label] += hop.voiced * self._chunk_seconds
+        return TurnSummary(voiced={1: by_label[1], 2: by_label[2]}, overlap=by_label[BOTH], unsure=by_label[None],
+                           interruptions=self._interruptions(labels), attributed=True, **base)  # type: ignore[arg-type]
 
     def _labels(self) -> list[int | None]:
         """Each hop's partner, decided on the one-second stretch around it (None: no voice, or not sure)."""
         assert self.profile is not None
-        score = np.array([h.score for h in self._hops])
+        if not self._hops:
+            return []
+        scores = np.array([h.scores for h in self._hops])
         frames = np.array([h.frames for h in self._hops])
         half = self.settings.stretch_hops // 2
         kernel = np.ones(2 * half + 1)
-        score_sum = np.convolve(score, kernel, mode="same")
+        score_sum = np.column_stack([np.convolve(scores[:, c], kernel, mode="same") for c in range(scores.shape[1])])
         frame_sum = np.convolve(frames, kernel, mode="same")
-        labels: list[int | None] = []
-        for hop, total, count in zip(self._hops, score_sum, frame_sum, strict=True):
-            labels.append(self.profile.decide_scores(float(total), int(count)).partner if hop.voiced else None)
-        return labels
+        return [self.profile.decide_scores(total, int(count)).label if hop.voiced else None
+                for hop, total, count in zip(self._hops, score_sum, frame_sum, strict=True)]
 
     def _interruptions(self, labels: list[int | None]) -> tuple[Interruption, ...]:
-        """Runs of the listener's voice, joined across short gaps, with enough voice in them."""
-        s, listener = self.settings, 3 - self.speaker
+        """Runs of the listener's voice (alone or over the speaker), joined across short gaps, long enough."""
+        s, listener = self.settings, (3 - self.speaker, BOTH)
         found: list[Interruption] = []
         run: list[_Hop] = []
 
         def close() -> None:
-            voiced = sum(h.voiced for h in run) * self._chunk_seconds
-            if run and voiced >= s.interruption_voice:
-                found.append(Interruption(run[0].t0, run[-1].t1, voiced))
+            heard = sum(h.t1 - h.t0 for h in run)
+            if run and heard >= s.interruption_seconds - 1e-6:
+                found.append(Interruption(run[0].t0, run[-1].t1, sum(h.voiced for h in run) * self._chunk_seconds))
 
         for hop, label in zip(self._hops, labels, strict=True):
-            if label != listener:
+            if label not in listener:
                 continue
             if run and hop.t0 - run[-1].t1 > s.episode_gap:
                 close()
