@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Callable
@@ -12,7 +13,8 @@ import pytest
 
 from voicecoach.audio.pcm import RATE, Audio, read_wav
 from voicecoach.audio.sources import Chunk
-from voicecoach.speech.speakers import BOTH, ProfileError, SpeakerProfile
+from voicecoach.paths import data_dir
+from voicecoach.speech.speakers import BOTH, ProfileError, SpeakerProfile, profile_path
 from voicecoach.speech.turn_watch import TurnSummary, TurnWatch, energy_vad
 from voicecoach.speech.voice_features import frame_features
 
@@ -221,3 +223,14 @@ def test_profile_is_written_with_private_permissions_even_under_a_loose_umask(tm
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "voices.json").stat().st_mode) == 0o600
+
+
+def test_nothing_about_the_voices_is_logged(say: Say, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fitted = SpeakerProfile.fit([enroll(say, ENROLL, SPEAKER), enroll(say, ENROLL_2, LISTENER)])
+    fitted.save(profile_path())
+    scene = Scene(8.0)
+    scene.talk(say, 0.5, [0.5])
+    scene.watch(SpeakerProfile.load(profile_path()))
+    assert caplog.records == []
+    assert profile_path().parent == data_dir()  # the data folder that `forget` empties

@@ -24,6 +24,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.errors import UserError
+from voicecoach.paths import data_dir
 from voicecoach.speech.voice_features import FRAME, Frames, frame_features
 
 FORMAT = "voicecoach-voice-profile"
@@ -31,6 +32,11 @@ VERSION = 1
 MIN_PERIODICITY = 0.5  # frames this periodic are voiced speech; coughs, breath and noise are not
 MIN_ENROLL_FRAMES = 100  # two seconds of voiced frames per partner, at the least
 LLR_CLIP = 8.0  # one odd frame must not decide a whole stretch
+
+
+def profile_path() -> Path:
+    """Where the couple's voice profile lives: beside the journal, so `forget` can find it."""
+    return data_dir() / "voice-profile.json"
 
 
 class ProfileError(UserError):
@@ -70,7 +76,7 @@ class DiagGmm:
     @staticmethod
     def fit(x: np.ndarray, components: int, iterations: int = 40, seed: int = 0, var_floor: float = 1e-2) -> DiagGmm:
         """Expectation-maximization from a k-means++ start; deterministic for a given seed."""
-        n, d = x.shape
+        n = len(x)
         k = max(1, min(components, n // 20))
         rng = np.random.default_rng(seed)
         centres = [x[rng.integers(n)]]
@@ -146,7 +152,7 @@ class SpeakerProfile:
         return "SpeakerProfile(<voice models of two partners>)"
 
     @staticmethod
-    def fit(enrollment: Sequence[Sequence[Audio]], components: int = 8,
+    def fit(enrollment: Sequence[Sequence[Audio]], components: int = 16,
             settings: ScoringSettings | None = None) -> SpeakerProfile:
         """Fit from each partner's enrollment audio: `enrollment[0]` is partner 1's clips, `[1]` partner 2's.
 

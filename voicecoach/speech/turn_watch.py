@@ -189,17 +189,18 @@ class TurnWatch:
         pauses = list(self._silence.pauses)
         if self._silence.since is not None and self._end - self._silence.since >= self.settings.min_pause:
             pauses.append(Pause(self._silence.since, self._end - self._silence.since))
-        voiced_total = sum(h.voiced for h in self._hops) * self._chunk_seconds
-        base = dict(speaker=self.speaker, start=start, seconds=self._end - start, pauses=tuple(pauses))
+        seconds = self._end - start
         if self.profile is None:
-            return TurnSummary(voiced={self.speaker: voiced_total, 3 - self.speaker: 0.0}, overlap=0.0, unsure=0.0,
-                               interruptions=(), attributed=False, **base)  # type: ignore[arg-type]
+            voiced_total = sum(h.voiced for h in self._hops) * self._chunk_seconds
+            return TurnSummary(self.speaker, start, seconds, {self.speaker: voiced_total, 3 - self.speaker: 0.0},
+                               overlap=0.0, unsure=0.0, pauses=tuple(pauses), interruptions=(), attributed=False)
         labels = self._labels()
         by_label: dict[int | None, float] = {1: 0.0, 2: 0.0, BOTH: 0.0, None: 0.0}
         for hop, label in zip(self._hops, labels, strict=True):
             by_label[label] += hop.voiced * self._chunk_seconds
-        return TurnSummary(voiced={1: by_label[1], 2: by_label[2]}, overlap=by_label[BOTH], unsure=by_label[None],
-                           interruptions=self._interruptions(labels), attributed=True, **base)  # type: ignore[arg-type]
+        return TurnSummary(self.speaker, start, seconds, {1: by_label[1], 2: by_label[2]}, overlap=by_label[BOTH],
+                           unsure=by_label[None], pauses=tuple(pauses), interruptions=self._interruptions(labels),
+                           attributed=True)
 
     def _labels(self) -> list[int | None]:
         """Each hop's partner, decided on the one-second stretch around it (None: no voice, or not sure)."""
