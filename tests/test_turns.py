@@ -68,11 +68,11 @@ class Scene:
             t = end + pause
         return said
 
-    def watch(self, profile: SpeakerProfile | None, speaker: int = 1) -> TurnSummary:
+    def watch(self, profile: SpeakerProfile | None, speaker: int = 1, chunk: int = 320) -> TurnSummary:
         pcm = np.clip(self.track, -32768, 32767).astype(np.int16)
         w = TurnWatch(speaker, profile, energy_vad())
-        for k in range(0, len(pcm) - 320 + 1, 320):
-            w.feed(Chunk(pcm[k : k + 320], 100.0 + k / RATE))  # stream time need not start at 0
+        for k in range(0, len(pcm) - chunk + 1, chunk):
+            w.feed(Chunk(pcm[k : k + chunk], 100.0 + k / RATE))  # stream time need not start at 0
         return w.summary()
 
 
@@ -102,7 +102,7 @@ def test_both_at_once_is_its_own_label(say: Say, profile: SpeakerProfile) -> Non
     assert labels.count(BOTH) > len(labels) / 2, labels
 
 
-def test_listener_interrupting_twice_is_noted_twice(say: Say, profile: SpeakerProfile) -> None:
+def interrupted_scene(say: Say) -> tuple[Scene, list[tuple[float, float]]]:
     scene = Scene(40.0)
     said = scene.talk(say, 0.5, [0.6, 4.2, 0.8, 0.5, 1.0, 0.6])
     # once in the speaker's pause after the second sentence, once over the speaker's fourth sentence
@@ -110,14 +110,29 @@ def test_listener_interrupting_twice_is_noted_twice(say: Say, profile: SpeakerPr
     first_end = scene.put(voice(say, INTERRUPT[0], LISTENER), first_at)
     second_at = said[3][0] + 0.4
     second_end = scene.put(voice(say, INTERRUPT[1], LISTENER), second_at, gain=1.2)
+    return scene, [(first_at, first_end), (second_at, second_end)]
+
+
+def test_listener_interrupting_twice_is_noted_twice(say: Say, profile: SpeakerProfile) -> None:
+    scene, interruptions = interrupted_scene(say)
     summary = scene.watch(profile)
     assert summary.attributed
     assert len(summary.interruptions) == 2, summary.interruptions
-    for note, (start, end) in zip(summary.interruptions, [(first_at, first_end), (second_at, second_end)], strict=True):
+    for note, (start, end) in zip(summary.interruptions, interruptions, strict=True):
         # times within the one-second stretches the labels are decided on
         assert start - 1.5 <= note.start - 100.0 <= end and start <= note.end - 100.0 <= end + 1.5
     assert summary.speaking(2) >= 2.0
     assert summary.voiced[1] > summary.speaking(2)
+
+
+def test_other_chunk_sizes_give_the_same_turn(say: Say, profile: SpeakerProfile) -> None:
+    scene, _ = interrupted_scene(say)
+    base = scene.watch(profile)
+    for chunk in (640, 1000):  # 40 ms, and 62.5 ms that does not fill whole frames
+        other = scene.watch(profile, chunk=chunk)
+        assert len(other.interruptions) == len(base.interruptions) == 2
+        assert other.speaking(1) == pytest.approx(base.speaking(1), rel=0.1)
+        assert other.seconds == pytest.approx(base.seconds, abs=0.07)
 
 
 def test_nobody_interrupting_notes_nothing_and_measures_the_speaker(say: Say, profile: SpeakerProfile) -> None:

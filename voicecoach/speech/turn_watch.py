@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicecoach.audio.pcm import rms_dbfs
+from voicecoach.audio.pcm import RATE, resample, rms_dbfs
 from voicecoach.audio.sources import Chunk
 from voicecoach.speech.speakers import BOTH, CLASSES, MIN_PERIODICITY, SpeakerProfile
 from voicecoach.speech.vad import EnergyVad
@@ -47,8 +47,8 @@ def energy_vad(margin_db: float = 10.0) -> Vad:
 class WatchSettings:
     """Seconds, unless named otherwise."""
 
-    hop_chunks: int = 10  # voice is labelled per 0.2 s...
-    stretch_hops: int = 5  # ...from the one-second stretch around it
+    hop: float = 0.2  # voice is labelled per 0.2 s...
+    stretch_hops: int = 5  # ...from the one-second stretch around it (5 hops)
     min_pause: float = 1.0  # a silence this long within the turn is a pause
     # The listener heard (alone or over the speaker) this long in one episode is an interruption: talking
     # for 2 s gives about 1.6 s of it; a "mm", a word, a laugh or a cough gives 1 s at most.
@@ -108,7 +108,7 @@ class TurnSummary:
 class _Hop:
     t0: float
     t1: float = 0.0
-    voiced: int = 0  # chunks with voice
+    voiced: float = 0.0  # seconds with voice
     scores: np.ndarray = field(default_factory=lambda: np.zeros(len(CLASSES)))  # summed, of its voiced frames
     frames: int = 0
 
@@ -131,31 +131,30 @@ class TurnWatch:
         self.vad = vad or energy_vad()
         self.settings = settings or WatchSettings()
         self._hops: list[_Hop] = []
-        self._pending: list[np.ndarray] = []
-        self._pending_voice: list[bool] = []
-        self._previous: np.ndarray | None = None
+        self._pending: list[np.ndarray] = []  # samples not yet scored...
+        self._pending_voice: list[np.ndarray] = []  # ...and, per sample, whether its chunk had voice
+        self._previous: np.ndarray | None = None  # the last frame scored: the next window starts with it
         self._silence = _Silence()
         self._start: float | None = None
         self._end = 0.0
-        self._chunk_seconds = 0.02
 
     def feed(self, chunk: Chunk, voice: bool | None = None) -> None:
         """One chunk of the turn; `voice` is the listener's own decision for it, if it has one (saves work)."""
-        voice = self.vad(chunk) if voice is None else voice
+        voice = bool(self.vad(chunk)) if voice is None else voice
+        samples = chunk.samples if chunk.rate == RATE else resample(chunk.samples, chunk.rate, RATE)
         if self._start is None:
             self._start = chunk.t0
             self._silence.since = chunk.t0
-        self._chunk_seconds = chunk.t1 - chunk.t0
         self._end = chunk.t1
         self._track_silence(chunk, voice)
-        if not self._hops or len(self._pending) >= self.settings.hop_chunks:
+        if not self._hops or self._hops[-1].t1 - self._hops[-1].t0 >= self.settings.hop - 1e-6:
             self._close_hop()
             self._hops.append(_Hop(chunk.t0))
         hop = self._hops[-1]
         hop.t1 = chunk.t1
-        hop.voiced += voice
-        self._pending.append(chunk.samples)
-        self._pending_voice.append(voice)
+        hop.voiced += (chunk.t1 - chunk.t0) if voice else 0.0
+        self._pending.append(samples)
+        self._pending_voice.append(np.full(len(samples), voice))
 
     def _track_silence(self, chunk: Chunk, voice: bool) -> None:
         s = self._silence
@@ -167,20 +166,25 @@ class TurnWatch:
             s.since = chunk.t0
 
     def _close_hop(self) -> None:
-        """Score the voiced frames of the hop just filled (in one batch: cheaper than per chunk)."""
-        if not self._pending:
+        """Score the voiced frames of the hop just filled (in one batch: cheaper than per chunk).
+
+        Samples that do not fill a whole 20 ms frame wait for the next hop.
+        """
+        if not self._pending or not self._hops:
             return
-        samples = np.concatenate(self._pending)
-        if self.profile is not None and any(self._pending_voice):
-            frames = frame_features(samples, self._previous)
-            n = len(frames)
-            mask = np.array(self._pending_voice[:n]) & (frames.periodicity >= MIN_PERIODICITY)
+        samples, voice = np.concatenate(self._pending), np.concatenate(self._pending_voice)
+        count = len(samples) // FRAME
+        if self.profile is not None and count and voice[: count * FRAME].any():
+            frames = frame_features(samples[: count * FRAME], self._previous)
+            voiced = voice[: count * FRAME].reshape(count, FRAME).mean(axis=1) >= 0.5
+            mask = voiced & (frames.periodicity >= MIN_PERIODICITY)
             if mask.any():
                 scores = self.profile.frame_scores(frames.select(mask))
                 self._hops[-1].scores = self._hops[-1].scores + scores.sum(axis=0)
                 self._hops[-1].frames += len(scores)
-        self._previous = samples[-FRAME:]
-        self._pending, self._pending_voice = [], []
+        if count:
+            self._previous = samples[(count - 1) * FRAME : count * FRAME]
+        self._pending, self._pending_voice = [samples[count * FRAME :]], [voice[count * FRAME :]]
 
     def summary(self) -> TurnSummary:
         """The turn so far: voice per partner, pauses and interruptions."""
@@ -191,13 +195,13 @@ class TurnWatch:
             pauses.append(Pause(self._silence.since, self._end - self._silence.since))
         seconds = self._end - start
         if self.profile is None:
-            voiced_total = sum(h.voiced for h in self._hops) * self._chunk_seconds
+            voiced_total = sum(h.voiced for h in self._hops)
             return TurnSummary(self.speaker, start, seconds, {self.speaker: voiced_total, 3 - self.speaker: 0.0},
                                overlap=0.0, unsure=0.0, pauses=tuple(pauses), interruptions=(), attributed=False)
         labels = self._labels()
         by_label: dict[int | None, float] = {1: 0.0, 2: 0.0, BOTH: 0.0, None: 0.0}
         for hop, label in zip(self._hops, labels, strict=True):
-            by_label[label] += hop.voiced * self._chunk_seconds
+            by_label[label] += hop.voiced
         return TurnSummary(self.speaker, start, seconds, {1: by_label[1], 2: by_label[2]}, overlap=by_label[BOTH],
                            unsure=by_label[None], pauses=tuple(pauses), interruptions=self._interruptions(labels),
                            attributed=True)
@@ -225,7 +229,7 @@ class TurnWatch:
         def close() -> None:
             heard = sum(h.t1 - h.t0 for h in run)
             if run and heard >= s.interruption_seconds - 1e-6:
-                found.append(Interruption(run[0].t0, run[-1].t1, sum(h.voiced for h in run) * self._chunk_seconds))
+                found.append(Interruption(run[0].t0, run[-1].t1, sum(h.voiced for h in run)))
 
         for hop, label in zip(self._hops, labels, strict=True):
             if label not in listener:
