@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,7 +86,13 @@ def journal(args: argparse.Namespace) -> int:
     from voicecoach.export import export_html
     from voicecoach.journal import Journal
 
+    from voicecoach import running
+
     with Journal() as j:
+        # No session runs: one that never ended was interrupted, and a recording without its row is a leftover.
+        with contextlib.suppress(running.AlreadyRunning), running.session():
+            j.mark_interrupted()
+            j.remove_orphan_recordings()
         if j.recovered_from is not None:
             print(f"The journal was damaged; it was set aside as {j.recovered_from} and a new one started.")
         if args.export:
@@ -131,7 +137,13 @@ def _tell(args: argparse.Namespace, parts: list[str | Path]) -> None:
 
 
 def forget(args: argparse.Namespace) -> int:
-    from voicecoach.journal import Journal
+    """Deletes everything voicecoach wrote about them, whatever state the journal is in.
+
+    Refused while voicecoach runs, so nothing is written after "Alles is gewist".
+    Their own config.toml is theirs: it is kept, and they are told where it is.
+    """
+    from voicecoach import running
+    from voicecoach.journal import forget_everything
 
     if not args.yes:
         print("Dit wist alles wat voicecoach over jullie bewaarde: sessies, waarden, afspraken en opnames.")
@@ -140,11 +152,21 @@ def forget(args: argparse.Namespace) -> int:
         if answer != "ja":
             print("Niets gewist.")
             return 1
-    Journal().forget()
-    # The prompt cache holds spoken names and values too.
-    shutil.rmtree(paths.cache_dir() / "prompts", ignore_errors=True)
-    log.info("journal and prompt cache deleted")
+    with running.alone():
+        failed = forget_everything()
+        for lock in running.lock_paths():
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+    with contextlib.suppress(OSError):
+        paths.data_dir().rmdir()  # only if empty: the speech model may live there
+    if failed:
+        raise UserError(f"Could not delete {', '.join(map(str, failed))}.",
+                        "Check its permissions, then run `voicecoach forget` again.")
+    log.info("everything voicecoach kept was deleted")
     print("Alles is gewist.")
+    config = paths.config_dir() / "config.toml"
+    if config.exists():
+        print(f"Your own settings file {config} was kept (you wrote it); delete it yourself if you want.")
     return 0
 
 

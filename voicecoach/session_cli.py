@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from voicecoach import journal_cli, paths
-from voicecoach.engine.exercise import Exercise, available, load_exercise
+from voicecoach.engine.exercise import Exercise, available, exercises_dir, load_exercise
+from voicecoach.engine.machine import entry_state
 from voicecoach.engine.texts import Names
 from voicecoach.errors import UserError
 from voicecoach.tomlfile import read_toml
@@ -58,17 +60,34 @@ def _exercise(name: str, args: argparse.Namespace, config: dict[str, Any]) -> Ex
 
 
 def run(args: argparse.Namespace, resume: bool = False) -> int:
-    from voicecoach.engine import moments
-    from voicecoach.engine.session import Session
-    from voicecoach.engine.texts import Texts
     from voicecoach.journal import Journal
-    from voicecoach.wiring import wire
+
+    from voicecoach import running
 
     config = load_config()
     # A named exercise is checked before anything is opened or spoken (the safety note comes first).
     named = args.__dict__.get("exercise")
     loaded = {named: _exercise(named, args, config)} if named else {}
-    journal = None if args.no_journal else Journal()
+    with running.session(journal=not args.no_journal):
+        journal = None if args.no_journal else Journal()
+        try:
+            if journal is not None:
+                # We hold the journal alone now: what an earlier, killed session left is tidied.
+                journal.mark_interrupted()
+                journal.remove_orphan_recordings()
+            return _run(args, resume, config, named, loaded, journal)
+        finally:
+            if journal is not None:
+                journal.close()
+
+
+def _run(args: argparse.Namespace, resume: bool, config: dict[str, Any], named: str | None,
+         loaded: dict[str, Exercise], journal: Any) -> int:
+    from voicecoach.engine import moments
+    from voicecoach.engine.session import Session
+    from voicecoach.engine.texts import Texts
+    from voicecoach.wiring import wire
+
     wired = wire(args)
     try:
         for notice in wired.notices:
@@ -76,7 +95,7 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
         if journal is not None and journal.recovered_from is not None:
             print(f"The journal was damaged; it was set aside as {journal.recovered_from} and a new one started.")
         conv, events = wired.conversation, wired.events
-        progress = journal.load_progress() if journal is not None else None
+        progress = _saved_progress(journal, args, config, loaded)
         given = args.names or config.get("names") or _saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
         names = Names(*last) if last else Names.parse(given)  # else the names they used last time
@@ -119,8 +138,44 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
         return 0 if outcome in ("completed", "stopped") else 1
     finally:
         wired.close()
-        if journal is not None:
-            journal.close()
+
+
+def _saved_progress(journal: Any, args: argparse.Namespace, config: dict[str, Any],
+                    loaded: dict[str, Exercise]) -> Any:
+    """The progress to offer, with its exercise loaded into `loaded`; progress that cannot be
+    continued (its file gone or changed, or damaged) is set aside with one sentence, never a dead end."""
+    if journal is None:
+        return None
+    try:
+        progress = journal.load_progress()
+    except (ValueError, TypeError) as exc:  # not JSON, a bad date: damaged outside voicecoach
+        return _drop_progress(journal, f"it is damaged ({exc})")
+    if progress is None:
+        return None
+    source = progress.data.get("source") if isinstance(progress.data, dict) else None
+    try:
+        if not isinstance(progress.data, dict):
+            raise ValueError("its data is not a table")
+        builtin = progress.exercise in available() and (
+            not isinstance(source, str) or Path(source).parent == exercises_dir())
+        where = progress.exercise if builtin or not isinstance(source, str) else source
+        exercise = _exercise(where, args, config)
+        states = {entry_state(step) for step in exercise.steps} | {step.id for step in exercise.steps}
+        if progress.state not in states:
+            raise ValueError(f"the exercise has no step {progress.state!r} any more")
+    except UserError as exc:
+        return _drop_progress(journal, exc.message.rstrip("."))
+    except ValueError as exc:
+        return _drop_progress(journal, str(exc))
+    loaded.setdefault(progress.exercise, exercise)
+    return progress
+
+
+def _drop_progress(journal: Any, why: str) -> None:
+    print(f"voicecoach: the unfinished exercise cannot be continued ({why}); you start afresh, "
+          "and everything you kept is still in the journal.", file=sys.stderr)
+    journal.clear_progress()
+    return None
 
 
 def _saved_names(progress: Any) -> str | None:

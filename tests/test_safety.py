@@ -1,0 +1,327 @@
+"""Adversarial: resumes, kills, a second process, forget at the wrong moment, damaged files (issue 9)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import test_exercises
+from tests.conftest import ROOT
+from voicecoach import cli, paths, running
+from voicecoach.journal import Journal
+
+typed = test_exercises.typed
+
+# The typed herstelgesprek (as in test_privacy): up to the first agreement kept, then the second.
+FIRST_PART = ["klopt", "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
+              "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+              "Elke avond samen praten", "Elke avond praten", "ja", "ja"]
+SECOND_PART = ["Zondag samen wandelen", "Zondag wandelen", "ja"]
+
+
+def outcomes(db: Path | None = None) -> list[tuple[str, str | None]]:
+    with Journal(db) as journal:
+        return [(exercise, outcome) for _, exercise, outcome in journal.outcomes()]
+
+
+# -- items 2 and 4: a resumed session is the same session -------------------------------------------
+
+
+def test_resumed_between_agreements_keeps_one_session_and_plays_both_back(typed):  # type: ignore[no-untyped-def]
+    first = typed(["run", "herstelgesprek"], FIRST_PART)
+    assert first.code == 2 and "resume --text" in first.out  # the typing ended after the first agreement
+    assert [e["kept"] for e in first.of("agreement")] == [True]
+    rest = typed(["resume"], SECOND_PART)
+    assert rest.code == 0, rest.out
+    assert outcomes() == [("herstelgesprek", "completed")]  # one herstelgesprek, not "2x"
+    with Journal() as journal:
+        assert [a.text for a in journal.open_agreements()] == ["Elke avond samen praten", "Zondag samen wandelen"]
+    assert cli.main(["journal", "--mute"]) == 0
+    # Next time both are played back and asked about.
+    nxt = typed(["run", "dagelijks-gesprek"], ["ja", "nee", "ja", "a", "b", "c", "d"])
+    assert nxt.code == 0, nxt.out
+    assert "Elke avond samen praten" in nxt.out and "Zondag samen wandelen" in nxt.out
+    assert [e["how"] for e in nxt.of("follow_up")] == ["goed", "niet"]
+
+
+def test_journal_counts_a_resumed_session_once(typed, capsys):  # type: ignore[no-untyped-def]
+    typed(["run", "herstelgesprek"], FIRST_PART[:4])
+    typed(["resume"], FIRST_PART[4:8])
+    typed(["resume"], FIRST_PART[8:] + SECOND_PART)
+    assert cli.main(["journal", "--mute"]) == 0
+    assert "Sessies: 1 (herstelgesprek 1x)" in capsys.readouterr().out
+
+
+# -- item 3: the value map of a resumed waardenkaart ---------------------------------------------------
+
+
+def test_waardenkaart_resumed_after_the_shared_step_keeps_each_partners_values(typed, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    first = typed(["run", "waardenkaart"], [
+        "rust", "humor", "moed", "liefde", "trouw", "ja",
+        "humor", "moed", "plezier", "groei", "natuur", "ja",
+        "ja",  # the shared five, confirmed: then the typing stops
+    ])
+    assert first.code == 2, first.out
+    run = typed(["resume"], ["", "", "", "Wij zijn er voor elkaar", "ja", "ja"])
+    assert run.code == 0, run.out
+    with Journal() as journal:
+        vm = journal.latest_value_map()
+    assert vm.partners == {"Sanne": ("rust", "humor", "moed", "liefde", "trouw"),
+                           "Joris": ("humor", "moed", "plezier", "groei", "natuur")}
+    assert vm.sentence == "Wij zijn er voor elkaar"
+    assert cli.main(["journal", "--mute"]) == 0
+    out = capsys.readouterr().out
+    assert "Waarden van Sanne: rust, humor" in out and "Waarden van Joris: humor, moed" in out
+    page = tmp_path / "p.html"
+    assert cli.main(["journal", "--export", str(page)]) == 0
+    assert "Waarden van Sanne" in page.read_text(encoding="utf-8")
+
+
+# -- item 4: a killed session shows as interrupted -----------------------------------------------------
+
+CHILD_KILLED = """
+import os, signal
+from voicecoach.journal import Journal
+from voicecoach import running
+with running.session():
+    j = Journal()
+    s = j.start_session("herstelgesprek", ("A", "B"))
+    j.step_completed(s, "welkom")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _child(code: str, home: Path, **kw) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "VOICECOACH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, **kw)
+
+
+def test_a_killed_session_is_interrupted_once_nobody_holds_it(typed, tmp_path):  # type: ignore[no-untyped-def]
+    home = Path(os.environ["VOICECOACH_HOME"])
+    child = _child(CHILD_KILLED, home)
+    assert child.wait(timeout=60) == -signal.SIGKILL
+    assert outcomes() == [("herstelgesprek", None)]  # the kill left no outcome...
+    assert cli.main(["journal", "--mute"]) == 0  # ...and reading the journal, with nobody running, says so
+    assert outcomes() == [("herstelgesprek", "interrupted")]
+
+
+# -- item 5: an agreement, its recording and the next step's progress are one transaction ----------------
+
+
+def test_kept_agreement_and_the_next_steps_progress_are_one_transaction(typed, monkeypatch):  # type: ignore[no-untyped-def]
+    """A crash right after the agreement is stored, before the next step's progress: nothing of that move stays."""
+    from voicecoach.journal import Journal as J
+
+    calls = {"n": 0}
+    original = J.save_progress
+
+    def crash_on_move(self, exercise, state, data):  # type: ignore[no-untyped-def]
+        if state.startswith("afspraak_twee"):
+            raise RuntimeError("power cut")
+        return original(self, exercise, state, data)
+
+    monkeypatch.setattr(J, "save_progress", crash_on_move)
+    first = typed(["run", "herstelgesprek"], FIRST_PART)
+    assert first.code == 1  # the simulated power cut
+    monkeypatch.setattr(J, "save_progress", original)
+    with Journal() as journal:
+        assert journal.agreements() == []  # not kept without the move that follows it
+        assert journal.load_progress().state == "afspraak_een__propose"  # type: ignore[union-attr]
+    rest = typed(["resume"], FIRST_PART[9:] + SECOND_PART)
+    assert rest.code == 0, rest.out
+    with Journal() as journal:
+        assert sorted(a.text for a in journal.agreements()) == ["Elke avond samen praten", "Zondag samen wandelen"]
+
+
+def test_a_recording_without_its_row_is_removed_at_the_next_session(typed):  # type: ignore[no-untyped-def]
+    with Journal() as journal:
+        s = journal.start_session("herstelgesprek", ("A", "B"))
+        kept = journal.store_recording(s, b"RIFF-kept")
+        journal.add_agreement(s, None, kept)
+        orphan = journal.store_recording(s, b"RIFF-orphan")  # killed before its row was committed
+        half = kept.parent / "session-1-x.part"
+        half.write_bytes(b"RIFF")
+    run = typed(["run", "dagelijks-gesprek"], ["ja", "ja", "a", "b", "c", "d"])
+    assert run.code == 0, run.out
+    assert kept.exists() and not orphan.exists() and not half.exists()
+
+
+# -- item 6: one session at a time -------------------------------------------------------------------
+
+HOLDER = """
+import sys, time
+from voicecoach import running
+with running.session():
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def other_session(tmp_path):  # type: ignore[no-untyped-def]
+    """Another voicecoach session holding this journal, in its own process."""
+    home = Path(os.environ["VOICECOACH_HOME"])
+    child = _child(HOLDER, home, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+    yield child
+    _stop(child)
+
+
+def _stop(child: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    child.kill()
+    child.wait(timeout=30)
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+def test_a_second_session_says_another_one_is_running(other_session, typed, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(FIRST_PART) + "\n"))
+    events = tmp_path / "second.jsonl"
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(events)])
+    captured = capsys.readouterr()
+    assert code == running.AlreadyRunning.exit_code
+    lines = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+    assert len(lines) == 1 and "Another voicecoach session is running" in lines[0], lines
+    assert not events.exists()  # nothing was said or opened
+    _stop(other_session)
+    again = typed(["run", "herstelgesprek"], FIRST_PART + SECOND_PART)  # the OS let go of a killed holder's lock
+    assert again.code == 0, again.out
+
+
+def test_journal_can_be_read_while_a_session_runs(other_session, typed, capsys):  # type: ignore[no-untyped-def]
+    with Journal() as journal:
+        s = journal.start_session("herstelgesprek", ("A", "B"))  # the running session's own row
+    assert cli.main(["journal", "--mute"]) == 0
+    assert "herstelgesprek 1x" in capsys.readouterr().out
+    assert outcomes() == [("herstelgesprek", None)]  # still running: not called interrupted
+    assert s == 1
+
+
+# -- items 8 and 9: forget -----------------------------------------------------------------------------
+
+
+def test_forget_refuses_while_a_session_runs(other_session, capsys):  # type: ignore[no-untyped-def]
+    with Journal() as journal:
+        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), "Samen koken", None)
+    assert cli.main(["forget", "--yes"]) == running.AlreadyRunning.exit_code
+    err = capsys.readouterr()
+    assert "Alles is gewist" not in err.out
+    assert "nothing was deleted" in err.err and len(err.err.strip().splitlines()) == 1
+    with Journal() as journal:
+        assert [a.text for a in journal.agreements()] == ["Samen koken"]
+
+
+SPEAKING = """
+import sys
+from voicecoach import running
+with running.writer():
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_forget_refuses_while_voicecoach_speaks_the_journal(capsys):  # type: ignore[no-untyped-def]
+    home = Path(os.environ["VOICECOACH_HOME"])
+    child = _child(SPEAKING, home, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+        assert cli.main(["forget", "--yes"]) == running.AlreadyRunning.exit_code
+    finally:
+        _stop(child)
+
+
+def test_forget_removes_everything_even_when_the_journal_cannot_be_opened(capsys):  # type: ignore[no-untyped-def]
+    data, cache = paths.data_dir(), paths.cache_dir()
+    (data / "journal.sqlite3").mkdir(parents=True)  # a folder where the journal should be
+    (data / "journal.sqlite3" / "inside").write_text("x")
+    (data / "crash.log").write_text("Traceback ... Sanne\n")
+    (data / "recordings").mkdir()
+    (data / "recordings" / "session-1.wav").write_bytes(b"RIFF")
+    (data / "journal.sqlite3.broken-20250101").write_bytes(b"old")
+    for folder in ("prompts", "tts-work"):
+        (cache / folder).mkdir(parents=True)
+        (cache / folder / "a.wav").write_bytes(b"RIFF")
+    model = data / "models" / "m" / "am"
+    model.mkdir(parents=True)
+    (model / "final.mdl").write_bytes(b"m")
+    assert cli.main(["forget", "--yes"]) == 0
+    assert "Alles is gewist." in capsys.readouterr().out
+    assert not cache.exists()
+    assert sorted(p.relative_to(data).as_posix() for p in data.rglob("*")) == ["models", "models/m", "models/m/am",
+                                                                             "models/m/am/final.mdl"]
+
+
+def test_forget_removes_a_newer_versions_journal_too(capsys):  # type: ignore[no-untyped-def]
+    with Journal() as journal:
+        journal.start_session("herstelgesprek", ("A", "B"))
+    conn = sqlite3.connect(paths.data_dir() / "journal.sqlite3")
+    conn.execute("PRAGMA user_version=99")
+    conn.close()
+    assert cli.main(["forget", "--yes"]) == 0
+    assert not paths.data_dir().exists()
+
+
+def test_forget_removes_old_synthesizer_temp_folders_but_not_a_live_one(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / f"{paths.LEGACY_TEMP_PREFIX}abc"
+    old.mkdir()
+    (old / "prompt.wav").write_bytes(b"RIFF Sanne")
+    long_ago = time.time() - 2 * paths.LEGACY_MIN_AGE
+    os.utime(old, (long_ago, long_ago))
+    live = tmp_path / f"{paths.LEGACY_TEMP_PREFIX}live"  # another voicecoach rendering right now
+    live.mkdir()
+    assert cli.main(["forget", "--yes"]) == 0
+    assert not old.exists() and live.exists()
+
+
+def test_forget_keeps_their_config_and_says_so(capsys):  # type: ignore[no-untyped-def]
+    config = paths.config_dir() / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('names = "Sanne,Joris"\n')
+    assert cli.main(["forget", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert config.exists() and str(config) in out and "kept" in out
+
+
+# -- item 7: an empty journal file ----------------------------------------------------------------------
+
+
+def test_a_journal_truncated_to_nothing_is_kept_aside_and_said(capsys):  # type: ignore[no-untyped-def]
+    with Journal() as journal:
+        journal.start_session("herstelgesprek", ("A", "B"))
+    db = paths.data_dir() / "journal.sqlite3"
+    with Journal() as journal:  # a clean close leaves no write-ahead log behind
+        pass
+    db.write_bytes(b"")
+    assert cli.main(["journal", "--mute"]) == 0
+    out = capsys.readouterr().out
+    assert "damaged" in out and "broken-" in out
+    (kept,) = paths.data_dir().glob("journal.sqlite3.broken-*")
+    assert kept.stat().st_size == 0
+    with Journal() as journal:
+        assert journal.recovered_from is None  # a new journal is never an empty file
+
+
+def test_a_new_journal_is_never_an_empty_file(monkeypatch):  # type: ignore[no-untyped-def]
+    # Killed while the new journal was being made: no 0-byte journal is left to be called damaged later.
+    import voicecoach.journal as jmod
+
+    def die(*a, **k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jmod.os, "replace", die)
+    with pytest.raises(KeyboardInterrupt):
+        Journal()
+    assert not (paths.data_dir() / "journal.sqlite3").exists()
+    assert not [p for p in paths.data_dir().iterdir() if p.name.startswith(".journal")]

@@ -1,0 +1,108 @@
+"""Which voicecoach is running: a session holds the data folder, and forget waits for nobody."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from voicecoach import paths
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one session at a time is then up to them
+    fcntl = None  # type: ignore[assignment]
+
+SESSION_LOCK, WRITERS_LOCK = paths.LOCK_NAMES
+
+
+class AlreadyRunning(UserError):
+    exit_code = 6
+
+
+def _lock_file(name: str) -> IO[bytes]:
+    folder = paths.private_dir(paths.data_dir())
+    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "r+b")
+
+
+def _try(f: IO[bytes], exclusive: bool) -> bool:
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(f.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class Hold:
+    """Locks held by this process; the OS drops them when it exits, however it ends."""
+
+    def __init__(self) -> None:
+        self._files: list[IO[bytes]] = []
+
+    def take(self, name: str, exclusive: bool) -> bool:
+        f = _lock_file(name)
+        if not _try(f, exclusive):
+            f.close()
+            return False
+        self._files.append(f)
+        return True
+
+    def release(self) -> None:
+        for f in self._files:
+            f.close()  # closing the last descriptor releases a flock
+        self._files.clear()
+
+
+def _another() -> AlreadyRunning:
+    return AlreadyRunning("Another voicecoach session is running on this computer.",
+                          "Finish or stop that one first (say stop, or press Ctrl-C there).")
+
+
+@contextlib.contextmanager
+def session(journal: bool = True) -> Iterator[Hold]:
+    """Held for a whole session: one journaled session at a time, and forget waits for it."""
+    hold = Hold()
+    try:
+        if not hold.take(WRITERS_LOCK, exclusive=False) or (journal and not hold.take(SESSION_LOCK, exclusive=True)):
+            raise _another()
+        yield hold
+    finally:
+        hold.release()
+
+
+@contextlib.contextmanager
+def writer() -> Iterator[Hold]:
+    """Held by anything that may write (the journal, a spoken prompt cached): forget refuses meanwhile."""
+    hold = Hold()
+    try:
+        if not hold.take(WRITERS_LOCK, exclusive=False):
+            raise _another()
+        yield hold
+    finally:
+        hold.release()
+
+
+@contextlib.contextmanager
+def alone() -> Iterator[Hold]:
+    """For forget: nobody else may be running, and nobody may start until it is done."""
+    hold = Hold()
+    try:
+        if not hold.take(WRITERS_LOCK, exclusive=True) or not hold.take(SESSION_LOCK, exclusive=True):
+            raise AlreadyRunning("voicecoach is running (a session, or it is speaking); nothing was deleted.",
+                                 "Stop it first (say stop, or press Ctrl-C there), then run `voicecoach forget` again.")
+        yield hold
+    finally:
+        hold.release()
+
+
+def lock_paths() -> list[Path]:
+    return [paths.data_dir() / name for name in paths.LOCK_NAMES]
