@@ -66,7 +66,7 @@ def test_missing_microphone_is_said_and_printed(ko_model_path, tmp_path, capsys)
     out = tmp_path / "voice.wav"
     events = tmp_path / "events.jsonl"
     code = cli.main(["run", "herstelgesprek", *ko_args(ko_model_path), "--device", "no-such-microphone",
-                     "--speaker-file", str(out), "--events", str(events)])
+                     "--speaker-file", str(out), "--events-words", "--events", str(events)])
     err = capsys.readouterr().err
     assert code == DeviceError.exit_code
     line = one_line(err)
@@ -80,7 +80,7 @@ def test_missing_microphone_is_said_and_printed(ko_model_path, tmp_path, capsys)
 def test_missing_microphone_and_speaker_is_printed(ko_model_path, tmp_path, capsys):
     events = tmp_path / "events.jsonl"
     code = cli.main(["listen", *ko_args(ko_model_path), "--device", "no-such-microphone",
-                     "--output-device", "no-such-speaker", "--events", str(events)])
+                     "--output-device", "no-such-speaker", "--events-words", "--events", str(events)])
     captured = capsys.readouterr()
     assert code == DeviceError.exit_code
     assert "--text" in one_line(captured.err)
@@ -217,7 +217,7 @@ def test_session_pauses_for_a_lost_microphone_and_resumes(ko_model_path, say, tm
     monkeypatch.setattr(wiring, "make_source", flaky_source)
     events = tmp_path / "events.jsonl"
     args = ["run", "herstelgesprek", *ko_args(ko_model_path), "--answers", str(write_script(tmp_path / "c.txt", script)),
-            "--events", str(events), "--names", "Sanne,Joris"]
+            "--events-words", "--events", str(events), "--names", "Sanne,Joris"]
 
     # Unplug 30 s into Sanne's turn: found from a first run's event log (the same script runs the same).
     original_emit = EventLog.emit
@@ -354,7 +354,7 @@ def test_broken_vocabulary_names_file_place_and_problem(case, ko_model_path, tmp
     vocab.write_text(text, encoding="utf-8")
     events, voice = tmp_path / "events.jsonl", tmp_path / "voice.wav"
     code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(vocab),
-                     "--answers", str(write_script(tmp_path / "c.txt", [1.0])), "--events", str(events),
+                     "--answers", str(write_script(tmp_path / "c.txt", [1.0])), "--events-words", "--events", str(events),
                      "--speaker-file", str(voice)])
     line = one_line(capsys.readouterr().err)
     assert code == 5
@@ -395,7 +395,7 @@ def test_broken_exercise_file_names_file_place_and_problem(case, ko_model_path, 
     path.write_text(text, encoding="utf-8")
     events, voice = tmp_path / "events.jsonl", tmp_path / "voice.wav"
     code = cli.main(["run", str(path), *ko_args(ko_model_path), "--answers", str(write_script(tmp_path / "c.txt", [1.0])),
-                     "--events", str(events), "--speaker-file", str(voice), "--no-journal"])
+                     "--events-words", "--events", str(events), "--speaker-file", str(voice), "--no-journal"])
     line = one_line(capsys.readouterr().err)
     assert code == 5
     assert str(path) in line and place in line and problem in line, line
@@ -407,7 +407,7 @@ def test_run_accepts_an_exercise_path(ko_model_path, say, tmp_path, capsys):
     path.write_text(EXERCISE, encoding="utf-8")
     events = tmp_path / "events.jsonl"
     code = cli.main(["run", str(path), *ko_args(ko_model_path), "--answers",
-                     str(write_script(tmp_path / "c.txt", [str(say(word("confirm")))])), "--events", str(events)])
+                     str(write_script(tmp_path / "c.txt", [str(say(word("confirm")))])), "--events-words", "--events", str(events)])
     assert code == 0, capsys.readouterr()
     log = events_of(events)
     assert [e["outcome"] for e in log if e["event"] == "session_ended"] == ["completed"]
@@ -448,7 +448,7 @@ def test_killed_mid_exercise_resumes_where_it_was(sig, n, ko_model_path, say, tm
     common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris"]
     first_events = tmp_path / "first.jsonl"
     script = write_script(tmp_path / "first.txt", answers_from("welkom", say, tmp_path))
-    proc = _voicecoach(["run", "herstelgesprek", *common, "--answers", str(script), "--events", str(first_events)],
+    proc = _voicecoach(["run", "herstelgesprek", *common, "--answers", str(script), "--events-words", "--events", str(first_events)],
                        home, tmp_path / "first.err")
     # A whole session passes through about 30 states: kill somewhere in its middle.
     after = rng.randint(2, 22)
@@ -485,7 +485,7 @@ def test_killed_mid_exercise_resumes_where_it_was(sig, n, ko_model_path, say, tm
 
     second_events = tmp_path / "second.jsonl"
     rest = write_script(tmp_path / "rest.txt", answers_from(saved_step, say, tmp_path, progress.data.get("consent")))
-    proc = _voicecoach(["resume", *common, "--answers", str(rest), "--events", str(second_events)],
+    proc = _voicecoach(["resume", *common, "--answers", str(rest), "--events-words", "--events", str(second_events)],
                        home, tmp_path / "second.err")
     try:
         code = proc.wait(timeout=90)

@@ -186,7 +186,7 @@ def _stop(child: subprocess.Popen) -> None:  # type: ignore[type-arg]
 def test_a_second_session_says_another_one_is_running(other_session, typed, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(FIRST_PART) + "\n"))
     events = tmp_path / "second.jsonl"
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(events)])
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events-words", "--events", str(events)])
     captured = capsys.readouterr()
     assert code == running.AlreadyRunning.exit_code
     lines = [line for line in (captured.out + captured.err).splitlines() if line.strip()]

@@ -35,7 +35,9 @@ def _device_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mic-file", metavar="IN.wav", help="play a recording as the microphone")
     g.add_argument("--answers", metavar="SCRIPT", help="a scripted couple: lines of WAV paths or 'silence SECONDS'")
     speaker_options(g)
-    g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file")
+    g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file (without your words)")
+    g.add_argument("--events-words", action="store_true",
+                   help="also write your words into the events file: what you said or typed, names, values")
 
 
 def build_parser() -> argparse.ArgumentParser:

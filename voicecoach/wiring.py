@@ -122,7 +122,8 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
 def wire(args: argparse.Namespace) -> Wired:
     clock = make_clock(args)
     vocab = make_vocab(args)  # a broken file is reported before anything is opened
-    events = EventLog(clock, Path(args.events) if getattr(args, "events", None) else None)
+    events = EventLog(clock, Path(args.events) if getattr(args, "events", None) else None,
+                      words=bool(getattr(args, "events_words", False)))
     if getattr(args, "text", False):
         return Wired(clock, events, TextConversation(vocab, clock, events), vocab)
     try:
