@@ -325,3 +325,142 @@ def test_a_new_journal_is_never_an_empty_file(monkeypatch):  # type: ignore[no-u
         Journal()
     assert not (paths.data_dir() / "journal.sqlite3").exists()
     assert not [p for p in paths.data_dir().iterdir() if p.name.startswith(".journal")]
+
+
+# -- item 13: say steps that lead back to each other ----------------------------------------------------
+
+LOOP = '''name = "rondje"
+
+[[steps]]
+id = "a"
+kind = "say"
+text = "Een."
+
+[[steps]]
+id = "b"
+kind = "say"
+text = "Twee."
+next = "a"
+
+[[steps]]
+id = "vraag"
+kind = "confirm"
+text = "Klaar? Zeg {ja}."
+'''
+
+
+def _one_line(captured) -> str:  # type: ignore[no-untyped-def]
+    lines = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in captured.err, lines
+    return lines[0]
+
+
+def test_say_steps_that_loop_without_listening_are_refused_at_load(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = tmp_path / "rondje.toml"
+    path.write_text(LOOP, encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n"))
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "a -> b -> a" in line and "never listen" in line
+    assert not (paths.data_dir() / "journal.sqlite3").exists()  # refused before anything was written
+
+
+def test_a_loop_through_a_question_is_fine(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = tmp_path / "vraag.toml"
+    path.write_text(LOOP.replace('next = "a"\n', "").replace('text = "Klaar? Zeg {ja}."',
+                                                               'text = "Nog eens? Zeg {ja}."\non_deny = "a"'),
+                    encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("nee\nja\n"))
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 0, capsys.readouterr()
+
+
+# -- item 19: a prompt far too long, config.toml mistakes -----------------------------------------------
+
+
+def test_a_prompt_too_long_is_refused_when_the_exercise_loads(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    path = tmp_path / "lang.toml"
+    path.write_text(LOOP.replace('next = "a"\n', "").replace('"Twee."', '"' + "bla " * 30000 + '"'), encoding="utf-8")
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "step 'b'.text" in line and "120,000 characters" in line
+
+
+@pytest.mark.parametrize("config,place", [
+    ("[timing]\nturn_seconds = -3\n", "timing.turn_seconds"),
+    ("timing = 5\n", "timing"),
+    ("[timing]\nbeurt = 3\n", "timing.beurt"),
+    ('names = "Sanne"\n', "names"),
+    ('names = ["Sanne", "Joris"]\n', "names"),
+    ("names = 5\n", "names"),
+    ("[timing\n", "not valid TOML"),
+    ('naam = "Sanne,Joris"\n', "naam"),
+    (b"names = '\xff\xfe'\n", "cannot be read"),
+])
+def test_config_mistakes_name_the_file_and_never_crash(config, place, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = paths.config_dir() / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(config if isinstance(config, bytes) else config.encode())
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and place in line, line
+
+
+# -- item 14: custom exercises can be resumed; progress that cannot be continued is no dead end ----------
+
+MINE = '''name = "mine"
+
+[[steps]]
+id = "een"
+kind = "confirm"
+text = "Vraag een. Zeg {ja}."
+
+[[steps]]
+id = "twee"
+kind = "confirm"
+text = "Vraag twee. Zeg {ja}."
+'''
+
+
+def test_a_custom_exercise_can_be_resumed(typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.toml"
+    path.write_text(MINE, encoding="utf-8")
+    first = typed(["run", str(path)], ["ja"])  # the typing stops at the second question
+    assert first.code == 2 and "resume" in first.out
+    run = typed(["resume"], ["ja"])
+    assert run.code == 0, run.out
+    assert run.states[0] == "twee" and "Vraag twee." in run.out
+    assert outcomes() == [("mine", "completed")]
+
+
+def test_a_custom_file_with_a_built_in_name_resumes_itself(typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "herstelgesprek.toml"
+    path.write_text(MINE.replace('name = "mine"', 'name = "herstelgesprek"'), encoding="utf-8")
+    assert typed(["run", str(path)], ["ja"]).code == 2
+    run = typed(["resume"], ["ja"])
+    assert run.code == 0, run.out
+    assert "Vraag twee." in run.out
+
+
+@pytest.mark.parametrize("damage", ["file gone", "step gone", "not json", "bad state"])
+def test_progress_that_cannot_be_continued_is_set_aside_with_one_sentence(damage, typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.toml"
+    path.write_text(MINE, encoding="utf-8")
+    assert typed(["run", str(path)], ["ja"]).code == 2
+    db = paths.data_dir() / "journal.sqlite3"
+    if damage == "file gone":
+        path.unlink()
+    elif damage == "step gone":
+        path.write_text(MINE.replace('id = "twee"', 'id = "drie"'), encoding="utf-8")
+    else:
+        conn = sqlite3.connect(db)
+        sql = {"not json": "UPDATE progress SET data = '{not json'",
+               "bad state": "UPDATE progress SET state = 'nergens__niets'"}[damage]
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+    run = typed(["run", "dagelijks-gesprek"], ["ja", "a", "b", "c", "d"])  # they start something else
+    assert run.code == 0, run.out
+    assert "cannot be continued" in run.out and "Traceback" not in run.out
+    again = typed(["resume"], [])
+    assert again.code == 2 and "nothing to continue" in again.out.lower()  # not a loop of failures

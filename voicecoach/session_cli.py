@@ -42,21 +42,47 @@ def add_parsers(sub: Any, device_options: Any) -> None:
     journal_cli.add_parsers(sub)
 
 
+CONFIG_KEYS = ("timing", "names")
+
+
 def load_config() -> dict[str, Any]:
-    """The user's config.toml: [timing] overrides and default names."""
+    """The user's config.toml: [timing] overrides and default names, checked here so a mistake names the file."""
+    from voicecoach.engine.exercise import Timing
+    from voicecoach.errors import DataFileError
+
     path = paths.config_dir() / "config.toml"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
-    return read_toml(path)
+    config = read_toml(path)
+    for key in config:
+        if key not in CONFIG_KEYS:
+            raise DataFileError(path, key, f"unknown setting; use {' or '.join(CONFIG_KEYS)}")
+    timing = config.get("timing", {})
+    if not isinstance(timing, dict):
+        raise DataFileError(path, "timing", "expected a table: [timing] with turn_seconds = 120 and the like")
+    Timing().with_overrides(timing, path, "timing")
+    names = config.get("names")
+    if names is not None:
+        try:
+            if not isinstance(names, str):
+                raise UserError("not text")
+            Names.parse(names)
+        except UserError:
+            raise DataFileError(path, "names", 'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
+    config["_path"] = path
+    return config
 
 
 def _exercise(name: str, args: argparse.Namespace, config: dict[str, Any]) -> Exercise:
     overrides = dict(config.get("timing", {}))
+    source: object = config.get("_path", "settings")
     if getattr(args, "turn_seconds", None):
         overrides["turn_seconds"] = args.turn_seconds
+        source = "--turn-seconds"
     if getattr(args, "mirror_seconds", None):
         overrides["mirror_seconds"] = args.mirror_seconds
-    return load_exercise(name, overrides or None)
+        source = "--mirror-seconds"
+    return load_exercise(name, overrides or None, source)
 
 
 def run(args: argparse.Namespace, resume: bool = False) -> int:
