@@ -464,3 +464,51 @@ def test_progress_that_cannot_be_continued_is_set_aside_with_one_sentence(damage
     assert "cannot be continued" in run.out and "Traceback" not in run.out
     again = typed(["resume"], [])
     assert again.code == 2 and "nothing to continue" in again.out.lower()  # not a loop of failures
+
+
+# -- item 15: Ctrl-C and SIGTERM at any moment ------------------------------------------------------------
+
+
+def _run_until(args: list[str], marker: str, home: Path, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    env = {**os.environ, "VOICECOACH_HOME": str(home)}
+    env.pop("VOICECOACH_MODEL", None)
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "-v", *args], env=env, cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.monotonic() + 60
+    while marker not in log.read_text():
+        assert proc.poll() is None, log.read_text()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    return proc
+
+
+LOADING = "Using the speech model"  # logged just before Vosk loads it (about 1.3 s here)
+
+
+@pytest.mark.parametrize("sig,twice,marker,after", [
+    (signal.SIGINT, False, LOADING, 0.5),   # inside Vosk's model loading
+    (signal.SIGINT, False, LOADING, 0.9),
+    (signal.SIGTERM, False, LOADING, 0.7),
+    (signal.SIGINT, True, LOADING, 0.6),
+    (signal.SIGINT, True, "session 1 started", 0.0),         # twice, mid-exercise
+    (signal.SIGTERM, True, "session 1 started", 0.0),
+], ids=["int-loading", "int-loading-late", "term-loading", "int-twice-loading", "int-twice", "term-twice"])
+def test_a_stop_at_any_moment_is_one_line_and_130(sig, twice, marker, after, ko_model_path, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.conftest import KO_VOCAB
+
+    script = tmp_path / "s.txt"
+    script.write_text("silence 1000\n")
+    log = tmp_path / "err.txt"
+    proc = _run_until(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                       "--answers", str(script), "--speaker-file", str(tmp_path / "o.wav")], marker, tmp_path / "h", log)
+    time.sleep(after)
+    proc.send_signal(sig)
+    if twice:
+        time.sleep(0.005)
+        proc.send_signal(sig)
+    code = proc.wait(timeout=60)
+    err = log.read_text()
+    said = [line for line in err.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
+    assert code == 130, err[-2000:]
+    assert said == ["voicecoach: gestopt. Wat jullie deden is bewaard."], said

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voicecoach import paths
+from voicecoach import paths, stopping
 from voicecoach.audio.sinks import SilentSpeaker, Speaker, WavSpeaker
 from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, parse_script
 from voicecoach.clock import Clock, RealClock, SimClock
@@ -55,7 +55,8 @@ def load_model(explicit: str | None) -> VoskModel:
 
     path = find_model(explicit)
     if path not in _MODELS:  # loading takes seconds; once per process
-        with _native_stderr_to_log("vosk"):
+        # A stop while Vosk loads waits for it: a half-made model cannot be freed (a traceback at exit).
+        with stopping.deferred(), _native_stderr_to_log("vosk"):
             _MODELS[path] = VoskModel(path)
     return _MODELS[path]
 
