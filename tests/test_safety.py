@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import test_exercises
-from tests.conftest import ROOT
+from tests.conftest import KO_VOCAB, ROOT
 from voicecoach import cli, paths, running
 from voicecoach.journal import Journal
 
@@ -495,8 +495,6 @@ LOADING = "Using the speech model"  # logged just before Vosk loads it (about 1.
     (signal.SIGTERM, True, "session 1 started", 0.0),
 ], ids=["int-loading", "int-loading-late", "term-loading", "int-twice-loading", "int-twice", "term-twice"])
 def test_a_stop_at_any_moment_is_one_line_and_130(sig, twice, marker, after, ko_model_path, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.conftest import KO_VOCAB
-
     script = tmp_path / "s.txt"
     script.write_text("silence 1000\n")
     log = tmp_path / "err.txt"
@@ -512,3 +510,69 @@ def test_a_stop_at_any_moment_is_one_line_and_130(sig, twice, marker, after, ko_
     said = [line for line in err.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
     assert code == 130, err[-2000:]
     assert said == ["voicecoach: gestopt. Wat jullie deden is bewaard."], said
+
+
+# -- item 16: hostile WAV headers and answer scripts ------------------------------------------------------
+
+
+def _wav_with_rate(path: Path, rate: int, seconds: float = 1.0) -> Path:
+    import struct
+
+    frames = b"\x00\x10" * int(16000 * seconds)
+    header = b"RIFF" + struct.pack("<I", 36 + len(frames)) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, rate, rate * 2 & 0xFFFFFFFF, 2, 16) + b"data" + struct.pack("<I", len(frames))
+    path.write_bytes(header + frames)
+    return path
+
+
+@pytest.mark.parametrize("rate", [0, 1, 100, 3999, 10_000_000])
+def test_a_wav_that_lies_about_its_rate_is_one_sentence(rate, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    wav = _wav_with_rate(tmp_path / "bad.wav", rate, 30.0)
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file", str(wav), "--seconds", "1"])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(wav) in line and f"{rate} Hz" in line, line
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("silence nan", "silence"), ("silence inf", "silence"), ("silence -1", "silence"), ("silence 1e7", "silence"),
+    ("silence", "silence"),
+])
+def test_bad_silence_lines_name_file_and_line(line, problem, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    script = tmp_path / "couple.txt"
+    script.write_text(f"# the couple\nsilence 1\n{line}\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 3" in out and problem in out, out
+
+
+def test_a_script_that_is_not_utf8_names_file_and_line(ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    script = tmp_path / "couple.txt"
+    script.write_bytes(b"silence 1\nsilence 2\nantw\xe9\xff.wav\n")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 3" in out and "UTF-8" in out, out
+
+
+def test_a_wav_in_a_script_that_lies_names_the_line(ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    _wav_with_rate(tmp_path / "a.wav", 1)
+    script = tmp_path / "couple.txt"
+    script.write_text("silence 1\na.wav\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 2" in out and "1 Hz" in out, out
+
+
+def test_a_long_scripted_silence_costs_no_memory(tmp_path):  # type: ignore[no-untyped-def]
+    import tracemalloc
+
+    from voicecoach.audio.sources import ScriptedCouple, parse_script
+    from voicecoach.clock import SimClock
+
+    script = tmp_path / "couple.txt"
+    script.write_text("silence 80000\n", encoding="utf-8")
+    couple = ScriptedCouple(parse_script(script), SimClock())
+    tracemalloc.start()
+    couple.begin_listening(0.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000  # 80,000 s of samples would be 2.5 GB
