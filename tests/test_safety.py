@@ -576,3 +576,79 @@ def test_a_long_scripted_silence_costs_no_memory(tmp_path):  # type: ignore[no-u
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10_000_000  # 80,000 s of samples would be 2.5 GB
+
+
+# -- item 18: a full disk, and --export to a folder or a place that cannot be written --------------------
+
+
+class _FullDisk:
+    """The os module as seen by one of ours, on a disk that is full."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(os, name)
+
+    def fsync(self, fd: int) -> None:
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_while_a_recording_is_saved_costs_nothing(ko_model_path, say, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    import voicecoach.journal as journal_module
+    from tests.couple import answers_from, events_of, write_script
+    from voicecoach.errors import StorageError
+
+    common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris"]
+    Journal().close()  # the journal was made while there was room
+    events = tmp_path / "events.jsonl"
+    script = write_script(tmp_path / "c.txt", answers_from("welkom", say, tmp_path))
+    with monkeypatch.context() as full:
+        full.setattr(journal_module, "os", _FullDisk())
+        code = cli.main(["run", "herstelgesprek", *common, "--answers", str(script), "--events-words",
+                         "--events", str(events)])
+    captured = capsys.readouterr()
+    assert code == StorageError.exit_code
+    line = [x for x in captured.err.splitlines() if x.strip()]
+    assert len(line) == 1 and "could not be saved" in line[0] and "voicecoach resume" in line[0], captured.err
+    assert StorageError.spoken in [e["text"] for e in events_of(events) if e["event"] == "prompt"]  # they hear it
+    with Journal() as journal:
+        assert journal.agreements() == []
+        progress = journal.load_progress()
+    assert progress is not None and progress.state == "afspraak_een__propose"
+    assert not list((paths.data_dir() / "recordings").iterdir())  # no half file either
+    rest = write_script(tmp_path / "rest.txt", answers_from("afspraak_een", say, tmp_path, progress.data.get("consent")))
+    assert cli.main(["resume", *common, "--answers", str(rest)]) == 0, capsys.readouterr()
+    with Journal() as journal:
+        assert len(journal.agreements()) == 2
+
+
+def _some_journal() -> None:
+    with Journal() as journal:
+        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), "Samen koken", None)
+
+
+def test_export_to_a_folder_writes_the_page_in_it(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    _some_journal()
+    assert cli.main(["journal", "--export", str(tmp_path)]) == 0
+    page = tmp_path / "voicecoach-overzicht.html"
+    assert "Samen koken" in page.read_text(encoding="utf-8")
+    assert f"Wrote {page}." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["under a file", "full disk"])
+def test_export_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    import voicecoach.export as export_module
+
+    _some_journal()
+    target = tmp_path / "page.html"
+    if where == "under a file":
+        (tmp_path / "notes.txt").write_text("x")
+        target = tmp_path / "notes.txt" / "page.html"
+    else:
+        monkeypatch.setattr(export_module, "os", _FullDisk())
+    code = cli.main(["journal", "--export", str(target)])
+    line = _one_line(capsys.readouterr())
+    assert code == 7 and str(target) in line and "journal is unchanged" in line and "resume" not in line, line
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half page left
+    with Journal() as journal:
+        assert [a.text for a in journal.agreements()] == ["Samen koken"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from voicecoach.errors import UserError
+from voicecoach.errors import StorageError, UserError
 from voicecoach.paths import data_dir, private_dir, private_stores
 
 log = logging.getLogger(__name__)
@@ -221,8 +221,8 @@ class Journal:
         return target
 
     def _user_error(self, exc: Exception) -> UserError:
-        return UserError(f"Could not use the journal at {self.path} ({exc}).",
-                         "Check that the disk is not full and the folder is writable.")
+        return StorageError(f"Could not use the journal at {self.path} ({exc}).",
+                            "Check that the disk is not full and the folder is writable, then run `voicecoach resume`.")
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -369,7 +369,7 @@ class Journal:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
             if isinstance(exc, OSError):
-                raise UserError(f"The recording of what you agreed could not be saved in {folder} "
+                raise StorageError(f"The recording of what you agreed could not be saved in {folder} "
                                 f"({exc.strerror or exc}).", "Free some disk space, then run `voicecoach resume`: "
                                 "you go on at that agreement.") from exc
             raise

@@ -12,7 +12,7 @@ from voicecoach import journal_cli, paths
 from voicecoach.engine.exercise import Exercise, available, exercises_dir, load_exercise
 from voicecoach.engine.machine import entry_state
 from voicecoach.engine.texts import Names
-from voicecoach.errors import UserError
+from voicecoach.errors import StorageError, UserError
 from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
@@ -162,8 +162,18 @@ def _run(args: argparse.Namespace, resume: bool, config: dict[str, Any], named: 
             name, initial, consent, memory = None, None, None, None
             suggestion = journal.suggest_next() if journal is not None else None
         return 0 if outcome in ("completed", "stopped") else 1
+    except StorageError as exc:
+        _tell_quietly(wired.conversation, exc.spoken)  # a screen-free couple must hear why it stops
+        raise
     finally:
         wired.close()
+
+
+def _tell_quietly(conv: Any, text: str) -> None:
+    try:
+        conv.say(text)
+    except Exception:  # noqa: BLE001 - the error being reported matters more than its spoken form
+        log.debug("could not say why voicecoach stops", exc_info=True)
 
 
 def _saved_progress(journal: Any, args: argparse.Namespace, config: dict[str, Any],
