@@ -652,3 +652,105 @@ def test_export_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half page left
     with Journal() as journal:
         assert [a.text for a in journal.agreements()] == ["Samen koken"]
+
+
+# -- our own adversarial pass: attacks beyond the issue's list ----------------------------------------------
+
+
+@pytest.mark.parametrize("names", ["San\nne,Joris", "A" * 300 + ",Joris", "Sanne,\x1b[2JJoris"])
+def test_names_that_cannot_be_said_are_refused_before_anything_starts(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """A name is spoken in nearly every prompt: a pasted paragraph would stall the synthesizer every time."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", names]) == 2
+    line = _one_line(capsys.readouterr())
+    assert "--names" in line
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_events_file_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    (tmp_path / "notes.txt").write_text("x")
+    target = tmp_path if where == "a folder" else tmp_path / "notes.txt" / "events.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(target)])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(target) in line and "--events" in line, line
+
+
+def test_a_data_folder_that_is_a_file_is_one_sentence(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    data = paths.data_dir()
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text("not a folder")
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast"])
+    line = _one_line(capsys.readouterr())
+    assert code == 7 and str(data) in line, line
+    assert cli.main(["journal", "--mute"]) == 7
+    assert str(data) in _one_line(capsys.readouterr())
+    assert data.read_text() == "not a folder"  # theirs, whatever it is: not touched
+
+
+class _Ears:
+    """A conversation that only keeps what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+
+def test_a_long_typed_agreement_is_said_back_whole_in_parts():  # type: ignore[no-untyped-def]
+    """Typed once (pasted, perhaps), said back every session: never one prompt too long to speak."""
+    from datetime import datetime
+
+    from voicecoach.engine import moments
+    from voicecoach.engine.exercise import MAX_PROMPT_CHARS
+    from voicecoach.engine.texts import Names, Texts
+    from voicecoach.journal import Agreement
+    from voicecoach.speech.vocab import load_vocabulary
+
+    text = " ".join(f"Zin {n}: we gaan elke avond samen wandelen en praten over de dag." for n in range(200))
+    ears = _Ears()
+    moments.play_agreement(ears, Texts(load_vocabulary(), Names()), Agreement(1, 1, text, None, datetime.now()))
+    assert len(ears.said) > 1 and all(len(part) <= MAX_PROMPT_CHARS for part in ears.said)
+    assert " ".join(ears.said) == text
+
+
+def test_the_journal_speaks_a_long_agreement_in_parts(capsys):  # type: ignore[no-untyped-def]
+    from voicecoach.engine.exercise import MAX_PROMPT_CHARS
+    from voicecoach.journal_cli import overview
+
+    text = "Wij " + "wandelen en praten elke avond, " * 300 + "en dat is fijn."
+    with Journal() as journal:
+        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), text, None)
+        view = overview(journal)
+    spoken = [p for p in view.spoken if isinstance(p, str)]
+    assert all(len(p) <= MAX_PROMPT_CHARS for p in spoken)
+    assert text.replace(",", "") in " ".join(spoken).replace(",", "")  # every word is still said
+
+
+def test_sighup_is_a_stop_too(ko_model_path, tmp_path):  # type: ignore[no-untyped-def]
+    """The terminal closed (an ssh session dropped): an orderly stop, as with Ctrl-C."""
+    script = tmp_path / "s.txt"
+    script.write_text("silence 1000\n")
+    log = tmp_path / "err.txt"
+    proc = _run_until(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                       "--answers", str(script), "--speaker-file", str(tmp_path / "o.wav")], "session 1 started",
+                      tmp_path / "h", log)
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=60) == 130, log.read_text()[-2000:]
+    with Journal(tmp_path / "h" / "data" / "journal.sqlite3") as journal:
+        assert [o for _, _, o in journal.outcomes()] == ["interrupted"]
+
+
+@pytest.mark.parametrize("data", ['{"lists": {"1": 5}}', '{"lists": [1, 2]}', '{"consent": "ja"}', '[1, 2]',
+                                  '{"names": "Sanne"}', '{"session": "x"}'])
+def test_progress_data_of_the_wrong_shape_is_set_aside(data, typed, tmp_path):  # type: ignore[no-untyped-def]
+    assert typed(["run", "herstelgesprek"], FIRST_PART[:4]).code == 2
+    conn = sqlite3.connect(paths.data_dir() / "journal.sqlite3")
+    conn.execute("UPDATE progress SET data = ?", (data,))
+    conn.commit()
+    conn.close()
+    run = typed(["resume"], [])
+    assert run.code == 2 and "cannot be continued" in run.out and "Traceback" not in run.out, run.out
+    assert "something unexpected" not in run.out

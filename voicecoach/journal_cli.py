@@ -41,7 +41,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def overview(journal: Any) -> Overview:
-    from voicecoach.engine.texts import join
+    from voicecoach.engine.texts import join, spoken_parts
     from voicecoach.export import dutch_date
 
     out = Overview()
@@ -71,7 +71,10 @@ def overview(journal: Any) -> Overview:
             out.lines.append(f"  - {what} ({FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up)})")
         out.spoken.append("Jullie nieuwste afspraken:" if len(agreements) > 1 else "Jullie afspraak:")
         for a in agreements[:SPOKEN_AGREEMENTS]:
-            out.spoken.append(a.recording if a.recording is not None and a.recording.exists() else a.text or "")
+            if a.recording is not None and a.recording.exists():
+                out.spoken.append(a.recording)
+            else:
+                out.spoken += spoken_parts(a.text or "")
     else:
         out.lines.append("Afspraken: nog geen.")
     out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from voicecoach import paths
-from voicecoach.errors import UserError
+from voicecoach.errors import StorageError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,12 @@ class AlreadyRunning(UserError):
 
 
 def _lock_file(name: str) -> IO[bytes]:
-    folder = paths.private_dir(paths.data_dir())
-    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+    folder = paths.data_dir()
+    try:
+        fd = os.open(paths.private_dir(folder) / name, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageError(f"Could not use voicecoach's data folder {folder} ({exc.strerror or exc}).",
+                           "Check that it is a folder you can write to and that the disk is not full.") from None
     return os.fdopen(fd, "r+b")
 
 

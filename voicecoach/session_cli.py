@@ -190,8 +190,7 @@ def _saved_progress(journal: Any, args: argparse.Namespace, config: dict[str, An
         return None
     source = progress.data.get("source") if isinstance(progress.data, dict) else None
     try:
-        if not isinstance(progress.data, dict):
-            raise ValueError("its data is not a table")
+        _check_shape(progress.data)
         builtin = progress.exercise in available() and (
             not isinstance(source, str) or Path(source).parent == exercises_dir())
         where = progress.exercise if builtin or not isinstance(source, str) else source
@@ -205,6 +204,25 @@ def _saved_progress(journal: Any, args: argparse.Namespace, config: dict[str, An
         return _drop_progress(journal, str(exc))
     loaded.setdefault(progress.exercise, exercise)
     return progress
+
+
+def _check_shape(data: Any) -> None:
+    """What a session saved, as a session will read it; ValueError says what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("its data is not a table")
+    lists = data.get("lists", {})
+    if not isinstance(lists, dict) or not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
+                                              for v in lists.values()):
+        raise ValueError("its lists of values are damaged")
+    if data.get("consent") not in (None, True, False):
+        raise ValueError("its consent is damaged")
+    names = data.get("names")
+    if names is not None and not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+        raise ValueError("its names are damaged")
+    if names is not None:
+        Names.parse(",".join(names))
+    if not isinstance(data.get("session"), int | None) or isinstance(data.get("session"), bool):
+        raise ValueError("its session is damaged")
 
 
 def _drop_progress(journal: Any, why: str) -> None:

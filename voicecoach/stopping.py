@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 STOPPED_LINE = "voicecoach: gestopt. Wat jullie deden is bewaard."
 EXIT_INTERRUPTED = 130
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal closed (an ssh session dropped); not on Windows.
+SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
 
 
 class _State:

@@ -114,6 +114,15 @@ def make_speaker(args: argparse.Namespace, clock: Clock, notices: list[str]) -> 
         return SilentSpeaker(clock), True
 
 
+def make_events(args: argparse.Namespace, clock: Clock) -> EventLog:
+    path = Path(args.events) if getattr(args, "events", None) else None
+    try:
+        return EventLog(clock, path, words=bool(getattr(args, "events_words", False)))
+    except OSError as exc:
+        raise UserError(f"Cannot write the events file {path} ({exc.strerror or exc}).",
+                        "Give another file with --events, or leave the option out.") from None
+
+
 def make_vocab(args: argparse.Namespace) -> Vocabulary:
     if getattr(args, "vocab", None):
         return load_vocabulary(Path(args.vocab))
@@ -123,8 +132,7 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
 def wire(args: argparse.Namespace) -> Wired:
     clock = make_clock(args)
     vocab = make_vocab(args)  # a broken file is reported before anything is opened
-    events = EventLog(clock, Path(args.events) if getattr(args, "events", None) else None,
-                      words=bool(getattr(args, "events_words", False)))
+    events = make_events(args, clock)
     if getattr(args, "text", False):
         return Wired(clock, events, TextConversation(vocab, clock, events), vocab)
     try:
