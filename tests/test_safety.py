@@ -754,3 +754,66 @@ def test_progress_data_of_the_wrong_shape_is_set_aside(data, typed, tmp_path):  
     run = typed(["resume"], [])
     assert run.code == 2 and "cannot be continued" in run.out and "Traceback" not in run.out, run.out
     assert "something unexpected" not in run.out
+
+
+BRIEF_HOLDER = """
+import sys, time
+from voicecoach import running
+with running.session():
+    print("holding", flush=True)
+    time.sleep(0.5)
+"""
+
+
+def test_a_session_waits_a_moment_for_a_brief_holder(typed):  # type: ignore[no-untyped-def]
+    """`voicecoach journal` holds the session lock for a moment to tidy up: a session started then still starts."""
+    home = Path(os.environ["VOICECOACH_HOME"])
+    child = _child(BRIEF_HOLDER, home, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+        run = typed(["run", "herstelgesprek"], FIRST_PART + SECOND_PART)
+        assert run.code == 0, run.out
+    finally:
+        _stop(child)
+
+
+def test_ctrl_c_during_forget_never_leaves_it_half_done(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    import voicecoach.journal as journal_module
+
+    with Journal() as journal:
+        s = journal.start_session("herstelgesprek", ("A", "B"))
+        journal.add_agreement(s, None, journal.store_recording(s, b"RIFF"))
+    (paths.cache_dir() / "prompts").mkdir(parents=True)
+    real_stores = journal_module.private_stores
+
+    def stores_then_ctrl_c():  # type: ignore[no-untyped-def]
+        found = real_stores()
+        os.kill(os.getpid(), signal.SIGINT)  # pressed right as deleting starts
+        return found
+
+    monkeypatch.setattr(journal_module, "private_stores", stores_then_ctrl_c)
+    assert cli.main(["forget", "--yes"]) == 130
+    assert not (paths.data_dir() / "journal.sqlite3").exists() and not (paths.data_dir() / "recordings").exists()
+    assert not paths.cache_dir().exists()
+
+
+def test_a_bug_mid_session_is_said_not_only_printed(ko_model_path, say, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """A screen-free couple must not be left in silence by a crash."""
+    from tests.couple import answers_from, events_of, write_script
+    from voicecoach.engine.session import Session
+    from voicecoach.session_cli import CRASHED
+
+    def boom(self, event):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Session, "mirror_done", boom)
+    events = tmp_path / "events.jsonl"
+    script = write_script(tmp_path / "c.txt", answers_from("welkom", say, tmp_path))
+    code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                     "--answers", str(script), "--events-words", "--events", str(events), "--names", "Sanne,Joris",
+                     "--speaker-file", str(tmp_path / "o.wav")])
+    assert code == 1
+    assert "something unexpected" in capsys.readouterr().err
+    assert [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1] == CRASHED
+    with Journal() as journal:
+        assert journal.load_progress() is not None  # and resume goes on

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voicecoach import paths
+from voicecoach import paths, stopping
 from voicecoach.cli import speaker_options
 from voicecoach.errors import UserError
 
@@ -155,7 +155,8 @@ def forget(args: argparse.Namespace) -> int:
         if answer != "ja":
             print("Niets gewist.")
             return 1
-    with running.alone():
+    # Ctrl-C waits the moment deleting takes: never half-forgotten.
+    with running.alone(), stopping.deferred():
         failed = forget_everything()
         for lock in running.lock_paths():
             with contextlib.suppress(FileNotFoundError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -20,6 +21,7 @@ except ImportError:  # Windows: no advisory locks; one session at a time is then
     fcntl = None  # type: ignore[assignment]
 
 SESSION_LOCK, WRITERS_LOCK = paths.LOCK_NAMES
+MOMENT = 2.0  # seconds: `journal` holds the session lock this briefly while it tidies up; forget too
 
 
 class AlreadyRunning(UserError):
@@ -52,11 +54,15 @@ class Hold:
     def __init__(self) -> None:
         self._files: list[IO[bytes]] = []
 
-    def take(self, name: str, exclusive: bool) -> bool:
+    def take(self, name: str, exclusive: bool, wait: float = 0.0) -> bool:
+        """Take the lock; `wait` seconds for one held only a moment (`journal` tidying up)."""
         f = _lock_file(name)
-        if not _try(f, exclusive):
-            f.close()
-            return False
+        deadline = time.monotonic() + wait
+        while not _try(f, exclusive):
+            if time.monotonic() >= deadline:
+                f.close()
+                return False
+            time.sleep(0.05)
         self._files.append(f)
         return True
 
@@ -76,7 +82,8 @@ def session(journal: bool = True) -> Iterator[Hold]:
     """Held for a whole session: one journaled session at a time, and forget waits for it."""
     hold = Hold()
     try:
-        if not hold.take(WRITERS_LOCK, exclusive=False) or (journal and not hold.take(SESSION_LOCK, exclusive=True)):
+        if not hold.take(WRITERS_LOCK, exclusive=False, wait=MOMENT) or (
+                journal and not hold.take(SESSION_LOCK, exclusive=True, wait=MOMENT)):
             raise _another()
         yield hold
     finally:
@@ -88,7 +95,7 @@ def writer() -> Iterator[Hold]:
     """Held by anything that may write (the journal, a spoken prompt cached): forget refuses meanwhile."""
     hold = Hold()
     try:
-        if not hold.take(WRITERS_LOCK, exclusive=False):
+        if not hold.take(WRITERS_LOCK, exclusive=False, wait=MOMENT):
             raise _another()
         yield hold
     finally:

@@ -43,6 +43,8 @@ def add_parsers(sub: Any, device_options: Any) -> None:
 
 
 CONFIG_KEYS = ("timing", "names")
+CRASHED = ("Sorry, er ging iets mis in voicecoach en ik moet stoppen. Wat jullie deden is bewaard: "
+           "start voicecoach opnieuw, dan gaan we verder waar we waren.")
 
 
 def load_config() -> dict[str, Any]:
@@ -164,6 +166,11 @@ def _run(args: argparse.Namespace, resume: bool, config: dict[str, Any], named: 
         return 0 if outcome in ("completed", "stopped") else 1
     except StorageError as exc:
         _tell_quietly(wired.conversation, exc.spoken)  # a screen-free couple must hear why it stops
+        raise
+    except UserError:
+        raise  # said where it happens (a lost microphone), or about the synthesizer itself
+    except Exception:
+        _tell_quietly(wired.conversation, CRASHED)  # a bug: the screen has the details, they hear that it stopped
         raise
     finally:
         wired.close()
