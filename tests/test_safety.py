@@ -817,3 +817,75 @@ def test_a_bug_mid_session_is_said_not_only_printed(ko_model_path, say, tmp_path
     assert [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1] == CRASHED
     with Journal() as journal:
         assert journal.load_progress() is not None  # and resume goes on
+
+
+# -- a disk that really fills up (a small tmpfs in a private mount namespace) ------------------------------
+
+FULL_DISK_DRIVER = r"""
+import json, os, sqlite3, subprocess, sys
+home, free, lines, rest_by_step = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+os.makedirs(home, exist_ok=True)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", home], check=True)
+st = os.statvfs(home)
+with open(os.path.join(home, "filler"), "wb") as f:
+    f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - free))
+env = {**os.environ, "VOICECOACH_HOME": home}
+cmd = [sys.executable, "-m", "voicecoach"]
+p = subprocess.run([*cmd, "run", "herstelgesprek", "--text", "--fast", "--names", "A,B"], input=lines,
+                   capture_output=True, text=True, env=env, timeout=120)
+res = {"rc1": p.returncode, "err1": p.stderr, "out1": p.stdout[-600:]}
+os.remove(os.path.join(home, "filler"))  # they make room
+db = os.path.join(home, "data", "journal.sqlite3")
+res["journal_made"] = os.path.exists(db)
+if res["journal_made"]:
+    c = sqlite3.connect(db)
+    res["integrity"] = c.execute("PRAGMA integrity_check").fetchone()[0]
+    state = (c.execute("SELECT state FROM progress").fetchone() or [None])[0]
+    res["before"] = c.execute("SELECT COUNT(*) FROM agreements").fetchone()[0]
+    c.close()
+    res["state"] = state
+    if state is not None:
+        rest = "\n".join(rest_by_step[state.partition("__")[0]]) + "\n"
+        p = subprocess.run([*cmd, "resume", "--text", "--fast"], input=rest, capture_output=True, text=True, env=env,
+                           timeout=120)
+        res["rc2"], res["err2"] = p.returncode, p.stderr
+        c = sqlite3.connect(db)
+        res["agreements"] = [r[0] for r in c.execute("SELECT text FROM agreements ORDER BY id")]
+        res["outcomes"] = [r[0] for r in c.execute("SELECT outcome FROM sessions ORDER BY id")]
+        c.close()
+print(json.dumps(res))
+"""
+
+
+@pytest.mark.parametrize("free", [40_000, 100_000, 150_000, 200_000])
+def test_a_disk_that_fills_up_mid_session_never_costs_the_journal(free, tmp_path):  # type: ignore[no-untyped-def]
+    import json
+    import shutil
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-Urm", "true"], capture_output=True).returncode:
+        pytest.skip("no private mount namespace here (unshare -Urm): the full disk is simulated in other tests")
+    full = FIRST_PART + SECOND_PART
+    start = {"welkom": 0, "samen": 0, "regels": 1, "ikboodschap": 1, "spiegel_een": 1, "wissel": 5, "spiegel_twee": 5,
+             "afspraken": 9, "afspraak_een": 9, "afspraak_twee": 13, "afsluiting": 16}
+    rest_by_step = {step: full[i:] for step, i in start.items()}
+    driver = tmp_path / "driver.py"
+    driver.write_text(FULL_DISK_DRIVER)
+    proc = subprocess.run(["unshare", "-Urm", sys.executable, str(driver), str(tmp_path / "home"), str(free),
+                           "\n".join(full) + "\n", json.dumps(rest_by_step)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    if res["rc1"] == 0:
+        pytest.skip(f"{free} bytes were enough for the whole session here")
+    assert res["rc1"] == 7, res
+    lines = [line for line in res["err1"].splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in res["err1"] and "disk" in lines[0], res["err1"]
+    if not res["journal_made"]:
+        return  # not even room for a new journal: nothing was started, nothing half made
+    assert res["integrity"] == "ok"
+    if res["state"] is None:
+        return
+    assert "Ik kan niets meer bewaren" in res["out1"]  # said (printed, in text mode) before it stops
+    assert res["rc2"] == 0, res["err2"]
+    assert res["agreements"] == ["Elke avond samen praten", "Zondag samen wandelen"], res
+    assert res["outcomes"] == ["completed"], res
