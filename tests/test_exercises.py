@@ -73,6 +73,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 def assert_no_words_logged(log: str, typed: list[str] = ()) -> None:  # type: ignore[assignment]
     """At -vv the log holds nothing they said (any Korean: the test couple speaks Korean) or typed."""
     assert not HANGUL.search(log), HANGUL.findall(log)[:10]
+    for name in NAMES[1].split(","):  # their names are in nearly every prompt
+        assert name not in log, f"{name!r} is in the log"
     vocab = load_vocabulary()
     commands = {p for phrases in vocab.intents.values() for p in phrases}
     for line in typed:

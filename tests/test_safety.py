@@ -120,7 +120,6 @@ def test_kept_agreement_and_the_next_steps_progress_are_one_transaction(typed, m
     """A crash right after the agreement is stored, before the next step's progress: nothing of that move stays."""
     from voicecoach.journal import Journal as J
 
-    calls = {"n": 0}
     original = J.save_progress
 
     def crash_on_move(self, exercise, state, data):  # type: ignore[no-untyped-def]

@@ -277,7 +277,7 @@ class Journal:
         return True
 
     def mark_interrupted(self) -> int:
-        """Sessions that never ended (a kill, a power cut) were interrupted; call only while holding the session lock."""
+        """Sessions that never ended (a kill, a power cut) were interrupted; only call it holding the session lock."""
         with self._tx() as c:
             n = c.execute("UPDATE sessions SET outcome = 'interrupted' WHERE outcome IS NULL").rowcount
         if n:

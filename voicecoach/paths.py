@@ -63,6 +63,8 @@ def private_stores() -> list[Path]:
     cutoff = time.time() - LEGACY_MIN_AGE
     for p in sorted(Path(tempfile.gettempdir()).glob(f"{LEGACY_TEMP_PREFIX}*")):
         with contextlib.suppress(OSError):
-            if p.lstat().st_mtime < cutoff and p.lstat().st_uid == os.getuid():
+            info = p.lstat()
+            mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+            if info.st_mtime < cutoff and mine:
                 stores.append(p)
     return stores

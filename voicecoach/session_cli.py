@@ -70,7 +70,8 @@ def load_config() -> dict[str, Any]:
                 raise UserError("not text")
             Names.parse(names)
         except UserError:
-            raise DataFileError(path, "names", 'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
+            raise DataFileError(path, "names",
+                                'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
     config["_path"] = path
     return config
 
@@ -224,7 +225,8 @@ def _check_shape(data: Any) -> None:
     if data.get("consent") not in (None, True, False):
         raise ValueError("its consent is damaged")
     names = data.get("names")
-    if names is not None and not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+    if names is not None and not (isinstance(names, list) and len(names) == 2
+                                  and all(isinstance(n, str) for n in names)):
         raise ValueError("its names are damaged")
     if names is not None:
         Names.parse(",".join(names))

@@ -125,8 +125,8 @@ def parse_script(path: Path) -> list[Audio | float]:
     except OSError as exc:
         raise ScriptError(f"Cannot read the answers script {path} ({exc.strerror}).", "Check the path.") from None
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ScriptError(f"{path}, line {line}: this is not UTF-8 text.", "Save the script as UTF-8.") from None
+        where = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScriptError(f"{path}, line {where}: this is not UTF-8 text.", "Save the script as UTF-8.") from None
     items: list[Audio | float] = []
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
