@@ -888,3 +888,22 @@ def test_a_disk_that_fills_up_mid_session_never_costs_the_journal(free, tmp_path
     assert res["rc2"] == 0, res["err2"]
     assert res["agreements"] == ["Elke avond samen praten", "Zondag samen wandelen"], res
     assert res["outcomes"] == ["completed"], res
+
+
+def test_a_second_signal_after_main_returned_still_ends_with_130(tmp_path):  # type: ignore[no-untyped-def]
+    """The window between the tidy stop and the process's end: a late SIGTERM must not turn 130 into -15."""
+    code = """
+import os, signal, sys
+from voicecoach import cli, commands
+def stop(args):
+    raise KeyboardInterrupt
+commands.dispatch = stop
+rc = cli.main(["list"])
+os.kill(os.getpid(), signal.SIGTERM)  # late, after main() returned
+sys.exit(rc)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "VOICECOACH_HOME": str(tmp_path / "h"), "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 130, proc
+    assert [line for line in proc.stderr.splitlines() if line.strip()] == [
+        "voicecoach: gestopt. Wat jullie deden is bewaard."]

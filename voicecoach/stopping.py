@@ -66,8 +66,10 @@ def handled() -> Iterator[None]:
     try:
         yield
     finally:
-        for s, previous in saved.items():
-            signal.signal(s, previous if previous is not None else signal.SIG_DFL)
+        if not _state.stopping:
+            for s, previous in saved.items():
+                signal.signal(s, previous if previous is not None else signal.SIG_DFL)
+        # else a late second signal, between here and the process's end, must still end it with 130, not -15
         sys.unraisablehook = saved_hook
         _state.installed = False
 
