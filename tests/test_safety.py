@@ -907,3 +907,30 @@ sys.exit(rc)
     assert proc.returncode == 130, proc
     assert [line for line in proc.stderr.splitlines() if line.strip()] == [
         "voicecoach: gestopt. Wat jullie deden is bewaard."]
+
+
+def test_forget_follows_a_store_moved_elsewhere_and_linked(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """They moved the cache (or the recordings) to another disk and left a link: forget still forgets it."""
+    elsewhere = tmp_path / "other-disk"
+    (elsewhere / "prompts").mkdir(parents=True)
+    (elsewhere / "prompts" / "abc.wav").write_bytes(b"RIFF Sanne")
+    cache = paths.cache_dir()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.symlink_to(elsewhere, target_is_directory=True)
+    assert cli.main(["forget", "--yes"]) == 0
+    assert not cache.exists() and not cache.is_symlink()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_orphan_cleanup_touches_only_voicecoachs_own_recordings(typed, tmp_path):  # type: ignore[no-untyped-def]
+    """A recordings folder linked to a folder of theirs: only our own unlisted files go."""
+    theirs = tmp_path / "music"
+    theirs.mkdir()
+    (theirs / "song.wav").write_bytes(b"RIFF")
+    (theirs / "notes.txt").write_text("x")
+    data = paths.private_dir(paths.data_dir())
+    (data / "recordings").symlink_to(theirs, target_is_directory=True)
+    (theirs / "session-9-20250101-x.wav").write_bytes(b"RIFF")  # ours, without a row
+    run = typed(["run", "dagelijks-gesprek"], ["ja", "a", "b", "c", "d"])
+    assert run.code == 0, run.out
+    assert sorted(p.name for p in theirs.iterdir()) == ["notes.txt", "song.wav"]

@@ -385,8 +385,9 @@ class Journal:
             "SELECT recording FROM agreements WHERE recording IS NOT NULL"
             " UNION SELECT recording FROM sentence_recordings")}
         removed = 0
-        for p in folder.iterdir():
-            if p.is_file() and (p.suffix == ".part" or p.name not in used):
+        # Only files named as store_recording names them: the folder may be a link to one they keep other files in.
+        for p in folder.glob("session-*"):
+            if p.is_file() and p.suffix in (".part", ".wav") and (p.suffix == ".part" or p.name not in used):
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
                 removed += 1
@@ -516,7 +517,12 @@ def forget_everything() -> list[Path]:
     failed: list[Path] = []
     for p in private_stores():
         try:
-            if p.is_dir() and not p.is_symlink():
+            if p.is_symlink() and p.is_dir():
+                # Moved elsewhere (another disk) and linked: what is in it is still theirs to forget.
+                for child in p.iterdir():
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+                p.unlink()
+            elif p.is_dir():
                 shutil.rmtree(p)
             else:
                 p.unlink()
