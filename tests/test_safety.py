@@ -720,12 +720,16 @@ def test_the_journal_speaks_a_long_agreement_in_parts(capsys):  # type: ignore[n
     from voicecoach.journal_cli import overview
 
     text = "Wij " + "wandelen en praten elke avond, " * 300 + "en dat is fijn."
+    sentence = "Wij kiezen voor " + "rust en humor, " * 200 + "elke dag."
     with Journal() as journal:
-        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), text, None)
+        s = journal.start_session("herstelgesprek", ("A", "B"))
+        journal.add_agreement(s, text, None)
+        journal.set_shared_values(s, ["rust", "humor"], sentence)
         view = overview(journal)
     spoken = [p for p in view.spoken if isinstance(p, str)]
     assert all(len(p) <= MAX_PROMPT_CHARS for p in spoken)
-    assert text.replace(",", "") in " ".join(spoken).replace(",", "")  # every word is still said
+    said = " ".join(spoken).replace(",", "")
+    assert text.replace(",", "") in said and sentence.replace(",", "") in said  # every word is still said
 
 
 def test_sighup_is_a_stop_too(ko_model_path, tmp_path):  # type: ignore[no-untyped-def]

@@ -60,7 +60,8 @@ def overview(journal: Any) -> Overview:
         out.spoken.append(f"Jullie gezamenlijke waarden zijn: {join(values.shared)}.")
         if values.sentence or values.recording:
             out.lines.append(f"Jullie zin: {values.sentence or '(ingesproken)'}")
-            out.spoken += ["Jullie zin is:", values.recording if values.recording else values.sentence or ""]
+            out.spoken.append("Jullie zin is:")
+            out.spoken += [values.recording] if values.recording else spoken_parts(values.sentence or "")
     for partner, own in values.partners.items():
         out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
     agreements = journal.agreements()
