@@ -938,3 +938,21 @@ def test_orphan_cleanup_touches_only_voicecoachs_own_recordings(typed, tmp_path)
     run = typed(["run", "dagelijks-gesprek"], ["ja", "a", "b", "c", "d"])
     assert run.code == 0, run.out
     assert sorted(p.name for p in theirs.iterdir()) == ["notes.txt", "song.wav"]
+
+
+def test_another_program_holding_the_journal_is_named(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """A database viewer with an open write transaction: one sentence that says so, nothing lost."""
+    with Journal() as journal:
+        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), "Samen koken", None)
+    other = sqlite3.connect(paths.data_dir() / "journal.sqlite3", isolation_level=None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(FIRST_PART) + "\n"))
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        code = cli.main(["run", "herstelgesprek", "--text", "--fast"])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and "Another program is holding the journal" in line, line
+    with Journal() as journal:
+        assert [a.text for a in journal.agreements()] == ["Samen koken"]

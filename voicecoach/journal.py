@@ -221,6 +221,10 @@ class Journal:
         return target
 
     def _user_error(self, exc: Exception) -> UserError:
+        if isinstance(exc, sqlite3.Error) and _error_name(exc).startswith("SQLITE_BUSY"):
+            # Not voicecoach (that is the session lock): a database viewer or a backup tool holds it.
+            return UserError(f"Another program is holding the journal {self.path} open ({exc}).",
+                             "Close it (a database viewer, a backup or sync tool), then run `voicecoach resume`.")
         return StorageError(f"Could not use the journal at {self.path} ({exc}).",
                             "Check that the disk is not full and the folder is writable, then run `voicecoach resume`.")
 
