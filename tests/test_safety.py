@@ -956,3 +956,15 @@ def test_another_program_holding_the_journal_is_named(capsys, monkeypatch):  # t
     assert code == 2 and "Another program is holding the journal" in line, line
     with Journal() as journal:
         assert [a.text for a in journal.agreements()] == ["Samen koken"]
+
+
+def test_a_huge_exercise_file_is_checked_quickly(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """Thousands of say steps in a row (a generated file): the loop check is linear, not quadratic."""
+    from voicecoach.engine.exercise import load_exercise
+
+    steps = "".join(f'[[steps]]\nid = "s{i}"\nkind = "say"\ntext = "Zin {i}."\n\n' for i in range(20000))
+    path = tmp_path / "groot.toml"
+    path.write_text('name = "groot"\n\n' + steps, encoding="utf-8")
+    start = time.monotonic()
+    assert len(load_exercise(path).steps) == 20000
+    assert time.monotonic() - start < 20  # quadratic: 200 million steps walked

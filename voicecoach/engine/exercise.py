@@ -147,10 +147,11 @@ def _not_too_long(value: str, source: str, place: str) -> None:
 def _check_cycles(steps: list[Step], source: str) -> None:
     """Steps that only speak must not lead back to themselves: such a loop never listens, so "stop" cannot be said."""
     index = {s.id: i for i, s in enumerate(steps)}
+    safe: set[str] = set()  # say steps known to reach a step that listens, or the end
     for start in steps:
         path: list[str] = []
         step: Step | None = start
-        while step is not None and step.kind == "say":
+        while step is not None and step.kind == "say" and step.id not in safe:
             if step.id in path:
                 loop = path[path.index(step.id):] + [step.id]
                 raise DataFileError(source, f"step {start.id!r}", "these steps only speak and lead back to each other, "
@@ -164,6 +165,7 @@ def _check_cycles(steps: list[Step], source: str) -> None:
             else:
                 i = index[step.id] + 1
                 step = steps[i] if i < len(steps) else None
+        safe.update(path)
 
 
 def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: str, place: str) -> None:
