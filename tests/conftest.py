@@ -24,6 +24,15 @@ def ko_model_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_session_home(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Module- and session-scoped fixtures (the benchmark run) never touch the user's folders either."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("VOICECOACH_HOME", str(tmp_path_factory.mktemp("session-home")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own journal, config and cache: never the user's."""

@@ -114,7 +114,7 @@ def test_event_log_and_prompt_cache_are_owner_only(tmp_path, monkeypatch, capsys
 
     events = tmp_path / "events.jsonl"
     monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
-    cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(events)])
+    cli.main(["run", "herstelgesprek", "--text", "--fast", "--events-words", "--events", str(events)])
     assert stat.S_IMODE(events.stat().st_mode) == 0o600  # it can hold typed turn words
     assert '"event": "prompt"' in events.read_text(encoding="utf-8")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tests.conftest import KO_VOCAB
 from voicecoach import cli
 from voicecoach.audio.pcm import Audio, read_wav, write_wav
 from voicecoach.journal import Journal
+from voicecoach.speech.vocab import load_vocabulary
 
 NAMES = ["--names", "Sanne,Joris"]
 # Korean stand-ins (tests/data/ko.toml): yes, no, done, change, and values the model hears right.
@@ -65,11 +67,31 @@ def talk(say: Callable[..., Path], tmp_path: Path) -> Callable[..., str]:
     return make
 
 
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def assert_no_words_logged(log: str, typed: list[str] = ()) -> None:  # type: ignore[assignment]
+    """At -vv the log holds nothing they said (any Korean: the test couple speaks Korean) or typed."""
+    assert not HANGUL.search(log), HANGUL.findall(log)[:10]
+    for name in NAMES[1].split(","):  # their names are in nearly every prompt
+        assert name not in log, f"{name!r} is in the log"
+    vocab = load_vocabulary()
+    commands = {p for phrases in vocab.intents.values() for p in phrases}
+    for line in typed:
+        words = line.strip().lower()
+        if len(words) >= 3 and words not in commands:
+            assert not re.search(rf"\b{re.escape(words)}\b", log, re.IGNORECASE), f"{line!r} is in the log"
+
+
 @pytest.fixture
 def by_voice(ko_model_path: Path, say: Callable[..., Path], tmp_path: Path,
-             capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """by_voice(args, script) runs voicecoach on a scripted couple; words in the script are spoken."""
+             capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Callable[..., Run]:
+    """by_voice(args, script) runs voicecoach on a scripted couple; words in the script are spoken.
+
+    Every run is at -vv, and its log is checked for their words: every exercise, every test.
+    """
     runs = iter(range(1000))
+    caplog.set_level("DEBUG")
 
     def run(args: list[str], script: list[str | Path]) -> Run:
         n = next(runs)
@@ -78,24 +100,32 @@ def by_voice(ko_model_path: Path, say: Callable[..., Path], tmp_path: Path,
         answers = tmp_path / f"couple{n}.txt"
         answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
         events, voice = tmp_path / f"events{n}.jsonl", tmp_path / f"voice{n}.wav"
-        code = cli.main([*args, "--fast", "--answers", str(answers), "--model", str(ko_model_path),
-                         "--vocab", str(KO_VOCAB), "--events", str(events), "--speaker-file", str(voice), *NAMES])
+        caplog.clear()
+        code = cli.main(["-vv", *args, "--fast", "--answers", str(answers), "--model", str(ko_model_path),
+                         "--vocab", str(KO_VOCAB), "--events-words", "--events", str(events), "--speaker-file", str(voice), *NAMES])
         out, err = capsys.readouterr()
+        assert any(r.levelname == "DEBUG" for r in caplog.records)  # -vv did log
+        assert_no_words_logged(caplog.text)
         return Run(code, events_of(events), out + err, voice)
 
     return run
 
 
 @pytest.fixture
-def typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """typed(args, lines) runs voicecoach in --text mode with these lines as the keyboard."""
+def typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+          caplog: pytest.LogCaptureFixture) -> Callable[..., Run]:
+    """typed(args, lines) runs voicecoach in --text mode with these lines as the keyboard (at -vv; the log
+    is checked for what they typed)."""
     runs = iter(range(1000))
+    caplog.set_level("DEBUG")
 
     def run(args: list[str], lines: list[str]) -> Run:
         events = tmp_path / f"typed{next(runs)}.jsonl"
         monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
-        code = cli.main([*args, "--text", "--fast", "--events", str(events), *NAMES])
+        caplog.clear()
+        code = cli.main(["-vv", *args, "--text", "--fast", "--events-words", "--events", str(events), *NAMES])
         out, err = capsys.readouterr()
+        assert_no_words_logged(caplog.text, lines)
         return Run(code, events_of(events), out + err)
 
     return run

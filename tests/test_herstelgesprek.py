@@ -63,7 +63,7 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
     events = tmp_path / "events.jsonl"
     code = cli.main([
         "run", "herstelgesprek", "--fast", "--answers", str(tmp_path / "couple.txt"), "--model", str(ko_model_path),
-        "--vocab", str(KO_VOCAB), "--events", str(events), "--names", "Sanne,Joris",
+        "--vocab", str(KO_VOCAB), "--events-words", "--events", str(events), "--names", "Sanne,Joris",
         "--speaker-file", str(tmp_path / "voice.wav"),
     ])
     assert code == 0, capsys.readouterr()
@@ -134,7 +134,7 @@ def test_someone_talking_through_a_turn_is_not_nudged(ko_model_path, say, tmp_pa
         encoding="utf-8")
     events = tmp_path / "events.jsonl"
     code = cli.main(["run", str(tmp_path / "beurt.toml"), "--fast", "--answers", str(tmp_path / "couple.txt"),
-                     "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--events", str(events),
+                     "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--events-words", "--events", str(events),
                      "--no-journal"])
     assert code == 0
     log = events_of(events)

@@ -302,12 +302,18 @@ def test_forget_leaves_nothing(home: Path) -> None:
         assert fresh.summary().sessions == 0 and fresh.load_progress() is None
 
 
-def test_forget_keeps_other_files_in_the_folder(home: Path) -> None:
+def test_forget_removes_everything_in_the_data_folder_but_the_model(home: Path) -> None:
+    # Whatever voicecoach (or a later feature) keeps there goes: profiles, crash.log, unknown files.
     j = Journal()
-    other = j.path.parent / "settings-from-someone-else.toml"
-    other.write_text("keep = true\n")
+    folder = j.path.parent
+    for name in ("crash.log", "voice-profile.json", "listening.toml", "journal.sqlite3.broken-x"):
+        (folder / name).write_text("theirs\n")
+    model = folder / "models" / "vosk-model-small-nl-0.22" / "am"
+    model.mkdir(parents=True)
+    (model / "final.mdl").write_bytes(b"model")
     j.forget()
-    assert other.exists() and not j.path.exists()
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()) == [
+        "data/models/vosk-model-small-nl-0.22/am/final.mdl"]
 
 
 def test_never_logs_what_the_couple_said(journal: Journal, caplog: pytest.LogCaptureFixture) -> None:

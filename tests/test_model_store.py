@@ -47,6 +47,8 @@ class Server:
     hang_paths: set[str] = field(default_factory=set)
     # Send this many body bytes, then stall without closing.
     stall: dict[str, int] = field(default_factory=dict)
+    # Send the body one byte at a time, this many seconds apart.
+    trickle: dict[str, float] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
@@ -69,6 +71,21 @@ def server(tmp_path: Path) -> Iterator[Server]:
             state.paths.append(self.path)
             if self.path in state.hang_paths:
                 state.hang.wait(10)  # released at teardown; the client must time out first
+                return
+            if self.path in state.trickle:
+                data = (root / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                for byte in data:
+                    if state.hang.wait(state.trickle[self.path]):
+                        break
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        break
+                self.close_connection = True
                 return
             cut = state.short.get(self.path, state.stall.get(self.path))
             if cut is not None:
@@ -473,3 +490,107 @@ def test_default_install_dir(places: tuple[Path, Path], monkeypatch: pytest.Monk
     monkeypatch.setattr(paths, "REPO_MODELS", repo / "absent")
     monkeypatch.setenv("VOICECOACH_HOME", str(user.parent.parent))
     assert model_store.default_install_dir() == user
+
+
+# --- hostile servers, killed setups, unreadable models (issue 9) ------------------
+
+
+@pytest.mark.timeout(30)
+def test_a_server_that_trickles_is_given_up_on(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicecoach import model_store
+
+    monkeypatch.setattr(model_store, "SLOW_WINDOW", 1.0)
+    monkeypatch.setattr(model_store, "SLOW_BYTES", 1000)
+    spec = publish(server, make_zip())
+    server.trickle["/model.zip"] = 0.05  # 20 bytes a second: never a timeout, never done
+    dest = tmp_path / "models"
+    start = time.monotonic()
+    with pytest.raises(ModelError, match="far too slow") as err:
+        install_model(spec, dest, progress=False, timeout=0.5)
+    assert time.monotonic() - start < 5
+    assert "voicecoach setup" in str(err.value)
+    assert_nothing_installed(dest, spec)
+
+
+KILLED_SETUP = """
+import sys
+from voicecoach import model_store
+def stop(*a, **k):
+    print("downloading", flush=True)
+    sys.stdin.readline()
+model_store._download = stop
+model_store.install_model(model_store.ModelSpec("m", "http://127.0.0.1:9/x.zip", 1, "0"), sys.argv[1], progress=False)
+"""
+
+
+def test_a_killed_setup_leaves_nothing_after_the_next_one(server: Server, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    dest = tmp_path / "models"
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SETUP, str(dest)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "downloading"
+        running_work = leftovers(dest)
+        assert len(running_work) == 1
+        spec = publish(server, make_zip())
+        (other,) = [p for p in dest.iterdir()]
+        # Another setup while that one runs leaves its work folder alone...
+        install_model(spec, dest, progress=False)
+        assert (dest / other.name).exists()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+        for pipe in (child.stdin, child.stdout):
+            if pipe is not None:
+                pipe.close()
+    assert running_work[0] in leftovers(dest)  # killed mid-download: its folder is left behind...
+    install_model(spec, dest, progress=False)
+    assert leftovers(dest) == [spec.name]  # ...and removed by the next setup, even one with nothing to do
+
+
+def test_an_unreadable_model_is_a_permission_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    model = write_model(tmp_path / "model")
+    real_access = os.access
+    # As root (CI) nothing is unreadable, so the denial is made here; the non-root test below uses chmod.
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(model)) else real_access(p, mode, **kw))
+    with pytest.raises(ModelError) as err:
+        validate_model_dir(model)
+    assert "cannot be read (permission denied)" in str(err.value) and "chmod" in str(err.value)
+    assert "incomplete" not in str(err.value) and "Delete" not in str(err.value)
+
+
+def test_an_unreadable_model_file_is_a_permission_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = write_model(tmp_path / "model")
+    real_stat = Path.stat
+
+    def stat(self: Path, *a: object, **k: object) -> object:
+        if self.name == "final.mdl":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(ModelError, match="permission denied"):
+        validate_model_dir(model)
+
+
+def test_an_unreadable_model_folder_for_real(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file; the permission case is covered by the two tests above")
+    model = write_model(tmp_path / "model")
+    os.chmod(model / "am", 0)
+    try:
+        with pytest.raises(ModelError, match="permission denied"):
+            validate_model_dir(model)
+    finally:
+        os.chmod(model / "am", 0o755)

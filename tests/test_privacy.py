@@ -51,7 +51,7 @@ def test_a_whole_session_runs_with_the_network_refused_and_logs_nothing_said(ko_
     proc = subprocess.run(
         [sys.executable, "-c", NO_NETWORK, "-vv", "run", "herstelgesprek", "--fast", "--answers", str(script),
          "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris",
-         "--events", str(events)],
+         "--events-words", "--events", str(events)],
         capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env(home))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "network attempts: 0" in proc.stderr and "NETWORK ATTEMPT" not in proc.stderr
@@ -88,7 +88,7 @@ def test_nothing_is_recorded_when_consent_is_refused(ko_model_path, say, tmp_pat
     script = answers_from("welkom", say, tmp_path, give=False)
     events = tmp_path / "events.jsonl"
     code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
-                     "--answers", str(write_script(tmp_path / "couple.txt", script)), "--events", str(events),
+                     "--answers", str(write_script(tmp_path / "couple.txt", script)), "--events-words", "--events", str(events),
                      "--names", "Sanne,Joris"])
     assert code == 0, capsys.readouterr()
     log = events_of(events)
@@ -154,3 +154,40 @@ def test_the_network_guard_does_catch_an_attempt(tmp_path):
                           capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env(tmp_path / "home"))
     assert proc.returncode != 0
     assert "NETWORK ATTEMPT" in proc.stderr and "network attempts: 0" not in proc.stderr
+
+
+def test_the_events_file_holds_no_words_of_theirs_unless_asked(tmp_path):
+    home = tmp_path / "home"
+    events = tmp_path / "events.jsonl"
+    common = [sys.executable, "-m", "voicecoach", "run", "herstelgesprek", "--text", "--fast", "--names",
+              "Sanne,Joris", "--events", str(events)]
+    proc = subprocess.run(common, input="\n".join(TYPED) + "\n", capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=_env(home))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = events.read_text(encoding="utf-8")
+    assert '"event": "agreement"' in text and '"event": "turn_ended"' in text  # what happened is there...
+    for secret in ("geheim", "sanne", "joris", "rust", "wandelen"):  # ...but none of their words
+        assert secret not in text.lower(), secret
+    assert _mode(events) == 0o600
+    asked = tmp_path / "words.jsonl"
+    proc = subprocess.run([*common[:-1], str(asked), "--events-words"], input="\n".join(TYPED) + "\n",
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env(tmp_path / "home2"))
+    assert proc.returncode == 0 and "geheim" in asked.read_text(encoding="utf-8").lower()  # asked for: kept
+
+
+def test_the_events_file_of_a_spoken_waardenkaart_holds_no_values(ko_model_path, say, tmp_path, capsys):
+    from tests.test_exercises import CHANGE, YES
+
+    values = ["지식", "믿음", "보람", "모험", "노래"]
+    script = [*values, CHANGE, "인내", YES, *values[::-1], YES, YES]
+    lines = [str(say(w)) for w in script]
+    answers = tmp_path / "couple.txt"
+    answers.write_text("\n".join(lines + ["silence 3.0"] * 12) + "\n", encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    cli.main(["run", "waardenkaart", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+              "--answers", str(answers), "--events", str(events), "--names", "Sanne,Joris"])
+    capsys.readouterr()
+    text = events.read_text(encoding="utf-8")
+    assert '"event": "values_confirmed"' in text or '"event": "value"' in text
+    assert not HANGUL.search(text), HANGUL.findall(text)[:10]
+    assert "item:" not in text and "Sanne" not in text

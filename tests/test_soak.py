@@ -85,7 +85,7 @@ def test_an_hour_long_session_with_a_long_pause(ko_model_path, say, tmp_path, ca
     script[1:1] = [str(say(word("pause"))), *[65.0] * 55, str(say(word("resume")))]
     events = tmp_path / "events.jsonl"
     args = ["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
-            "--answers", str(write_script(tmp_path / "couple.txt", script)), "--events", str(events),
+            "--answers", str(write_script(tmp_path / "couple.txt", script)), "--events-words", "--events", str(events),
             "--names", "Sanne,Joris"]
     from voicecoach.wiring import load_model
 

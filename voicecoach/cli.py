@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from voicecoach import __version__
+from voicecoach import __version__, stopping
 from voicecoach.errors import UserError
 
 log = logging.getLogger(__name__)
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = stopping.EXIT_INTERRUPTED
 
 
 def speaker_options(g: argparse._ArgumentGroup) -> None:
@@ -35,7 +34,9 @@ def _device_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mic-file", metavar="IN.wav", help="play a recording as the microphone")
     g.add_argument("--answers", metavar="SCRIPT", help="a scripted couple: lines of WAV paths or 'silence SECONDS'")
     speaker_options(g)
-    g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file")
+    g.add_argument("--events", metavar="FILE.jsonl", help="write a line per event to this file (without your words)")
+    g.add_argument("--events-words", action="store_true",
+                   help="also write your words into the events file: what you said or typed, names, values")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,18 +71,17 @@ def _configure_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-def _sigterm(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # the same orderly path as Ctrl-C: progress is saved
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # `voicecoach` alone: the spoken menu
         args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
     _configure_logging(args.verbose)
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _sigterm)
+    with stopping.handled():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.list_devices:
             from voicecoach.audio.live import list_devices
@@ -95,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"voicecoach: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("\nvoicecoach: gestopt. Wat jullie deden is bewaard.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return stopping.announce()
     except Exception:  # noqa: BLE001 - the last line of defence: one sentence, details to a file
         where = _write_crash_report()
         print(f"voicecoach: something unexpected went wrong; your progress is saved. "

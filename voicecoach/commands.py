@@ -10,6 +10,8 @@ from typing import Any
 from voicecoach.cli import print_json
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
+# Commands that write nothing of the couple's (forget takes every lock itself).
+UNLOCKED = ("setup", "list", "diagram", "forget")
 
 
 def add_parsers(sub: Any, device_options: AddOptions) -> None:
@@ -22,7 +24,13 @@ def dispatch(args: argparse.Namespace) -> int:
     from voicecoach import session_cli
 
     handlers = {"setup": setup, "listen": listen, "check": check, **session_cli.HANDLERS}
-    return handlers[args.command or "run"](args)
+    command = args.command or "run"
+    if command in UNLOCKED:
+        return handlers[command](args)
+    from voicecoach import running
+
+    with running.writer():  # it may write (the journal, spoken prompts): forget waits for it
+        return handlers[command](args)
 
 
 def setup(args: argparse.Namespace) -> int:

@@ -41,3 +41,11 @@ class DataFileError(UserError):
         self.path = path
         self.place = place
         self.problem = problem
+
+
+class StorageError(UserError):
+    """Something of theirs could not be written (a full disk, a read-only folder); `spoken` tells the couple."""
+
+    exit_code = 7
+    spoken = ("Ik kan niets meer bewaren op deze computer: de schijf is vol of niet schrijfbaar. "
+              "Ik stop nu. Wat jullie eerder deden is bewaard; maak ruimte en ga dan verder.")

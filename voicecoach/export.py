@@ -11,6 +11,7 @@ from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
+from voicecoach.errors import StorageError
 from voicecoach.journal import Agreement, Journal
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ PETALS = ("#f4a261", "#e9c46a", "#e76f51", "#f6bd60", "#95b8a2", "#f28482", "#cd
 FOLLOW_UP_WORDS = {"goed": "ging goed", "matig": "ging matig", "niet": "lukte niet",
                    "overgeslagen": "overgeslagen"}
 MAX_AGREEMENTS = 10  # one A4 page; the newest matter most on the fridge
+DEFAULT_NAME = "voicecoach-overzicht.html"  # when --export names a folder
 
 CSS = """
 @page { size: A4; margin: 14mm; }
@@ -180,20 +182,28 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
 def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = None) -> Path:
     """Write the overview to `path` (owner-only, atomically: never a half page)."""
     path = Path(path)
+    if path.is_dir():
+        path = path / DEFAULT_NAME  # a folder was named: the page goes in it
     page = render_html(journal, names)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp makes the file 0600 and in the same folder, so os.replace is atomic.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = ""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp makes the file 0600 and in the same folder, so os.replace is atomic.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(page)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StorageError(f"Could not write the overview to {path} ({exc.strerror or exc}).",
+                               "Choose another place with --export, or free some disk space; the journal is "
+                               "unchanged.") from exc
         raise
     log.info("overview written to %s (%d bytes)", path, len(page.encode()))
     return path

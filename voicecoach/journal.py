@@ -17,8 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from voicecoach.errors import UserError
-from voicecoach.paths import data_dir, private_dir
+from voicecoach.errors import StorageError, UserError
+from voicecoach.paths import data_dir, private_dir, private_stores
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ class Journal:
         self.path = Path(path) if path else data_dir() / "journal.sqlite3"
         self.recovered_from: Path | None = None
         self._lock = threading.RLock()
+        self._depth = 0  # > 0 inside a batch: writes join its one transaction
         try:
             private_dir(self.path.parent)
             try:
@@ -147,9 +148,12 @@ class Journal:
             raise self._user_error(exc) from exc
 
     def _open(self) -> sqlite3.Connection:
-        # Create the file ourselves so it is 0600 before SQLite writes a byte into it.
-        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        _chmod_private(self.path)
+        if not self.path.exists():
+            self._create()
+        elif _empty(self.path):
+            # SQLite would take a 0-byte file for a new journal: theirs was lost (a bad copy, a
+            # full disk, a tool that truncated it). Ours are never empty (see _create), so keep it.
+            raise _Corrupt("the journal file is empty")
         # Autocommit mode: transactions are explicit BEGINs, so DDL is transactional too.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5)
         try:
@@ -164,16 +168,41 @@ class Journal:
             if version > SCHEMA_VERSION:
                 raise UserError(f"The journal {self.path} was written by a newer voicecoach.",
                                 "Update voicecoach to open it.")
-            with conn:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in SCHEMA:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if version < SCHEMA_VERSION or tables < len(SCHEMA):
+                # Only when something is missing: a reader (`voicecoach journal`) must not wait for a session's write.
+                with conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()
             raise
         _chmod_private(self.path)
         return conn
+
+    def _create(self) -> None:
+        """A new journal appears whole or not at all: made aside, 0600 from the first byte, then renamed."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".new", dir=self.path.parent)
+        os.close(fd)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                with conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            finally:
+                conn.close()
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def _move_aside(self) -> Path:
         """Keep a damaged file under a new name (never delete their data) and start afresh."""
@@ -192,21 +221,38 @@ class Journal:
         return target
 
     def _user_error(self, exc: Exception) -> UserError:
-        return UserError(f"Could not use the journal at {self.path} ({exc}).",
-                         "Check that the disk is not full and the folder is writable.")
+        if isinstance(exc, sqlite3.Error) and _error_name(exc).startswith("SQLITE_BUSY"):
+            # Not voicecoach (that is the session lock): a database viewer or a backup tool holds it.
+            return UserError(f"Another program is holding the journal {self.path} open ({exc}).",
+                             "Close it (a database viewer, a backup or sync tool), then run `voicecoach resume`.")
+        return StorageError(f"Could not use the journal at {self.path} ({exc}).",
+                            "Check that the disk is not full and the folder is writable, then run `voicecoach resume`.")
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is stored, or none of it."""
+        """One write transaction: all of it is stored, or none of it. Inside a batch, part of the batch's."""
         with self._lock:
+            if self._depth:
+                yield self._conn
+                return
             try:
                 with self._conn:
                     self._conn.execute("BEGIN IMMEDIATE")
-                    yield self._conn
+                    self._depth += 1
+                    try:
+                        yield self._conn
+                    finally:
+                        self._depth -= 1
             except sqlite3.OperationalError as exc:
                 if _error_name(exc).startswith(IO_TROUBLE):
                     raise self._user_error(exc) from exc
                 raise
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside is one transaction (an agreement, its recording and the next step's progress)."""
+        with self._tx():
+            yield
 
     def _write(self, sql: str, *args: Any) -> int:
         """One statement in its own transaction; returns the new row's id."""
@@ -224,6 +270,28 @@ class Journal:
                                  " VALUES (?, ?, ?, ?)", exercise, names[0], names[1], _now())
         log.info("session %d started: %s", session_id, exercise)
         return session_id
+
+    def reopen_session(self, session_id: int) -> bool:
+        """A resumed session goes on as the same session; False if it is not in the journal."""
+        with self._tx() as c:
+            found = c.execute("UPDATE sessions SET ended_at = NULL, outcome = NULL WHERE id = ?", (session_id,))
+        if found.rowcount != 1:
+            return False
+        log.info("session %d goes on", session_id)
+        return True
+
+    def mark_interrupted(self) -> int:
+        """Sessions that never ended (a kill, a power cut) were interrupted; only call it holding the session lock."""
+        with self._tx() as c:
+            n = c.execute("UPDATE sessions SET outcome = 'interrupted' WHERE outcome IS NULL").rowcount
+        if n:
+            log.info("%d session(s) that never ended marked as interrupted", n)
+        return int(n)
+
+    def outcomes(self) -> list[tuple[int, str, str | None]]:
+        """(id, exercise, outcome) of every session, oldest first."""
+        return [(r["id"], r["exercise"], r["outcome"]) for r in self._rows(
+            "SELECT id, exercise, outcome FROM sessions ORDER BY id")]
 
     def end_session(self, session_id: int, outcome: str) -> None:
         if outcome not in OUTCOMES:
@@ -291,20 +359,45 @@ class Journal:
         """Write a WAV atomically, 0600 from the first byte, so no half file is ever seen."""
         folder = self.recordings_dir()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        fd, tmp = tempfile.mkstemp(prefix=f"session-{session_id}-{stamp}-", suffix=".part", dir=folder)
+        tmp = ""
         try:
+            fd, tmp = tempfile.mkstemp(prefix=f"session-{session_id}-{stamp}-", suffix=".part", dir=folder)
             with os.fdopen(fd, "wb") as f:
                 f.write(wav_bytes)
                 f.flush()
                 os.fsync(f.fileno())
             target = Path(tmp).with_suffix(".wav")
             os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        except BaseException as exc:
+            if tmp:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise StorageError(f"The recording of what you agreed could not be saved in {folder} "
+                                f"({exc.strerror or exc}).", "Free some disk space, then run `voicecoach resume`: "
+                                "you go on at that agreement.") from exc
             raise
         log.info("session %d: recording of %d bytes stored", session_id, len(wav_bytes))
         return target
+
+    def remove_orphan_recordings(self) -> int:
+        """Delete recordings no row refers to (a kill between writing the file and its row); hold the session lock."""
+        folder = self.path.parent / "recordings"
+        if not folder.is_dir():
+            return 0
+        used = {r["recording"] for r in self._rows(
+            "SELECT recording FROM agreements WHERE recording IS NOT NULL"
+            " UNION SELECT recording FROM sentence_recordings")}
+        removed = 0
+        # Only files named as store_recording names them: the folder may be a link to one they keep other files in.
+        for p in folder.glob("session-*"):
+            if p.is_file() and p.suffix in (".part", ".wav") and (p.suffix == ".part" or p.name not in used):
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                removed += 1
+        if removed:
+            log.info("%d recording file(s) without a journal row removed", removed)
+        return removed
 
     def add_agreement(self, session_id: int, text: str | None, recording: Path | None) -> int:
         if text is None and recording is None:
@@ -391,19 +484,16 @@ class Journal:
         return None
 
     def forget(self) -> None:
-        """Delete everything the journal holds, damaged copies too; the journal is closed after."""
+        """Close the journal and delete it (damaged copies and recordings too), and everything else
+        voicecoach wrote about them (see `forget_everything`)."""
         self.close()
-        folder = self.path.parent
         doomed = [self.path, *(self.path.with_name(self.path.name + s) for s in SIDE_SUFFIXES)]
-        doomed += folder.glob(f"{self.path.name}.broken-*")
+        doomed += self.path.parent.glob(f"{self.path.name}.broken-*")
         for p in doomed:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
-        shutil.rmtree(folder / "recordings", ignore_errors=True)
-        if folder == data_dir():
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if empty: other parts of voicecoach may live there
-        log.info("journal forgotten")
+        shutil.rmtree(self.path.parent / "recordings", ignore_errors=True)
+        forget_everything()
 
     def close(self) -> None:
         with self._lock:
@@ -415,6 +505,40 @@ class Journal:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _empty(path: Path) -> bool:
+    """A 0-byte journal whose write-ahead log holds nothing either: nothing SQLite can recover."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+    except OSError:
+        return False
+
+
+def forget_everything() -> list[Path]:
+    """Delete every store in `paths.private_stores()`, whatever state the journal is in; returns what failed."""
+    failed: list[Path] = []
+    for p in private_stores():
+        try:
+            if p.is_symlink() and p.is_dir():
+                # Moved elsewhere (another disk) and linked: what is in it is still theirs to forget.
+                for child in p.iterdir():
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+                p.unlink()
+            elif p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            log.warning("could not delete %s", p, exc_info=True)
+            failed.append(p)
+    with contextlib.suppress(OSError):
+        data_dir().rmdir()  # only if empty: the speech model (and a running forget's locks) may live there
+    log.info("everything voicecoach kept was deleted")
+    return failed
 
 
 class _Corrupt(sqlite3.DatabaseError):

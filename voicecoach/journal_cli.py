@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voicecoach import paths
+from voicecoach import paths, stopping
 from voicecoach.cli import speaker_options
 from voicecoach.errors import UserError
 
@@ -41,7 +41,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def overview(journal: Any) -> Overview:
-    from voicecoach.engine.texts import join
+    from voicecoach.engine.texts import join, spoken_parts
     from voicecoach.export import dutch_date
 
     out = Overview()
@@ -60,7 +60,8 @@ def overview(journal: Any) -> Overview:
         out.spoken.append(f"Jullie gezamenlijke waarden zijn: {join(values.shared)}.")
         if values.sentence or values.recording:
             out.lines.append(f"Jullie zin: {values.sentence or '(ingesproken)'}")
-            out.spoken += ["Jullie zin is:", values.recording if values.recording else values.sentence or ""]
+            out.spoken.append("Jullie zin is:")
+            out.spoken += [values.recording] if values.recording else spoken_parts(values.sentence or "")
     for partner, own in values.partners.items():
         out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
     agreements = journal.agreements()
@@ -71,7 +72,10 @@ def overview(journal: Any) -> Overview:
             out.lines.append(f"  - {what} ({FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up)})")
         out.spoken.append("Jullie nieuwste afspraken:" if len(agreements) > 1 else "Jullie afspraak:")
         for a in agreements[:SPOKEN_AGREEMENTS]:
-            out.spoken.append(a.recording if a.recording is not None and a.recording.exists() else a.text or "")
+            if a.recording is not None and a.recording.exists():
+                out.spoken.append(a.recording)
+            else:
+                out.spoken += spoken_parts(a.text or "")
     else:
         out.lines.append("Afspraken: nog geen.")
     out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
@@ -86,7 +90,13 @@ def journal(args: argparse.Namespace) -> int:
     from voicecoach.export import export_html
     from voicecoach.journal import Journal
 
+    from voicecoach import running
+
     with Journal() as j:
+        # No session runs: one that never ended was interrupted, and a recording without its row is a leftover.
+        with contextlib.suppress(running.AlreadyRunning), running.session():
+            j.mark_interrupted()
+            j.remove_orphan_recordings()
         if j.recovered_from is not None:
             print(f"The journal was damaged; it was set aside as {j.recovered_from} and a new one started.")
         if args.export:
@@ -131,7 +141,13 @@ def _tell(args: argparse.Namespace, parts: list[str | Path]) -> None:
 
 
 def forget(args: argparse.Namespace) -> int:
-    from voicecoach.journal import Journal
+    """Deletes everything voicecoach wrote about them, whatever state the journal is in.
+
+    Refused while voicecoach runs, so nothing is written after "Alles is gewist".
+    Their own config.toml is theirs: it is kept, and they are told where it is.
+    """
+    from voicecoach import running
+    from voicecoach.journal import forget_everything
 
     if not args.yes:
         print("Dit wist alles wat voicecoach over jullie bewaarde: sessies, waarden, afspraken en opnames.")
@@ -140,11 +156,22 @@ def forget(args: argparse.Namespace) -> int:
         if answer != "ja":
             print("Niets gewist.")
             return 1
-    Journal().forget()
-    # The prompt cache holds spoken names and values too.
-    shutil.rmtree(paths.cache_dir() / "prompts", ignore_errors=True)
-    log.info("journal and prompt cache deleted")
+    # Ctrl-C waits the moment deleting takes: never half-forgotten.
+    with running.alone(), stopping.deferred():
+        failed = forget_everything()
+        for lock in running.lock_paths():
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+    with contextlib.suppress(OSError):
+        paths.data_dir().rmdir()  # only if empty: the speech model may live there
+    if failed:
+        raise UserError(f"Could not delete {', '.join(map(str, failed))}.",
+                        "Check its permissions, then run `voicecoach forget` again.")
+    log.info("everything voicecoach kept was deleted")
     print("Alles is gewist.")
+    config = paths.config_dir() / "config.toml"
+    if config.exists():
+        print(f"Your own settings file {config} was kept (you wrote it); delete it yourself if you want.")
     return 0
 
 

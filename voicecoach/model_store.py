@@ -10,14 +10,21 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
+from typing import IO
 
 from tqdm import tqdm
+
+try:
+    import fcntl
+except ImportError:  # Windows: a leftover work folder is then only removed when old
+    fcntl = None  # type: ignore[assignment]
 
 from voicecoach import paths
 from voicecoach.errors import ModelError
@@ -42,6 +49,10 @@ DUTCH_SHA256 = "039811c3b829de64e4f123a9f684a53784005b212a346ac0b899dc7efce2ed0a
 DUTCH = ModelSpec(DUTCH_NAME, DUTCH_URL, DUTCH_SIZE, DUTCH_SHA256)
 
 MAX_UNPACKED, MAX_MEMBERS = 1 << 30, 10_000  # so a hostile or broken archive cannot fill the disk
+# Slower than this over a whole window gives up (64 KiB a minute: 40 MB would take ten hours).
+SLOW_WINDOW, SLOW_BYTES = 60.0, 64 * 1024
+STALE_WORK_SECONDS = 600.0  # a work folder without a lock (an older voicecoach's) this old is a leftover
+WORK_LOCK = ".setup.lock"
 CHUNK = 1 << 16
 # Hidden prefix: a leftover work folder is never mistaken for a model.
 TMP_PREFIX = ".voicecoach-tmp-"
@@ -53,30 +64,46 @@ def _label(spec: ModelSpec) -> str:
     return "Dutch speech model" if spec.name == DUTCH.name else f"speech model {spec.name}"
 
 
-def _nonempty(path: Path) -> bool:
+def _unreadable(path: Path) -> ModelError:
+    return ModelError(f"The speech model at {path} cannot be read (permission denied).",
+                      f"Give your user read access to it (e.g. chmod -R u+rX {path}), or pass --model PATH.")
+
+
+def _nonempty(path: Path, model: Path | None = None) -> bool:
     try:
-        return path.is_file() and path.stat().st_size > 0
-    except OSError:  # unreadable counts as missing; the message says what to do
+        found = path.is_file() and path.stat().st_size > 0
+    except PermissionError:
+        raise _unreadable(model or path) from None
+    except OSError:  # a broken link, an I/O error: the message says to set it up again
         return False
+    if found and not os.access(path, os.R_OK):
+        raise _unreadable(model or path)
+    return found
 
 
 def validate_model_dir(path: Path) -> None:
     """Raise ModelError unless `path` holds a complete small (grammar-capable) Vosk model."""
     path = Path(path)
-    if not path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except PermissionError:
+        raise _unreadable(path) from None
+    if is_dir and not os.access(path, os.R_OK | os.X_OK):
+        raise _unreadable(path)
+    if not is_dir:
         fix = "Run `voicecoach setup` to download the Dutch model, or pass --model PATH."
         raise ModelError(f"No speech model found at {path}.", fix)
     for rel in ("am/final.mdl", "conf/model.conf"):
-        if not _nonempty(path / rel):
+        if not _nonempty(path / rel, path):
             raise ModelError(f"The speech model at {path} is incomplete (missing {rel}).", SETUP_NEW)
     graph = path / "graph"
-    if _nonempty(graph / "HCLr.fst") and _nonempty(graph / "Gr.fst"):
+    if _nonempty(graph / "HCLr.fst", path) and _nonempty(graph / "Gr.fst", path):
         return
-    if _nonempty(graph / "HCLG.fst"):
+    if _nonempty(graph / "HCLG.fst", path):
         # Large models bake their vocabulary into HCLG.fst, so Vosk cannot hold them to an exercise's word list.
         kind = f"The speech model at {path} is the wrong kind: a large model that cannot use a word list."
         raise ModelError(kind, f"Use a small model such as {DUTCH.name}: run `voicecoach setup`, or pass --model PATH.")
-    missing = "graph/Gr.fst" if _nonempty(graph / "HCLr.fst") else "graph/HCLr.fst"
+    missing = "graph/Gr.fst" if _nonempty(graph / "HCLr.fst", path) else "graph/HCLr.fst"
     raise ModelError(f"The speech model at {path} is incomplete (missing {missing}).", SETUP_NEW)
 
 
@@ -144,6 +171,7 @@ def _download(spec: ModelSpec, dest: Path, *, progress: bool, timeout: float) ->
     label = _label(spec)
     too_big = ModelError(f"The download of the {label} is bigger than its {spec.size:,} bytes.", SETUP_AGAIN)
     digest, got = hashlib.sha256(), 0
+    window_start, window_got = time.monotonic(), 0
     log.info("Downloading %s from %s", spec.name, spec.url)
     try:
         out = open(dest, "wb")
@@ -164,6 +192,16 @@ def _download(spec: ModelSpec, dest: Path, *, progress: bool, timeout: float) ->
                         except OSError as exc:  # caught here so a full disk is not blamed on the network
                             raise _disk_error(label, dest.parent, exc) from exc
                         bar.update(len(chunk))
+                        # A server that trickles a byte now and then never times out: judge its speed.
+                        window_got += len(chunk)
+                        now = time.monotonic()
+                        if now - window_start >= SLOW_WINDOW:
+                            if window_got < SLOW_BYTES:
+                                raise ModelError(
+                                    f"The download of the {label} is far too slow ({window_got:,} bytes in the "
+                                    f"last {now - window_start:.0f} seconds; {got:,} of {spec.size:,} so far).",
+                                    SETUP_AGAIN)
+                            window_start, window_got = now, 0
         except urllib.error.HTTPError as exc:
             refused = f"The server refused the download of the {label} (HTTP {exc.code})."
             raise ModelError(refused, _manual(spec)) from exc
@@ -235,6 +273,8 @@ def install_model(spec: ModelSpec, dest_dir: Path, *, progress: bool = True, tim
     """Download, verify and unpack `spec` into `dest_dir/spec.name`; a no-op when already there."""
     dest_dir = Path(dest_dir)
     final = dest_dir / spec.name
+    if dest_dir.is_dir():
+        _remove_stale_work(dest_dir)  # a setup killed earlier left its work (a partial download)
     if final.exists():
         validate_model_dir(final)  # a broken folder raises with the fix, never gets silently deleted
         log.info("The speech model is already installed at %s", final)
@@ -243,6 +283,7 @@ def install_model(spec: ModelSpec, dest_dir: Path, *, progress: bool = True, tim
         dest_dir.mkdir(parents=True, exist_ok=True)
         # Work inside dest_dir so the final rename stays on one filesystem (atomic).
         work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=dest_dir))
+        lock = _hold(work / WORK_LOCK)  # while held, no other setup takes this folder for a leftover
     except OSError as exc:
         raise _disk_error(_label(spec), dest_dir, exc) from exc
     try:
@@ -263,4 +304,28 @@ def install_model(spec: ModelSpec, dest_dir: Path, *, progress: bool = True, tim
         log.info("Installed the %s at %s", _label(spec), final)
         return final
     finally:
+        shutil.rmtree(work, ignore_errors=True)
+        lock.close()
+
+
+def _hold(path: Path) -> IO[bytes]:
+    f = open(path, "wb")
+    if fcntl is not None:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    return f
+
+
+def _remove_stale_work(dest_dir: Path) -> None:
+    """Work folders of a setup that was killed (its lock is free) are removed; a running setup's are not."""
+    for work in dest_dir.glob(f"{TMP_PREFIX}*"):
+        lock = work / WORK_LOCK
+        try:
+            if lock.exists() and fcntl is not None:
+                with open(lock, "rb") as f:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            elif time.time() - work.stat().st_mtime < STALE_WORK_SECONDS:
+                continue  # just made by another setup, or an older voicecoach's: not yet known to be left over
+        except (BlockingIOError, FileNotFoundError):
+            continue
+        log.info("Removing the work folder %s of a setup that did not finish", work)
         shutil.rmtree(work, ignore_errors=True)

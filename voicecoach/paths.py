@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import platformdirs
@@ -33,3 +36,35 @@ def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
     return path
+
+
+# Older versions rendered prompts in folders like this in the system temp folder.
+LEGACY_TEMP_PREFIX = "voicecoach-tts-"
+LEGACY_MIN_AGE = 600.0  # seconds
+# Kept by `forget`: the speech model holds nothing of theirs and may not be downloadable again.
+KEPT_IN_DATA = ("models",)
+LOCK_NAMES = ("session.lock", "writers.lock")
+
+
+def private_stores() -> list[Path]:
+    """Everything voicecoach writes about the couple, for `forget`.
+
+    The whole data folder (journal, damaged copies, recordings, crash.log, and any
+    profile stored there later) except the speech model, the whole cache folder
+    (spoken prompts, synthesizer work files), and temp folders of older versions.
+    A new kind of stored file belongs under one of these folders, so it is covered.
+    """
+    data = data_dir()
+    stores: list[Path] = []
+    if data.is_dir():
+        stores += sorted(p for p in data.iterdir() if p.name not in KEPT_IN_DATA and p.name not in LOCK_NAMES)
+    stores.append(cache_dir())
+    # A live render lasts seconds; an older folder is a leftover (another running voicecoach keeps its own).
+    cutoff = time.time() - LEGACY_MIN_AGE
+    for p in sorted(Path(tempfile.gettempdir()).glob(f"{LEGACY_TEMP_PREFIX}*")):
+        with contextlib.suppress(OSError):
+            info = p.lstat()
+            mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+            if info.st_mtime < cutoff and mine:
+                stores.append(p)
+    return stores

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from voicecoach import journal_cli, paths
-from voicecoach.engine.exercise import Exercise, available, load_exercise
+from voicecoach.engine.exercise import Exercise, available, exercises_dir, load_exercise
+from voicecoach.engine.machine import entry_state
 from voicecoach.engine.texts import Names
-from voicecoach.errors import UserError
+from voicecoach.errors import StorageError, UserError
 from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
@@ -40,35 +42,81 @@ def add_parsers(sub: Any, device_options: Any) -> None:
     journal_cli.add_parsers(sub)
 
 
+CONFIG_KEYS = ("timing", "names")
+CRASHED = ("Sorry, er ging iets mis in voicecoach en ik moet stoppen. Wat jullie deden is bewaard: "
+           "start voicecoach opnieuw, dan gaan we verder waar we waren.")
+
+
 def load_config() -> dict[str, Any]:
-    """The user's config.toml: [timing] overrides and default names."""
+    """The user's config.toml: [timing] overrides and default names, checked here so a mistake names the file."""
+    from voicecoach.engine.exercise import Timing
+    from voicecoach.errors import DataFileError
+
     path = paths.config_dir() / "config.toml"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
-    return read_toml(path)
+    config = read_toml(path)
+    for key in config:
+        if key not in CONFIG_KEYS:
+            raise DataFileError(path, key, f"unknown setting; use {' or '.join(CONFIG_KEYS)}")
+    timing = config.get("timing", {})
+    if not isinstance(timing, dict):
+        raise DataFileError(path, "timing", "expected a table: [timing] with turn_seconds = 120 and the like")
+    Timing().with_overrides(timing, path, "timing")
+    names = config.get("names")
+    if names is not None:
+        try:
+            if not isinstance(names, str):
+                raise UserError("not text")
+            Names.parse(names)
+        except UserError:
+            raise DataFileError(path, "names",
+                                'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
+    config["_path"] = path
+    return config
 
 
 def _exercise(name: str, args: argparse.Namespace, config: dict[str, Any]) -> Exercise:
     overrides = dict(config.get("timing", {}))
+    source: object = config.get("_path", "settings")
     if getattr(args, "turn_seconds", None):
         overrides["turn_seconds"] = args.turn_seconds
+        source = "--turn-seconds"
     if getattr(args, "mirror_seconds", None):
         overrides["mirror_seconds"] = args.mirror_seconds
-    return load_exercise(name, overrides or None)
+        source = "--mirror-seconds"
+    return load_exercise(name, overrides or None, source)
 
 
 def run(args: argparse.Namespace, resume: bool = False) -> int:
-    from voicecoach.engine import moments
-    from voicecoach.engine.session import Session
-    from voicecoach.engine.texts import Texts
     from voicecoach.journal import Journal
-    from voicecoach.wiring import wire
+
+    from voicecoach import running
 
     config = load_config()
     # A named exercise is checked before anything is opened or spoken (the safety note comes first).
     named = args.__dict__.get("exercise")
     loaded = {named: _exercise(named, args, config)} if named else {}
-    journal = None if args.no_journal else Journal()
+    with running.session(journal=not args.no_journal):
+        journal = None if args.no_journal else Journal()
+        try:
+            if journal is not None:
+                # We hold the journal alone now: what an earlier, killed session left is tidied.
+                journal.mark_interrupted()
+                journal.remove_orphan_recordings()
+            return _run(args, resume, config, named, loaded, journal)
+        finally:
+            if journal is not None:
+                journal.close()
+
+
+def _run(args: argparse.Namespace, resume: bool, config: dict[str, Any], named: str | None,
+         loaded: dict[str, Exercise], journal: Any) -> int:
+    from voicecoach.engine import moments
+    from voicecoach.engine.session import Session
+    from voicecoach.engine.texts import Texts
+    from voicecoach.wiring import wire
+
     wired = wire(args)
     try:
         for notice in wired.notices:
@@ -76,7 +124,7 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
         if journal is not None and journal.recovered_from is not None:
             print(f"The journal was damaged; it was set aside as {journal.recovered_from} and a new one started.")
         conv, events = wired.conversation, wired.events
-        progress = journal.load_progress() if journal is not None else None
+        progress = _saved_progress(journal, args, config, loaded)
         given = args.names or config.get("names") or _saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
         names = Names(*last) if last else Names.parse(given)  # else the names they used last time
@@ -117,10 +165,80 @@ def run(args: argparse.Namespace, resume: bool = False) -> int:
             name, initial, consent, memory = None, None, None, None
             suggestion = journal.suggest_next() if journal is not None else None
         return 0 if outcome in ("completed", "stopped") else 1
+    except StorageError as exc:
+        _tell_quietly(wired.conversation, exc.spoken)  # a screen-free couple must hear why it stops
+        raise
+    except UserError:
+        raise  # said where it happens (a lost microphone), or about the synthesizer itself
+    except Exception:
+        _tell_quietly(wired.conversation, CRASHED)  # a bug: the screen has the details, they hear that it stopped
+        raise
     finally:
         wired.close()
-        if journal is not None:
-            journal.close()
+
+
+def _tell_quietly(conv: Any, text: str) -> None:
+    try:
+        conv.say(text)
+    except Exception:  # noqa: BLE001 - the error being reported matters more than its spoken form
+        log.debug("could not say why voicecoach stops", exc_info=True)
+
+
+def _saved_progress(journal: Any, args: argparse.Namespace, config: dict[str, Any],
+                    loaded: dict[str, Exercise]) -> Any:
+    """The progress to offer, with its exercise loaded into `loaded`; progress that cannot be
+    continued (its file gone or changed, or damaged) is set aside with one sentence, never a dead end."""
+    if journal is None:
+        return None
+    try:
+        progress = journal.load_progress()
+    except (ValueError, TypeError) as exc:  # not JSON, a bad date: damaged outside voicecoach
+        return _drop_progress(journal, f"it is damaged ({exc})")
+    if progress is None:
+        return None
+    source = progress.data.get("source") if isinstance(progress.data, dict) else None
+    try:
+        _check_shape(progress.data)
+        builtin = progress.exercise in available() and (
+            not isinstance(source, str) or Path(source).parent == exercises_dir())
+        where = progress.exercise if builtin or not isinstance(source, str) else source
+        exercise = _exercise(where, args, config)
+        states = {entry_state(step) for step in exercise.steps} | {step.id for step in exercise.steps}
+        if progress.state not in states:
+            raise ValueError(f"the exercise has no step {progress.state!r} any more")
+    except UserError as exc:
+        return _drop_progress(journal, exc.message.rstrip("."))
+    except ValueError as exc:
+        return _drop_progress(journal, str(exc))
+    loaded.setdefault(progress.exercise, exercise)
+    return progress
+
+
+def _check_shape(data: Any) -> None:
+    """What a session saved, as a session will read it; ValueError says what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("its data is not a table")
+    lists = data.get("lists", {})
+    if not isinstance(lists, dict) or not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
+                                              for v in lists.values()):
+        raise ValueError("its lists of values are damaged")
+    if data.get("consent") not in (None, True, False):
+        raise ValueError("its consent is damaged")
+    names = data.get("names")
+    if names is not None and not (isinstance(names, list) and len(names) == 2
+                                  and all(isinstance(n, str) for n in names)):
+        raise ValueError("its names are damaged")
+    if names is not None:
+        Names.parse(",".join(names))
+    if not isinstance(data.get("session"), int | None) or isinstance(data.get("session"), bool):
+        raise ValueError("its session is damaged")
+
+
+def _drop_progress(journal: Any, why: str) -> None:
+    print(f"voicecoach: the unfinished exercise cannot be continued ({why}); you start afresh, "
+          "and everything you kept is still in the journal.", file=sys.stderr)
+    journal.clear_progress()
+    return None
 
 
 def _saved_names(progress: Any) -> str | None:

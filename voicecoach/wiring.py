@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voicecoach import paths
+from voicecoach import paths, stopping
 from voicecoach.audio.sinks import SilentSpeaker, Speaker, WavSpeaker
 from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, parse_script
 from voicecoach.clock import Clock, RealClock, SimClock
@@ -55,7 +55,8 @@ def load_model(explicit: str | None) -> VoskModel:
 
     path = find_model(explicit)
     if path not in _MODELS:  # loading takes seconds; once per process
-        with _native_stderr_to_log("vosk"):
+        # A stop while Vosk loads waits for it: a half-made model cannot be freed (a traceback at exit).
+        with stopping.deferred(), _native_stderr_to_log("vosk"):
             _MODELS[path] = VoskModel(path)
     return _MODELS[path]
 
@@ -119,6 +120,15 @@ def make_synth(args: argparse.Namespace, language: str) -> Pyttsx3Synth:
     return Pyttsx3Synth(settings, cache_dir=paths.cache_dir() / "prompts", work_dir=paths.cache_dir() / "tts-tmp")
 
 
+def make_events(args: argparse.Namespace, clock: Clock) -> EventLog:
+    path = Path(args.events) if getattr(args, "events", None) else None
+    try:
+        return EventLog(clock, path, words=bool(getattr(args, "events_words", False)))
+    except OSError as exc:
+        raise UserError(f"Cannot write the events file {path} ({exc.strerror or exc}).",
+                        "Give another file with --events, or leave the option out.") from None
+
+
 def make_vocab(args: argparse.Namespace) -> Vocabulary:
     if getattr(args, "vocab", None):
         return load_vocabulary(Path(args.vocab))
@@ -128,7 +138,7 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
 def wire(args: argparse.Namespace) -> Wired:
     clock = make_clock(args)
     vocab = make_vocab(args)  # a broken file is reported before anything is opened
-    events = EventLog(clock, Path(args.events) if getattr(args, "events", None) else None)
+    events = make_events(args, clock)
     if getattr(args, "text", False):
         return Wired(clock, events, TextConversation(vocab, clock, events), vocab)
     try:

@@ -12,6 +12,7 @@ import numpy as np
 from voicecoach.errors import UserError
 
 RATE = 16000  # hertz; what the recognizer and every source work at
+MIN_RATE, MAX_RATE = 4000, 384000  # hertz: what a WAV may say it is, from telephone to studio
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ def read_wav(source: Path | bytes) -> Audio:
             f"{name} is not a readable WAV file ({exc}).",
             "Convert it with: sox IN -r 16000 -c 1 -b 16 OUT.wav",
         ) from None
+    if not MIN_RATE <= rate <= MAX_RATE:
+        # Rate 0 divides by zero, rate 1 would resample a second of audio into 16,000 seconds.
+        raise UserError(f"{name} says its sample rate is {rate} Hz, which is not a real recording's.",
+                        f"Use a WAV of {MIN_RATE:,} to {MAX_RATE:,} Hz: sox IN -r 16000 -c 1 -b 16 OUT.wav")
     if width == 1:
         data = (np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8
     elif width == 2:

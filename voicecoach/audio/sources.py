@@ -17,6 +17,7 @@ from voicecoach.errors import UserError
 log = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 0.02  # 20 ms: fine-grained endpointing, cheap per chunk
+MAX_SILENCE = 24 * 3600.0  # seconds of one scripted silence: far longer than any session
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def parse_script(path: Path) -> list[Audio | float]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ScriptError(f"Cannot read the answers script {path} ({exc.strerror}).", "Check the path.") from None
+    except UnicodeDecodeError as exc:
+        where = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScriptError(f"{path}, line {where}: this is not UTF-8 text.", "Save the script as UTF-8.") from None
     items: list[Audio | float] = []
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
@@ -131,11 +135,12 @@ def parse_script(path: Path) -> list[Audio | float]:
         if line.split()[0].lower() == "silence":
             try:
                 seconds = float(line.split()[1])
-                if seconds < 0:
+                if not 0 <= seconds <= MAX_SILENCE:  # also NaN and infinity
                     raise ValueError
             except (IndexError, ValueError):
                 raise ScriptError(
-                    f"{path}, line {number}: 'silence' needs a number of seconds.", "Write e.g. 'silence 2.5'."
+                    f"{path}, line {number}: 'silence' needs a number of seconds from 0 to {MAX_SILENCE:.0f}.",
+                    "Write e.g. 'silence 2.5'.",
                 ) from None
             items.append(seconds)
         else:
@@ -175,7 +180,8 @@ class ScriptedCouple(_Timeline):
         if self.items:
             item = self.items.popleft()
             self.used += 1
-            body = Audio.silence(item).samples if isinstance(item, float) else item.samples
+            # A silence needs no samples: after its line the microphone is quiet anyway.
+            body = np.zeros(0, np.int16) if isinstance(item, float) else item.samples
             self._pending = np.concatenate([lead, body])
         else:
             self._pending = np.zeros(0, np.int16)

@@ -22,6 +22,7 @@ NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10)}
 KEEPS = {"agreement": ("agreement", "sentence"), "count": ("gratitude",)}
 # Kinds whose turn both partners may take together (`together = true`).
 TOGETHER_KINDS = ("turn",)
+MAX_PROMPT_CHARS = 1000  # the longest built-in text is about 300
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def available() -> list[str]:
     return sorted(p.stem for p in exercises_dir().glob("*.toml") if not p.stem.startswith("_"))
 
 
-def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | None = None) -> Exercise:
+def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | None = None,
+                  overrides_from: object = "settings") -> Exercise:
     path = Path(name_or_path)
     if not path.suffix:
         path = exercises_dir() / f"{name_or_path}.toml"
@@ -120,7 +122,7 @@ def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | N
             )
     exercise = parse_exercise(read_toml(path), str(path))
     if timing_overrides:
-        exercise = replace(exercise, timing=exercise.timing.with_overrides(timing_overrides, "settings", "settings"))
+        exercise = replace(exercise, timing=exercise.timing.with_overrides(timing_overrides, overrides_from, "timing"))
     return exercise
 
 
@@ -130,7 +132,40 @@ def _text(raw: dict[str, Any], key: str, source: str, place: str, required: bool
         raise DataFileError(source, f"{place}.{key}", "expected text")
     if required and not value.strip():
         raise DataFileError(source, f"{place}.{key}", "the text is missing")
+    _not_too_long(value, source, f"{place}.{key}")
     return value.strip()
+
+
+def _not_too_long(value: str, source: str, place: str) -> None:
+    """A prompt is spoken in one go: one far longer than any step needs would stall the synthesizer."""
+    if len(value) > MAX_PROMPT_CHARS:
+        raise DataFileError(source, place, f"the text is {len(value):,} characters long; keep a prompt under "
+                                           f"{MAX_PROMPT_CHARS:,} (about a minute of speech) and split a longer one "
+                                           "over several say steps")
+
+
+def _check_cycles(steps: list[Step], source: str) -> None:
+    """Steps that only speak must not lead back to themselves: such a loop never listens, so "stop" cannot be said."""
+    index = {s.id: i for i, s in enumerate(steps)}
+    safe: set[str] = set()  # say steps known to reach a step that listens, or the end
+    for start in steps:
+        path: list[str] = []
+        step: Step | None = start
+        while step is not None and step.kind == "say" and step.id not in safe:
+            if step.id in path:
+                loop = path[path.index(step.id):] + [step.id]
+                raise DataFileError(source, f"step {start.id!r}", "these steps only speak and lead back to each other, "
+                                    f"so the exercise would never listen: {' -> '.join(loop)}; let one of them go "
+                                    "on to a step that waits for an answer, or to end")
+            path.append(step.id)
+            if step.next == "end":
+                step = None
+            elif step.next:
+                step = steps[index[step.next]]
+            else:
+                i = index[step.id] + 1
+                step = steps[i] if i < len(steps) else None
+        safe.update(path)
 
 
 def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: str, place: str) -> None:
@@ -142,6 +177,8 @@ def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: 
         if isinstance(value, list):
             if not value or not all(isinstance(v, str) and v.strip() for v in value):
                 raise DataFileError(source, f"{place}.{key}", "expected text, or a list of texts")
+            for n, v in enumerate(value):
+                _not_too_long(v, source, f"{place}.{key}[{n}]")
         else:
             _text(raw, key, source, place)
     for key, (kinds, low, high) in NUMBER_FIELDS.items():
@@ -219,6 +256,7 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
         for target in [step.next, step.on_deny, *step.options.values()]:
             if target is not None and target not in seen and target != "end":
                 raise DataFileError(source, f"step {step.id!r}", f"it points to a step {target!r} that does not exist")
+    _check_cycles(steps, source)
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str) or not name.strip():
         raise DataFileError(source, "name", "expected the exercise's name as text")

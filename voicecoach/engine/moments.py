@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from voicecoach.engine.texts import Texts
+from voicecoach.engine.texts import Texts, spoken_parts
 from voicecoach.errors import UserError
 from voicecoach.journal import Agreement, Journal
 
@@ -34,7 +34,8 @@ def play_agreement(conv: Any, texts: Texts, agreement: Agreement) -> None:
         except UserError:
             log.warning("agreement %d: its recording cannot be read", agreement.id)
     if agreement.text:
-        conv.say(agreement.text)
+        for part in spoken_parts(agreement.text):  # typed once, perhaps pasted: never too long to speak
+            conv.say(part)
     elif recording is not None and not recording.exists():
         conv.say(texts.get("follow_up_lost"))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,7 +82,9 @@ class Session(Controls, ListSteps, Turns):
         self.pending: str | None = None  # a trigger a callback asks for, fired after it
         self._proposal_said: list[str] = []
         self._proposal_audio: list[np.ndarray] = []
-        saved = (memory or {}).get("lists", {})
+        self.initial = initial
+        self.memory: dict[str, Any] = dict(memory or {})
+        saved = self.memory.get("lists", {})
         self.lists: dict[str, list[str]] = {str(k): [str(v) for v in vs] for k, vs in saved.items()}
         self.target: str | None = None  # the value being changed
         self.picked: str | None = None  # the list item just heard
@@ -97,7 +100,12 @@ class Session(Controls, ListSteps, Turns):
     def run(self) -> str:
         self._emit("session_started", exercise=self.exercise.name, state=self.state)
         if self.journal is not None:
-            self.session_id = self.journal.start_session(self.exercise.name, (self.names.one, self.names.two))
+            # A resumed session goes on as the same session (one herstelgesprek, not two halves).
+            saved = self.memory.get("session")
+            if isinstance(saved, int) and self.initial is not None and self.journal.reopen_session(saved):
+                self.session_id = saved
+            else:
+                self.session_id = self.journal.start_session(self.exercise.name, (self.names.one, self.names.two))
         try:
             if self.safety_first:
                 self._say(self.texts.get("safety"))
@@ -105,9 +113,10 @@ class Session(Controls, ListSteps, Turns):
             while self.state not in (END, STOPPED):
                 trigger = self._pause_step() if self.paused else self._perform()
                 while trigger is not None:
-                    self.trigger(trigger)
-                    if self.error is not None:
-                        raise self.error
+                    with self._journal_batch(trigger):
+                        self.trigger(trigger)
+                        if self.error is not None:
+                            raise self.error  # inside the batch: nothing of a failed move is kept
                     trigger, self.pending = self.pending, None
             self.outcome = "completed" if self.state == END else "stopped"
         finally:
@@ -117,6 +126,14 @@ class Session(Controls, ListSteps, Turns):
                 if self.outcome == "completed":
                     self.journal.clear_progress()
         return self.outcome
+
+    def _journal_batch(self, trigger: str) -> Any:
+        """A step's move is one transaction: what it keeps (an agreement, values) and the next step's
+        progress are stored together or not at all, so a kill never keeps an agreement twice.
+        Commands stay outside: a time-out listens for minutes."""
+        if self.journal is None or trigger in COMMANDS:
+            return contextlib.nullcontext()
+        return self.journal.batch()
 
     @property
     def paused(self) -> bool:
@@ -280,7 +297,9 @@ class Session(Controls, ListSteps, Turns):
         # Resume starts a step from its beginning: a half-mirrored message is said again.
         entry = self.state if self.phase is None else entry_state(self.step)
         self.journal.save_progress(self.exercise.name, entry, {"names": [self.names.one, self.names.two],
-                                                                 "consent": self.consent, "lists": self.lists})
+                                                                 "consent": self.consent, "lists": self.lists,
+                                                                 "session": self.session_id,
+                                                                 "source": self.exercise.source})
 
     def on_error(self, event: Any) -> None:
         self.error = event.error

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from voicecoach.engine.exercise import exercises_dir
+from voicecoach.engine.exercise import MAX_PROMPT_CHARS, exercises_dir
 from voicecoach.errors import DataFileError
 from voicecoach.tomlfile import read_toml
 from voicecoach.speech.vocab import Vocabulary
@@ -15,6 +17,7 @@ REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause"
             "closing", "facts", "value_again", "list_again", "which_again")
 ORDINALS = ("eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende")
 TOGETHER = 0  # the speaker number of a turn they take together
+MAX_NAME = 40  # characters
 
 
 def ordinal(n: int) -> str:
@@ -28,6 +31,19 @@ def join(items: list[str] | tuple[str, ...], last: str = "en") -> str:
     if len(items) < 2:
         return items[0] if items else ""
     return ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
+def spoken_parts(text: str, limit: int = MAX_PROMPT_CHARS) -> list[str]:
+    """Their own long text (a typed agreement) as prompts short enough to speak: split after a sentence,
+    else between words; nothing is left out."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        head = rest[:limit]
+        cut = max((m.end() for m in re.finditer(r"[.!?;:]\s", head)), default=0) or head.rfind(" ") + 1 or limit
+        parts.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    return [*parts, rest] if rest else parts
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,13 @@ class Names:
 
             raise UserError(f"--names needs two names with a comma between them, not {text!r}.",
                             'Write e.g. --names "Sanne,Joris".')
+        for name in parts:
+            # Said in nearly every prompt: a pasted paragraph or a control character would be said every time.
+            if len(name) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in name):
+                from voicecoach.errors import UserError
+
+                raise UserError(f"--names needs two first names of at most {MAX_NAME} letters, on one line; "
+                                f"{name[:20]!r}… is not one.", 'Write e.g. --names "Sanne,Joris".')
         return Names(parts[0], parts[1])
 
     def of(self, speaker: int) -> str:

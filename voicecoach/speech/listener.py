@@ -208,8 +208,9 @@ class Listener:
                 self._drain_until_quiet(need)
                 return result(Heard("unclear", phrase=heard.phrase, reason="too long", t=self.clock.now(),
                                     speech_end=last_voice, level_db=loudest))
-            log.debug("utterance: %s %s (%s) conf %.2f, %.2f s voiced", heard.kind, heard.intent, heard.reason,
-                      heard.confidence, voiced)
+            # Never a word of theirs: "item:rust" is logged as "item".
+            log.debug("utterance: %s %s (%s) conf %.2f, %.2f s voiced", heard.kind,
+                      heard.intent and heard.intent.partition(":")[0], heard.reason, heard.confidence, voiced)
             if heard.kind == "intent":
                 self._learn_voice(loudest)
                 return result(heard)

@@ -1,0 +1,295 @@
+"""Adversarial input: looping or oversized exercises, config mistakes, hostile WAVs and scripts, damaged progress,
+names that cannot be said, long typed texts (issue 9)."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KO_VOCAB
+from tests import test_exercises
+from tests.test_safety import FIRST_PART, _one_line, outcomes
+from voicecoach import cli, paths
+from voicecoach.journal import Journal
+
+typed = test_exercises.typed  # the typing couple (a fixture)
+LOOP = '''name = "rondje"
+
+[[steps]]
+id = "a"
+kind = "say"
+text = "Een."
+
+[[steps]]
+id = "b"
+kind = "say"
+text = "Twee."
+next = "a"
+
+[[steps]]
+id = "vraag"
+kind = "confirm"
+text = "Klaar? Zeg {ja}."
+'''
+
+
+def test_say_steps_that_loop_without_listening_are_refused_at_load(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = tmp_path / "rondje.toml"
+    path.write_text(LOOP, encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n"))
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "a -> b -> a" in line and "never listen" in line
+    assert not (paths.data_dir() / "journal.sqlite3").exists()  # refused before anything was written
+
+
+def test_a_loop_through_a_question_is_fine(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = tmp_path / "vraag.toml"
+    path.write_text(LOOP.replace('next = "a"\n', "").replace('text = "Klaar? Zeg {ja}."',
+                                                               'text = "Nog eens? Zeg {ja}."\non_deny = "a"'),
+                    encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("nee\nja\n"))
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 0, capsys.readouterr()
+
+
+def test_a_prompt_too_long_is_refused_when_the_exercise_loads(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    path = tmp_path / "lang.toml"
+    path.write_text(LOOP.replace('next = "a"\n', "").replace('"Twee."', '"' + "bla " * 30000 + '"'), encoding="utf-8")
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "step 'b'.text" in line and "120,000 characters" in line
+
+
+@pytest.mark.parametrize("config,place", [
+    ("[timing]\nturn_seconds = -3\n", "timing.turn_seconds"),
+    ("timing = 5\n", "timing"),
+    ("[timing]\nbeurt = 3\n", "timing.beurt"),
+    ('names = "Sanne"\n', "names"),
+    ('names = ["Sanne", "Joris"]\n', "names"),
+    ("names = 5\n", "names"),
+    ("[timing\n", "not valid TOML"),
+    ('naam = "Sanne,Joris"\n', "naam"),
+    (b"names = '\xff\xfe'\n", "cannot be read"),
+])
+def test_config_mistakes_name_the_file_and_never_crash(config, place, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = paths.config_dir() / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(config if isinstance(config, bytes) else config.encode())
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and place in line, line
+
+
+MINE = '''name = "mine"
+
+[[steps]]
+id = "een"
+kind = "confirm"
+text = "Vraag een. Zeg {ja}."
+
+[[steps]]
+id = "twee"
+kind = "confirm"
+text = "Vraag twee. Zeg {ja}."
+'''
+
+
+def test_a_custom_exercise_can_be_resumed(typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.toml"
+    path.write_text(MINE, encoding="utf-8")
+    first = typed(["run", str(path)], ["ja"])  # the typing stops at the second question
+    assert first.code == 2 and "resume" in first.out
+    run = typed(["resume"], ["ja"])
+    assert run.code == 0, run.out
+    assert run.states[0] == "twee" and "Vraag twee." in run.out
+    assert outcomes() == [("mine", "completed")]
+
+
+def test_a_custom_file_with_a_built_in_name_resumes_itself(typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "herstelgesprek.toml"
+    path.write_text(MINE.replace('name = "mine"', 'name = "herstelgesprek"'), encoding="utf-8")
+    assert typed(["run", str(path)], ["ja"]).code == 2
+    run = typed(["resume"], ["ja"])
+    assert run.code == 0, run.out
+    assert "Vraag twee." in run.out
+
+
+@pytest.mark.parametrize("damage", ["file gone", "step gone", "not json", "bad state"])
+def test_progress_that_cannot_be_continued_is_set_aside_with_one_sentence(damage, typed, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.toml"
+    path.write_text(MINE, encoding="utf-8")
+    assert typed(["run", str(path)], ["ja"]).code == 2
+    db = paths.data_dir() / "journal.sqlite3"
+    if damage == "file gone":
+        path.unlink()
+    elif damage == "step gone":
+        path.write_text(MINE.replace('id = "twee"', 'id = "drie"'), encoding="utf-8")
+    else:
+        conn = sqlite3.connect(db)
+        sql = {"not json": "UPDATE progress SET data = '{not json'",
+               "bad state": "UPDATE progress SET state = 'nergens__niets'"}[damage]
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+    run = typed(["run", "dagelijks-gesprek"], ["ja", "a", "b", "c", "d"])  # they start something else
+    assert run.code == 0, run.out
+    assert "cannot be continued" in run.out and "Traceback" not in run.out
+    again = typed(["resume"], [])
+    assert again.code == 2 and "nothing to continue" in again.out.lower()  # not a loop of failures
+
+
+def _wav_with_rate(path: Path, rate: int, seconds: float = 1.0) -> Path:
+    import struct
+
+    frames = b"\x00\x10" * int(16000 * seconds)
+    header = b"RIFF" + struct.pack("<I", 36 + len(frames)) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, rate, rate * 2 & 0xFFFFFFFF, 2, 16) + b"data" + struct.pack("<I", len(frames))
+    path.write_bytes(header + frames)
+    return path
+
+
+@pytest.mark.parametrize("rate", [0, 1, 100, 3999, 10_000_000])
+def test_a_wav_that_lies_about_its_rate_is_one_sentence(rate, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    wav = _wav_with_rate(tmp_path / "bad.wav", rate, 30.0)
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file", str(wav), "--seconds", "1"])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(wav) in line and f"{rate} Hz" in line, line
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("silence nan", "silence"), ("silence inf", "silence"), ("silence -1", "silence"), ("silence 1e7", "silence"),
+    ("silence", "silence"),
+])
+def test_bad_silence_lines_name_file_and_line(line, problem, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    script = tmp_path / "couple.txt"
+    script.write_text(f"# the couple\nsilence 1\n{line}\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 3" in out and problem in out, out
+
+
+def test_a_script_that_is_not_utf8_names_file_and_line(ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    script = tmp_path / "couple.txt"
+    script.write_bytes(b"silence 1\nsilence 2\nantw\xe9\xff.wav\n")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 3" in out and "UTF-8" in out, out
+
+
+def test_a_wav_in_a_script_that_lies_names_the_line(ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    _wav_with_rate(tmp_path / "a.wav", 1)
+    script = tmp_path / "couple.txt"
+    script.write_text("silence 1\na.wav\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    out = _one_line(capsys.readouterr())
+    assert code == 2 and f"{script}, line 2" in out and "1 Hz" in out, out
+
+
+def test_a_long_scripted_silence_costs_no_memory(tmp_path):  # type: ignore[no-untyped-def]
+    import tracemalloc
+
+    from voicecoach.audio.sources import ScriptedCouple, parse_script
+    from voicecoach.clock import SimClock
+
+    script = tmp_path / "couple.txt"
+    script.write_text("silence 80000\n", encoding="utf-8")
+    couple = ScriptedCouple(parse_script(script), SimClock())
+    tracemalloc.start()
+    couple.begin_listening(0.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000  # 80,000 s of samples would be 2.5 GB
+
+
+@pytest.mark.parametrize("names", ["San\nne,Joris", "A" * 300 + ",Joris", "Sanne,\x1b[2JJoris"])
+def test_names_that_cannot_be_said_are_refused_before_anything_starts(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """A name is spoken in nearly every prompt: a pasted paragraph would stall the synthesizer every time."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", names]) == 2
+    line = _one_line(capsys.readouterr())
+    assert "--names" in line
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_events_file_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    (tmp_path / "notes.txt").write_text("x")
+    target = tmp_path if where == "a folder" else tmp_path / "notes.txt" / "events.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", str(target)])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(target) in line and "--events" in line, line
+
+
+class _Ears:
+    """A conversation that only keeps what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+
+def test_a_long_typed_agreement_is_said_back_whole_in_parts():  # type: ignore[no-untyped-def]
+    """Typed once (pasted, perhaps), said back every session: never one prompt too long to speak."""
+    from datetime import datetime
+
+    from voicecoach.engine import moments
+    from voicecoach.engine.exercise import MAX_PROMPT_CHARS
+    from voicecoach.engine.texts import Names, Texts
+    from voicecoach.journal import Agreement
+    from voicecoach.speech.vocab import load_vocabulary
+
+    text = " ".join(f"Zin {n}: we gaan elke avond samen wandelen en praten over de dag." for n in range(200))
+    ears = _Ears()
+    moments.play_agreement(ears, Texts(load_vocabulary(), Names()), Agreement(1, 1, text, None, datetime.now()))
+    assert len(ears.said) > 1 and all(len(part) <= MAX_PROMPT_CHARS for part in ears.said)
+    assert " ".join(ears.said) == text
+
+
+def test_the_journal_speaks_a_long_agreement_in_parts(capsys):  # type: ignore[no-untyped-def]
+    from voicecoach.engine.exercise import MAX_PROMPT_CHARS
+    from voicecoach.journal_cli import overview
+
+    text = "Wij " + "wandelen en praten elke avond, " * 300 + "en dat is fijn."
+    sentence = "Wij kiezen voor " + "rust en humor, " * 200 + "elke dag."
+    with Journal() as journal:
+        s = journal.start_session("herstelgesprek", ("A", "B"))
+        journal.add_agreement(s, text, None)
+        journal.set_shared_values(s, ["rust", "humor"], sentence)
+        view = overview(journal)
+    spoken = [p for p in view.spoken if isinstance(p, str)]
+    assert all(len(p) <= MAX_PROMPT_CHARS for p in spoken)
+    said = " ".join(spoken).replace(",", "")
+    assert text.replace(",", "") in said and sentence.replace(",", "") in said  # every word is still said
+
+
+@pytest.mark.parametrize("data", ['{"lists": {"1": 5}}', '{"lists": [1, 2]}', '{"consent": "ja"}', '[1, 2]',
+                                  '{"names": "Sanne"}', '{"session": "x"}'])
+def test_progress_data_of_the_wrong_shape_is_set_aside(data, typed, tmp_path):  # type: ignore[no-untyped-def]
+    assert typed(["run", "herstelgesprek"], FIRST_PART[:4]).code == 2
+    conn = sqlite3.connect(paths.data_dir() / "journal.sqlite3")
+    conn.execute("UPDATE progress SET data = ?", (data,))
+    conn.commit()
+    conn.close()
+    run = typed(["resume"], [])
+    assert run.code == 2 and "cannot be continued" in run.out and "Traceback" not in run.out, run.out
+    assert "something unexpected" not in run.out
+
+
+def test_a_huge_exercise_file_is_checked_quickly(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """Thousands of say steps in a row (a generated file): the loop check is linear, not quadratic."""
+    from voicecoach.engine.exercise import load_exercise
+
+    steps = "".join(f'[[steps]]\nid = "s{i}"\nkind = "say"\ntext = "Zin {i}."\n\n' for i in range(20000))
+    path = tmp_path / "groot.toml"
+    path.write_text('name = "groot"\n\n' + steps, encoding="utf-8")
+    start = time.monotonic()
+    assert len(load_exercise(path).steps) == 20000
+    assert time.monotonic() - start < 20  # quadratic: 200 million steps walked
+
