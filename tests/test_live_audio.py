@@ -61,3 +61,22 @@ def test_missing_microphone_is_one_sentence_with_the_fix(pulse, ko_model_path):
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "--text" in lines[0], err
+
+
+def test_alsa_messages_stay_out_of_the_terminal(pulse):
+    """A speaker left idle between prompts underruns; alsa-lib's own "underrun occurred" lines
+    would stand beside our one-sentence messages. They go to the debug log instead."""
+    script = (
+        "import time\n"
+        "from voicecoach.audio.live import LiveSpeaker\n"
+        "from voicecoach.audio.pcm import chime\n"
+        "from voicecoach.clock import RealClock\n"
+        "speaker = LiveSpeaker(RealClock())\n"
+        "for _ in range(4):\n"
+        "    speaker.play(chime('turn'))\n"
+        "    time.sleep(0.4)\n"
+        "speaker.close()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], env=pulse, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "ALSA lib" not in proc.stderr, proc.stderr

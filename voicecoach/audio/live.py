@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import queue
 from collections import deque
@@ -27,7 +29,40 @@ def _sounddevice() -> Any:
             "The sound library PortAudio is missing.",
             "Install it with: sudo apt-get install libportaudio2 (or use --text).",
         ) from None
+    _alsa_messages_to_log()
     return sounddevice
+
+
+# alsa-lib writes its own messages ("underrun occurred" on a busy computer) straight to the
+# terminal, beside our one-sentence errors. Its error handler is replaceable: send them to the log.
+# The handler is variadic in C; declaring only its fixed arguments is safe on every ABI we run on.
+_ALSA_HANDLER_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                      ctypes.c_char_p)
+_alsa_handler: Any = None  # kept alive: alsa-lib holds a pointer to it
+
+
+def _log_alsa(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+    log.debug("alsa-lib (%s:%d, %s): %s", (file or b"").decode(errors="replace"), line,
+              (function or b"").decode(errors="replace"), (fmt or b"").decode(errors="replace"))
+
+
+def _alsa_messages_to_log() -> None:
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    name = ctypes.util.find_library("asound")
+    if name is None:  # not Linux, or no alsa-lib: nothing prints
+        _alsa_handler = False
+        return
+    try:
+        lib = ctypes.CDLL(name)
+        handler = _ALSA_HANDLER_TYPE(_log_alsa)
+        lib.snd_lib_error_set_handler(handler)
+    except (OSError, AttributeError):
+        log.debug("alsa-lib's messages could not be sent to the log", exc_info=True)
+        _alsa_handler = False
+        return
+    _alsa_handler = handler
 
 
 def parse_device(spec: str | None) -> int | str | None:
