@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 
-
 from voicecoach import cli, paths
 
 

@@ -10,10 +10,11 @@ import pytest
 
 from tests.conftest import KO_VOCAB
 from voicecoach.clock import SimClock
+from voicecoach.engine import placeholders
 from voicecoach.engine.exercise import available, load_exercise, parse_exercise
-from voicecoach.engine.lists import propose
 from voicecoach.engine.machine import build_machine, phases
 from voicecoach.engine.session import Session
+from voicecoach.engine.steps.values import Values, propose
 from voicecoach.engine.texts import TOGETHER, Names, Texts, join, ordinal
 from voicecoach.errors import DataFileError
 from voicecoach.events import EventLog
@@ -22,9 +23,6 @@ from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import TextConversation
 
 NL = load_vocabulary()
-# Every placeholder a step's text may use, with something to put in it.
-PLACEHOLDERS = {"waarde": "rust", "waarden": "rust en humor", "keuze": "rust of humor", "voorbeeld": "moed",
-                "nummer": "tweede", "allebei": "rust", "voorstel": "rust"}
 
 
 @pytest.mark.parametrize("one,two,count,want", [
@@ -54,17 +52,18 @@ def _session(exercise: str, vocab=NL) -> Session:  # type: ignore[no-untyped-def
 
 
 def test_a_value_wins_over_the_command_with_the_same_word():
-    session = _session("waardenkaart")
-    heard = session._listenable(["item:rust", "item:veiligheid"])
+    stage = _session("waardenkaart").stage
+    heard = stage.listenable(["item:rust", "item:veiligheid"])
     assert heard[:2] == ["item:rust", "item:veiligheid"]
     assert "safety" not in heard and "repeat" in heard and "stop" in heard
-    assert "safety" in session._listenable(["confirm", "deny"])
+    assert "safety" in stage.listenable(["confirm", "deny"])
 
 
 def test_help_for_values_names_examples_not_seventy_words():
-    session = _session("waardenkaart", load_vocabulary(KO_VOCAB))
-    session.machine.set_state("waarden_een__name")
-    assert session._help_text().startswith("Noem één waarde, bijvoorbeeld 지식, 믿음 of 보람.")
+    stage = _session("waardenkaart", load_vocabulary(KO_VOCAB)).stage
+    step = Values(stage.exercise.step("waarden_een"), stage)
+    step.enter("name")
+    assert step.help().startswith("Noem één waarde, bijvoorbeeld 지식, 믿음 of 보람.")
 
 
 @pytest.mark.parametrize("step,problem", [
@@ -95,7 +94,7 @@ def test_phases_of_the_new_kinds():
     assert phases(ex.step("v")) == ("name", "check", "which", "change")
     assert phases(ex.step("s")) == ("propose", "check", "which", "change")
     assert phases(ex.step("z")) == ("propose", "agree", "consent")
-    assert ex.step("c").say("counted", n=5) == "twee"  # a list gives one text per item, then its last
+    assert ex.step("c").field_text("counted", n=5) == "twee"  # a list gives one text per item, then its last
 
     class Model:
         pass
@@ -109,7 +108,7 @@ def test_phases_of_the_new_kinds():
 
 def test_texts_helpers():
     assert [ordinal(n) for n in (1, 3, 5, 11)] == ["eerste", "derde", "vijfde", "11e"]
-    assert join(["a"]) == "a" and join(["a", "b", "c"]) == "a, b en c" and join(["a", "b"], "of") == "a of b"
+    assert join(["a"]) == "a" and join(["a", "b", "c"]) == "a, b en c" and join(["a", "b"], alternatives=True) == "a of b"
     texts = Texts(NL, Names("Sanne", "Joris"))
     assert texts.get("turn_nudge", TOGETHER).startswith("Neem jullie tijd.")
     assert texts.get("turn_nudge", 1).startswith("Neem je tijd, Sanne.")
@@ -119,26 +118,70 @@ def test_texts_helpers():
     assert "terugval" in texts.fill("{afsluiting}").lower() or "misgaat" in texts.fill("{afsluiting}")
 
 
+def _fill_all(texts: Texts, text: str, speaker: int, allowed: tuple[str, ...]) -> str:
+    """`text` filled in with a value for every placeholder the code fills in there (engine/placeholders.py)."""
+    return texts.fill(text, speaker, **{name: f"<{name}>" for name in allowed})
+
+
 @pytest.mark.parametrize("name", available())
-def test_every_text_of_every_exercise_fills_in(name):  # type: ignore[no-untyped-def]
+def test_every_text_of_every_exercise_fills_in(name, caplog):  # type: ignore[no-untyped-def]
     texts = Texts(NL, Names("Sanne", "Joris"))
     exercise = load_exercise(name)
     for step in exercise.steps:
+        allowed = placeholders.BY_KIND.get(step.kind, ())
         for field, value in [("text", step.text), ("why", step.why), *step.extra.items()]:
             for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str):
-                    filled = texts.fill(text, step.speaker, **PLACEHOLDERS)
+                if isinstance(text, str) and field in ("text", "why", *placeholders.DEFAULTS_KIND, "moveon"):
+                    filled = _fill_all(texts, text, step.speaker, () if field == "why" else allowed)
                     assert not re.search(r"[{}]", filled), (name, step.id, field, filled)
     assert exercise.why and all(s.why for s in exercise.steps if s.kind != "say" or s.next is None)
+    assert not caplog.records  # nothing was asked for that the code does not fill in
 
 
-def test_common_texts_fill_in():
+def test_common_texts_fill_in(caplog):  # type: ignore[no-untyped-def]
     texts = Texts(NL, Names("Sanne", "Joris"))
     for key, value in texts.common.items():
+        if key in ("timing", "defaults"):
+            continue
         for text in value if isinstance(value, list) else [value]:
-            filled = texts.fill(text, 1, woorden="x", minuten=20, seconden=30, oefening="x", weetje="x",
-                                **PLACEHOLDERS)
+            filled = _fill_all(texts, text, 1, placeholders.COMMON.get(key, ()))
             assert not re.search(r"[{}]", filled), (key, filled)
+    for key, text in texts.common["defaults"].items():
+        filled = _fill_all(texts, text, 1, placeholders.BY_KIND.get(placeholders.DEFAULTS_KIND[key], ()))
+        assert not re.search(r"[{}]", filled), (key, filled)
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("field,text", [("text", "Hallo {sprekr}."), ("why", "Omdat {waarde}."),
+                                        ("check", "Klopt {waarden}?"), ("text", "Een {haakje.")])
+def test_a_placeholder_typo_is_refused_when_the_exercise_loads(field, text):  # type: ignore[no-untyped-def]
+    data = {"steps": [{"id": "spiegel", "kind": "mirror", "text": "Vertel, {spreker}.", "why": "Daarom.", field: text}]}
+    with pytest.raises(DataFileError) as info:
+        parse_exercise(data, "mine.toml")
+    message = str(info.value)
+    assert "mine.toml" in message and "'spiegel'" in message and field in message
+
+
+def test_a_placeholder_the_step_kind_fills_in_is_accepted():
+    data = {"steps": [{"id": "w", "kind": "values", "text": "Noem een waarde, {spreker}, zoals {voorbeeld}."},
+                      {"id": "d", "kind": "count", "text": "Het {nummer}, {luisteraar}?"}]}
+    assert len(parse_exercise(data, "mine.toml").steps) == 2
+
+
+def test_the_shared_texts_are_checked_too(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from voicecoach.engine import exercise, texts
+
+    common = (exercise.exercises_dir() / "_common.toml").read_text(encoding="utf-8")
+    mine = tmp_path / "_common.toml"
+    mine.write_text(common.replace('stuck = "Het lukt', 'stuck = "{sprekr}, het lukt'), encoding="utf-8")
+    monkeypatch.setattr(texts, "common_path", lambda: mine)
+    texts.load_common.cache_clear()
+    try:
+        with pytest.raises(DataFileError) as info:
+            texts.load_common()
+        assert "_common.toml" in str(info.value) and "stuck" in str(info.value) and "{sprekr}" in str(info.value)
+    finally:
+        texts.load_common.cache_clear()
 
 
 def test_vocabularies_know_the_values_and_every_exercise():

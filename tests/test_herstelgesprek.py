@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import KO_VOCAB
 from voicecoach import cli
-from voicecoach.journal import Journal
 from voicecoach.audio.pcm import Audio, read_wav, write_wav
+from voicecoach.journal import Journal
 
 
 @pytest.fixture

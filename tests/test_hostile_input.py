@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KO_VOCAB
 from tests import test_exercises
+from tests.conftest import KO_VOCAB
 from tests.test_safety import FIRST_PART, _one_line, outcomes
 from voicecoach import cli, paths
 from voicecoach.journal import Journal
@@ -228,6 +228,8 @@ def test_an_events_file_that_cannot_be_written_is_one_sentence(where, tmp_path, 
 class _Ears:
     """A conversation that only keeps what it was asked to say."""
 
+    can_play = False
+
     def __init__(self) -> None:
         self.said: list[str] = []
 
@@ -239,7 +241,7 @@ def test_a_long_typed_agreement_is_said_back_whole_in_parts():  # type: ignore[n
     """Typed once (pasted, perhaps), said back every session: never one prompt too long to speak."""
     from datetime import datetime
 
-    from voicecoach.engine import moments
+    from voicecoach import moments
     from voicecoach.engine.exercise import MAX_PROMPT_CHARS
     from voicecoach.engine.texts import Names, Texts
     from voicecoach.journal import Agreement
@@ -254,7 +256,7 @@ def test_a_long_typed_agreement_is_said_back_whole_in_parts():  # type: ignore[n
 
 def test_the_journal_speaks_a_long_agreement_in_parts(capsys):  # type: ignore[no-untyped-def]
     from voicecoach.engine.exercise import MAX_PROMPT_CHARS
-    from voicecoach.journal_cli import overview
+    from voicecoach.overview import overview
 
     text = "Wij " + "wandelen en praten elke avond, " * 300 + "en dat is fijn."
     sentence = "Wij kiezen voor " + "rust en humor, " * 200 + "elke dag."

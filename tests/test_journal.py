@@ -214,7 +214,7 @@ def test_suggest_next(journal: Journal) -> None:
     s3 = journal.start_session("dagelijks-gesprek", NAMES)
     a = journal.add_agreement(s3, "Samen koken", None)
     assert journal.suggest_next() == "dagelijks-gesprek"
-    journal.follow_up(a, "matig")
+    journal.follow_up(a, "niet")
     assert journal.suggest_next() is None
 
 

@@ -471,13 +471,13 @@ def test_ctrl_c_during_forget_never_leaves_it_half_done(capsys, monkeypatch):  #
 def test_a_bug_mid_session_is_said_not_only_printed(ko_model_path, say, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """A screen-free couple must not be left in silence by a crash."""
     from tests.couple import answers_from, events_of, write_script
-    from voicecoach.engine.session import Session
-    from voicecoach.session_cli import CRASHED
+    from voicecoach.engine.steps.mirror import Mirror
+    from voicecoach.engine.texts import load_common
 
     def boom(self, event):  # type: ignore[no-untyped-def]
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(Session, "mirror_done", boom)
+    monkeypatch.setattr(Mirror, "mirror_done", boom)
     events = tmp_path / "events.jsonl"
     script = write_script(tmp_path / "c.txt", answers_from("welkom", say, tmp_path))
     code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
@@ -485,7 +485,7 @@ def test_a_bug_mid_session_is_said_not_only_printed(ko_model_path, say, tmp_path
                      "--speaker-file", str(tmp_path / "o.wav")])
     assert code == 1
     assert "something unexpected" in capsys.readouterr().err
-    assert [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1] == CRASHED
+    assert [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1] == load_common()["crashed"]
     with Journal() as journal:
         assert journal.load_progress() is not None  # and resume goes on
 

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import KO_VOCAB, ROOT
 from voicecoach.journal import Journal
 
+
 def _run_until(args: list[str], marker: str, home: Path, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     env = {**os.environ, "VOICECOACH_HOME": str(home)}
     env.pop("VOICECOACH_MODEL", None)
@@ -75,10 +76,11 @@ def test_a_second_signal_after_main_returned_still_ends_with_130(tmp_path):  # t
     """The window between the tidy stop and the process's end: a late SIGTERM must not turn 130 into -15."""
     code = """
 import os, signal, sys
-from voicecoach import cli, commands
-def stop(args):
+from voicecoach import cli
+from voicecoach.engine import exercise
+def stop():
     raise KeyboardInterrupt
-commands.dispatch = stop
+exercise.available = stop
 rc = cli.main(["list"])
 os.kill(os.getpid(), signal.SIGTERM)  # late, after main() returned
 sys.exit(rc)

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What `voicecoach` exits with: scripts and the service (no restart for 2-5) read these."""
+
+    SUCCESS = 0
+    ERROR = 1  # a bug (details in crash.log), or a check that did not pass
+    USER_ERROR = 2  # a wrong option or input: the sentence says what to change
+    MODEL = 3  # the speech model is missing or damaged
+    DEVICE = 4  # a microphone or speaker cannot be used
+    DATA_FILE = 5  # an exercise, vocabulary or config file is broken
+    ALREADY_RUNNING = 6  # another voicecoach holds the journal
+    STORAGE = 7  # something of theirs could not be written (a full disk)
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
+    BROKEN_PIPE = 141  # the reader of our output went away (`voicecoach list | head`): 128 + SIGPIPE
+
 
 class UserError(Exception):
     """A failure the user can fix; `str()` is the one sentence they see.
@@ -10,7 +27,7 @@ class UserError(Exception):
     `exit_code`, never with a traceback.
     """
 
-    exit_code = 2
+    exit_code: ExitStatus = ExitStatus.USER_ERROR
 
     def __init__(self, message: str, fix: str = "") -> None:
         self.message = message
@@ -21,19 +38,19 @@ class UserError(Exception):
 class ModelError(UserError):
     """The speech model is missing, incomplete or of the wrong kind."""
 
-    exit_code = 3
+    exit_code = ExitStatus.MODEL
 
 
 class DeviceError(UserError):
     """A microphone or speaker could not be opened or was lost."""
 
-    exit_code = 4
+    exit_code = ExitStatus.DEVICE
 
 
 class DataFileError(UserError):
     """An exercise, vocabulary or config file is broken; names file and place."""
 
-    exit_code = 5
+    exit_code = ExitStatus.DATA_FILE
 
     def __init__(self, path: object, place: str, problem: str) -> None:
         where = f"{path}" + (f", {place}" if place else "")
@@ -46,6 +63,6 @@ class DataFileError(UserError):
 class StorageError(UserError):
     """Something of theirs could not be written (a full disk, a read-only folder); `spoken` tells the couple."""
 
-    exit_code = 7
+    exit_code = ExitStatus.STORAGE
     spoken = ("Ik kan niets meer bewaren op deze computer: de schijf is vol of niet schrijfbaar. "
               "Ik stop nu. Wat jullie eerder deden is bewaard; maak ruimte en ga dan verder.")

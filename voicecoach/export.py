@@ -12,15 +12,13 @@ from html import escape
 from pathlib import Path
 
 from voicecoach.errors import StorageError
-from voicecoach.journal import Agreement, Journal
+from voicecoach.journal import FOLLOW_UP_WORDS, Agreement, Journal
 
 log = logging.getLogger(__name__)
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 PETALS = ("#f4a261", "#e9c46a", "#e76f51", "#f6bd60", "#95b8a2", "#f28482", "#cdb4db", "#a3c4bc")
-FOLLOW_UP_WORDS = {"goed": "ging goed", "matig": "ging matig", "niet": "lukte niet",
-                   "overgeslagen": "overgeslagen"}
 MAX_AGREEMENTS = 10  # one A4 page; the newest matter most on the fridge
 DEFAULT_NAME = "voicecoach-overzicht.html"  # when --export names a folder
 

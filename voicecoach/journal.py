@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 OUTCOMES = frozenset({"completed", "stopped", "interrupted"})
-FOLLOW_UPS = frozenset({"goed", "matig", "niet", "overgeslagen"})
+# How a follow-up went, as kept, and as the overview and the fridge page show it.
+FOLLOW_UP_WORDS = {"goed": "ging goed", "niet": "lukte niet", "overgeslagen": "overgeslagen"}
+FOLLOW_UPS = frozenset(FOLLOW_UP_WORDS)
 # SQLite's side files; they hold the same private data as the database itself.
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 # Error names meaning "the file is damaged", as opposed to "cannot write here".
@@ -52,6 +54,7 @@ SCHEMA = [
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         partner TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
         PRIMARY KEY (session_id, partner))""",
+    # 'matig' was never written; the CHECK stays as every journal already has it.
     """CREATE TABLE IF NOT EXISTS agreements (id INTEGER PRIMARY KEY,
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         text TEXT, recording TEXT, created_at TEXT NOT NULL, followed_up_at TEXT,

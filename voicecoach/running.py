@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from voicecoach import paths
-from voicecoach.errors import StorageError, UserError
+from voicecoach.errors import ExitStatus, StorageError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ MOMENT = 2.0  # seconds: `journal` holds the session lock this briefly while it 
 
 
 class AlreadyRunning(UserError):
-    exit_code = 6
+    exit_code = ExitStatus.ALREADY_RUNNING
 
 
 def _lock_file(name: str) -> IO[bytes]:

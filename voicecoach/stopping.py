@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
+from voicecoach.errors import ExitStatus
+
 log = logging.getLogger(__name__)
 
 STOPPED_LINE = "voicecoach: gestopt. Wat jullie deden is bewaard."
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = ExitStatus.INTERRUPTED
 # SIGHUP: the terminal closed (an ssh session dropped); not on Windows.
 SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
 
@@ -74,7 +76,7 @@ def handled() -> Iterator[None]:
         _state.installed = False
 
 
-def announce() -> int:
+def announce() -> ExitStatus:
     """The one line a stop prints; returns the exit code."""
     _state.stopping = True  # a signal from now on only ends the process, silently
     print("\n" + STOPPED_LINE, file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ from typing import Protocol, TextIO
 
 from voicecoach.audio.pcm import Audio, chime
 from voicecoach.audio.sinks import Speaker
+from voicecoach.audio.sources import Chunk, Tap
 from voicecoach.clock import Clock
 from voicecoach.errors import UserError
 from voicecoach.events import EventLog
@@ -29,29 +30,41 @@ MIC_BACK_NOTICE = "voicecoach: the microphone works again; going on where you we
 NO_VOICE_NOTICE = "voicecoach: {message} What voicecoach says is printed instead, with a chime; {fix}"
 
 
+ChunkObserver = Callable[[Chunk], None]
+
+
 class InputClosed(UserError):
     """Typed input ended (text mode): the session stops and keeps its progress."""
 
 
 class Conversation(Protocol):
+    """Speaking and listening, by voice or by text: what the coach and the exercises talk through."""
+
     clock: Clock
     vocab: Vocabulary
+    can_play: bool  # recordings (their agreement in their own voice) can be played
 
     def say(self, text: str) -> None: ...
 
     def chime(self, kind: str) -> None: ...
 
+    def play(self, audio: Audio) -> None: ...
+
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
-               new_phase: bool = True) -> Heard: ...
+               new_phase: bool = True, observe: ChunkObserver | None = None) -> Heard:
+        """Listen for the phrases of `intents`; `turn`: a speaking turn (see Listener.listen);
+        `observe` is shown every chunk listened to (by voice: the microphone's audio)."""
 
 
 class VoiceConversation:
     """Speaks through the synthesizer and speaker; listens through the microphone."""
 
+    can_play = True
+
     def __init__(
         self, synth: Synthesizer, speaker: Speaker, listener: Listener, clock: Clock, events: EventLog,
         echo: Callable[[str], None] | None = None, notice: Callable[[str], None] | None = None,
-        show: Callable[[str], None] | None = None,
+        show: Callable[[str], None] | None = None, tap: Tap | None = None,
     ) -> None:
         self.synth = synth
         self.speaker = speaker
@@ -62,6 +75,7 @@ class VoiceConversation:
         self.echo = echo  # also print prompts (e.g. when the speaker is missing)
         self.notice = notice  # a line for the screen about the devices (stderr)
         self.show = show or _print  # a prompt that could not be spoken (stdout)
+        self.tap = tap  # the microphone's chunks, shown to an observer while a turn is watched
         self.spoke_until: float | None = None
         self._told_no_voice = False
         if listener.on_outage is None:
@@ -105,12 +119,18 @@ class VoiceConversation:
         self.spoke_until = self.speaker.play(chime(kind))
 
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
-               new_phase: bool = True) -> Heard:
+               new_phase: bool = True, observe: ChunkObserver | None = None) -> Heard:
         intents = list(intents)
         start = self.clock.now()
         self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
-        heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until, record=record,
-                                     new_phase=new_phase)
+        if self.tap is not None:
+            self.tap.observer = observe
+        try:
+            heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until,
+                                         record=record, new_phase=new_phase)
+        finally:
+            if self.tap is not None:
+                self.tap.observer = None
         self.spoke_until = None
         self.events.emit(
             "heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
@@ -135,6 +155,8 @@ def say_once(synth: Synthesizer, speaker: Speaker, events: EventLog, text: str) 
 class TextConversation:
     """Prompts printed, answers typed: for people without a microphone."""
 
+    can_play = False
+
     def __init__(self, vocab: Vocabulary, clock: Clock, events: EventLog,
                  stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         self.vocab = vocab
@@ -150,9 +172,12 @@ class TextConversation:
     def chime(self, kind: str) -> None:
         print("  ~" if kind != "break" else "  ~ ~ ~", file=self.stdout, flush=True)
 
+    def play(self, audio: Audio) -> None:
+        """Nothing to play a recording on; the caller says its words instead."""
+
     def listen(self, intents: Iterable[str], seconds: float, *, turn: bool = False, record: bool = False,
-               new_phase: bool = True) -> Heard:
-        intents = list(intents)
+               new_phase: bool = True, observe: ChunkObserver | None = None) -> Heard:
+        intents = list(intents)  # typed: no audio to observe
         self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
         hint = " (typ wat je zegt, of Enter als je klaar bent)" if turn else ""
         print(f"> {hint}" if hint else "> ", end="", file=self.stdout, flush=True)

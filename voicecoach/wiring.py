@@ -14,8 +14,9 @@ from pathlib import Path
 
 from voicecoach import paths, stopping
 from voicecoach.audio.sinks import SilentSpeaker, Speaker, WavSpeaker
-from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, parse_script
+from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, Tap, parse_script
 from voicecoach.clock import Clock, RealClock, SimClock
+from voicecoach.environment import Environment
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.listener import Listener
@@ -38,6 +39,16 @@ class Wired:
     source: AudioSource | None = None
     speaker: Speaker | None = None
     notices: list[str] = field(default_factory=list)
+
+    def listener(self) -> Listener:
+        """The listener itself, for commands that show what it decides (`voicecoach listen`)."""
+        if not isinstance(self.conversation, VoiceConversation):
+            raise UserError("Listening needs a microphone.", "Leave out --text.")
+        return self.conversation.listener
+
+    def source_finished(self) -> bool:
+        """A microphone file played to its end."""
+        return isinstance(self.source, FileSource) and self.source.finished
 
     def close(self) -> None:
         for part in (self.source, self.speaker, self.conversation):
@@ -135,20 +146,20 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
     return load_vocabulary(language=getattr(args, "language", "nl"))
 
 
-def wire(args: argparse.Namespace) -> Wired:
+def wire(args: argparse.Namespace, env: Environment) -> Wired:
     clock = make_clock(args)
     vocab = make_vocab(args)  # a broken file is reported before anything is opened
     events = make_events(args, clock)
     if getattr(args, "text", False):
-        return Wired(clock, events, TextConversation(vocab, clock, events), vocab)
+        return Wired(clock, events, TextConversation(vocab, clock, events, env.stdin, env.stdout), vocab)
     try:
-        return _wire_voice(args, clock, events, vocab)
+        return _wire_voice(args, env, clock, events, vocab)
     except BaseException:
         events.close()
         raise
 
 
-def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab: Vocabulary) -> Wired:
+def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events: EventLog, vocab: Vocabulary) -> Wired:
     model = load_model(getattr(args, "model", None))
     vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)))
     notices: list[str] = []
@@ -162,16 +173,11 @@ def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab:
             say_once(synth, speaker, events, MIC_MISSING)  # a screen-free couple must hear why
         _close_quietly(synth, speaker)
         raise
-    listener = Listener(source, model.recognizer(source.rate), vocab, clock)
-    conversation = VoiceConversation(
-        synth, speaker, listener, clock, events, echo=_print if echo else None,
-        notice=lambda t: print(t, file=sys.stderr, flush=True), show=_print,
-    )
+    tap = Tap(source)
+    listener = Listener(tap, model.recognizer(source.rate), vocab, clock)
+    conversation = VoiceConversation(synth, speaker, listener, clock, events, echo=env.out if echo else None,
+                                     notice=env.err, show=env.out, tap=tap)
     return Wired(clock, events, conversation, vocab, source, speaker, notices)
-
-
-def _print(text: str) -> None:
-    print(text, file=sys.stdout, flush=True)
 
 
 def _close_quietly(*parts: object) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -195,3 +196,38 @@ class ScriptedCouple(_Timeline):
         if len(samples) < n:
             samples = np.concatenate([samples, np.zeros(n - len(samples), np.int16)])
         return self._emit(samples)
+
+
+class Tap:
+    """A source whose chunks are also shown, with their stream times, to an observer while one is set
+    (a timed turn being watched: speech/turn_watch.TurnWatch). Everything else is the source's own."""
+
+    def __init__(self, source: AudioSource) -> None:
+        self.source = source
+        self.observer: Callable[[Chunk], None] | None = None
+
+    @property
+    def rate(self) -> int:
+        return self.source.rate
+
+    @property
+    def overflows(self) -> int:
+        return self.source.overflows
+
+    def __getattr__(self, name: str) -> Any:  # finished, remaining, ...: the source's own
+        return getattr(self.source, name)
+
+    def start(self) -> None:
+        self.source.start()
+
+    def read(self, timeout: float) -> Chunk | None:
+        chunk = self.source.read(timeout)
+        if chunk is not None and self.observer is not None:
+            self.observer(chunk)
+        return chunk
+
+    def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
+        self.source.begin_listening(ignore_until, new_phase)
+
+    def close(self) -> None:
+        self.source.close()

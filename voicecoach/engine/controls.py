@@ -2,107 +2,86 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from voicecoach.engine.exercise import Exercise, Step, Timing
+from transitions.core import EventData
+
+from voicecoach.engine.stage import Stage
+from voicecoach.engine.steps import StepRun
 
 
 class Controls:
-    """The commands of Session, as internal transitions: they never leave the state."""
+    """The commands, as the machine's internal transitions: they never leave the state.
 
-    if TYPE_CHECKING:  # provided by Session
-        conv: Any
-        texts: Any
-        exercise: Exercise
-        timing: Timing
-        activity: Any
-        paused_since: float | None
-        pending: str | None
-        last_prompt: str
-        facts_told: int
-        fact_base: int
+    `current` gives the step being performed; `trigger` fires a trigger after this one (queued).
+    """
 
-        @property
-        def step(self) -> Step: ...
+    def __init__(self, stage: Stage, current: Callable[[], StepRun], trigger: Callable[[str], object],
+                 fact_base: int = 0) -> None:
+        self.stage = stage
+        self.current = current
+        self.trigger = trigger
+        self.fact_base = fact_base  # where this session starts in the list of facts
+        self.facts_told = 0
 
-        @property
-        def phase(self) -> str | None: ...
-
-        def _say(self, text: str, remember: bool = True) -> None: ...
-
-        def _emit(self, kind: str, **fields: Any) -> None: ...
-
-        def _prompt_text(self) -> str: ...
-
-        def _speaker(self) -> int: ...
-
-        def _is_turn(self) -> bool: ...
-
-        def _help_text(self) -> str: ...
-
-        def _listenable(self, answers: list[str], turn: bool = False) -> list[str]: ...
-
-    def _frozen(self, action: Any) -> None:
-        """Run `action` with the turn's clock stopped: speaking to them takes none of their time."""
-        a, clock = self.activity, self.conv.clock
+    def _frozen(self, text: str) -> None:
+        """Say `text` with the turn's clock stopped: speaking to them takes none of their time."""
+        clock = self.stage.clock
         start = clock.now()
-        action()
-        if a.deadline is not None:
-            a.deadline += clock.now() - start
+        self.stage.say(text, remember=False)
+        self.current().hold(clock.now() - start)
 
     def fact(self) -> str:
         """The next "wist je dat" moment; each session starts elsewhere in the list."""
         n = self.fact_base + self.facts_told
         self.facts_told += 1
-        self._emit("fact", n=n % len(self.texts.common["facts"]))
-        return self.texts.fact(n)
+        self.stage.emit("fact", n=n % len(self.stage.texts.common["facts"]))
+        return self.stage.texts.fact(n)
 
-    def on_repeat(self, event: Any) -> None:
-        self._frozen(lambda: self._say(self.last_prompt or self._prompt_text(), remember=False))
+    def on_repeat(self, event: EventData) -> None:
+        self._frozen(self.stage.last_prompt or self.current().prompt())
 
-    def on_why(self, event: Any) -> None:
+    def on_why(self, event: EventData) -> None:
         # The first "waarom" explains this step; asking again gets a "wist je dat" moment.
-        self.activity.whys += 1
-        why = self.step.why or self.exercise.why
-        text = self.texts.fill(why) if why and self.activity.whys == 1 else self.fact()
-        self._frozen(lambda: self._say(text, remember=False))
+        step = self.current()
+        step.whys += 1
+        why = step.step.why or self.stage.exercise.why
+        self._frozen(self.stage.texts.fill(why) if why and step.whys == 1 else self.fact())
 
-    def on_help(self, event: Any) -> None:
-        self._frozen(lambda: self._say(self._help_text(), remember=False))
+    def on_help(self, event: EventData) -> None:
+        self._frozen(self.current().help())
 
-    def on_safety(self, event: Any) -> None:
-        self._frozen(lambda: self._say(self.texts.get("safety"), remember=False))
+    def on_safety(self, event: EventData) -> None:
+        self._frozen(self.stage.texts.get("safety"))
 
-    def on_pause(self, event: Any) -> None:
-        if self.paused_since is None:
-            self.paused_since = self.conv.clock.now()
-            self._emit("paused")
-            self._say(self.texts.get("pause"), remember=False)
+    def on_pause(self, event: EventData) -> None:
+        if self.stage.paused_since is None:
+            self.stage.pause()
+            self.stage.emit("paused")
+            self.stage.say(self.stage.texts.get("pause"), remember=False)
 
-    def on_resume(self, event: Any) -> None:
-        if self.paused_since is not None:
-            started, self.paused_since = self.paused_since, None
-            if self.activity.deadline is not None:
-                self.activity.deadline += self.conv.clock.now() - started  # timers were frozen
-            self._emit("resumed")
-            self._say(self.texts.get("resume"), remember=False)
-            if self.activity.deadline is not None:
-                self._frozen(lambda: self._say(self.texts.get("turn_resume", self._speaker()), remember=False))
-            else:
-                self.activity.prompted = False
-
-    def on_timeout(self, event: Any) -> None:
-        minutes = self.timing.timeout_minutes
-        start = self.conv.clock.now()
-        self._emit("timeout_started", minutes=minutes)
-        self.conv.chime("break")
-        self._say(self.texts.get("timeout", minuten=int(minutes)), remember=False)
-        heard = self.conv.listen(self._listenable(["resume"], turn=True), minutes * 60, turn=True)
-        self.conv.chime("break")
-        self._emit("timeout_ended", early=heard.kind == "intent")
-        if heard.intent == "stop":
-            self.pending = "stop"
+    def on_resume(self, event: EventData) -> None:
+        stage = self.stage
+        if stage.paused_since is None:
             return
-        self._say(self.texts.get("timeout_over"), remember=False)
-        self.paused_since = start
+        started, stage.paused_since = stage.paused_since, None
+        self.current().hold(stage.clock.now() - started)  # timers were frozen
+        stage.emit("resumed")
+        stage.say(stage.texts.get("resume"), remember=False)
+        self.current().resume()
+
+    def on_timeout(self, event: EventData) -> None:
+        stage = self.stage
+        minutes = stage.timing.timeout_minutes
+        start = stage.clock.now()
+        stage.emit("timeout_started", minutes=minutes)
+        stage.chime("break")
+        stage.say(stage.texts.get("timeout", minuten=int(minutes)), remember=False)
+        heard = stage.conv.listen(stage.listenable(["resume"], turn=True), minutes * 60, turn=True)
+        stage.chime("break")
+        stage.emit("timeout_ended", early=heard.kind == "intent")
+        if heard.intent == "stop":
+            self.trigger("stop")  # queued: it runs right after this time-out
+            return
+        stage.say(stage.texts.get("timeout_over"), remember=False)
+        stage.paused_since = start

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from voicecoach.engine import placeholders
 from voicecoach.errors import DataFileError
 from voicecoach.tomlfile import read_toml
 
@@ -27,19 +29,25 @@ MAX_PROMPT_CHARS = 1000  # the longest built-in text is about 300
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds, unless the name says otherwise; the exercise file and the user may override."""
+    """Seconds, unless the name says otherwise. The values are data: `_common.toml` [timing] for
+    every exercise (`defaults()`), then the exercise file's [timing], then the couple's settings."""
 
-    turn_seconds: float = 120.0
-    mirror_seconds: float = 90.0
-    short_turn_seconds: float = 45.0
-    question_seconds: float = 8.0
-    warn_before: float = 30.0
-    nudge_after: float = 25.0  # a turn this long silent gets a gentle question
-    timeout_minutes: float = 20.0
-    pause_minutes: float = 60.0  # a pause nobody ends stops the session (progress is kept for resume)
-    max_rounds: int = 3
-    max_tries: int = 3
-    ask_more: bool = True
+    turn_seconds: float
+    mirror_seconds: float
+    short_turn_seconds: float
+    question_seconds: float  # a question waits this long for its answer
+    menu_seconds: float  # the spoken menu waits this long
+    warn_before: float
+    nudge_after: float  # a turn this long silent gets a gentle question
+    timeout_minutes: float
+    pause_minutes: float  # a pause nobody ends stops the session (progress is kept for resume)
+    max_rounds: int  # of a mirroring check, or of proposing an agreement again
+    max_tries: int  # silences and unclear answers to one question before it gives up
+    ask_more: bool
+
+    @staticmethod
+    def defaults() -> Timing:
+        return _default_timing()
 
     def with_overrides(self, data: dict[str, Any], source: object, place: str) -> Timing:
         known = {f.name: f for f in fields(self)}
@@ -74,12 +82,12 @@ class Step:
     options: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def say(self, name: str, default: str = "", n: int = 0) -> str:
-        """A text field; a list holds one text per item (the n-th, or its last)."""
-        value = self.extra.get(name, default)
+    def field_text(self, name: str, n: int = 0) -> str | None:
+        """A text field of this step (None: not in its file); a list holds one text per item (the n-th, or its last)."""
+        value = self.extra.get(name)
         if isinstance(value, list):
             return str(value[min(n, len(value) - 1)])
-        return str(value)
+        return None if value is None else str(value)
 
     @property
     def together(self) -> bool:
@@ -99,12 +107,28 @@ class Exercise:
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
 
-    def index(self, step_id: str) -> int:
-        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
-
 
 def exercises_dir() -> Path:
     return Path(str(resources.files("voicecoach") / "exercises"))
+
+
+def common_path() -> Path:
+    """The texts and timing every exercise shares."""
+    return exercises_dir() / "_common.toml"
+
+
+@functools.cache
+def _default_timing() -> Timing:
+    path = common_path()
+    data = read_toml(path).get("timing")
+    if not isinstance(data, dict):
+        raise DataFileError(path, "[timing]", "expected a table of every timing setting")
+    missing = [f.name for f in fields(Timing) if f.name not in data]
+    if missing:
+        raise DataFileError(path, "[timing]", f"these settings are missing: {', '.join(missing)}")
+    # A placeholder of each field's type, then every value checked (and 8 made 8.0) as any override is.
+    typed = Timing(**{f.name: {"float": 1.0, "int": 1, "bool": False}[str(f.type)] for f in fields(Timing)})
+    return typed.with_overrides(data, path, "timing")
 
 
 def available() -> list[str]:
@@ -200,11 +224,23 @@ def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: 
         raise DataFileError(source, f"{place}.list", "only values and shared steps name a vocabulary list")
 
 
+def _check_placeholders(step: Step, source: str, place: str) -> None:
+    """Every {placeholder} of the step's texts is one the code fills in for a step of its kind."""
+    allowed = placeholders.BY_KIND.get(step.kind, ())
+    placeholders.check(step.text, allowed, source, f"{place}.text")
+    placeholders.check(step.why, (), source, f"{place}.why")
+    for key in TEXT_FIELDS[2:]:
+        value = step.extra.get(key)
+        for n, text in enumerate(value if isinstance(value, list) else [value] if value is not None else []):
+            where = f"{place}.{key}" + (f"[{n}]" if isinstance(value, list) else "")
+            placeholders.check(str(text), allowed, source, where)
+
+
 def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise DataFileError(source, "[[steps]]", "the exercise has no steps")
-    timing = Timing()
+    timing = Timing.defaults()
     if "timing" in data:
         if not isinstance(data["timing"], dict):
             raise DataFileError(source, "[timing]", "expected a table")
@@ -252,6 +288,7 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
             seconds=float(seconds) if seconds is not None else None,
             next=raw.get("next"), on_deny=raw.get("on_deny"), options=dict(options), extra=extra,
         ))
+        _check_placeholders(steps[-1], source, place)
     for step in steps:
         for target in [step.next, step.on_deny, *step.options.values()]:
             if target is not None and target not in seen and target != "end":
@@ -260,6 +297,7 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str) or not name.strip():
         raise DataFileError(source, "name", "expected the exercise's name as text")
+    placeholders.check(_text(data, "why", source, "why"), (), source, "why")
     return Exercise(
         name=str(name), title=_text(data, "title", source, "title") or str(name),
         summary=_text(data, "summary", source, "summary"), why=_text(data, "why", source, "why"),

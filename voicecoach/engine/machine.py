@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
 from transitions import Machine
 
 from voicecoach.engine.exercise import Exercise, Step
+from voicecoach.speech.vocab import COMMANDS
 
 END, STOPPED = "end", "stopped"
-COMMANDS = ("repeat", "why", "help", "safety", "pause", "resume", "timeout")
+STOP = "stop"
+# The commands that keep the state (internal transitions, valid everywhere); "stop" leaves it.
+CONTROLS = tuple(c for c in COMMANDS if c != STOP)
+# Resolves a callback's name to the callable the machine calls (a session: the current step's method).
+Hook = Callable[[str], Any]
 # Steps that listen for items of a vocabulary list answer with this trigger (the item is kept by the model).
 PICK = "pick"
 
@@ -46,12 +52,16 @@ def split_state(state: str) -> tuple[str, str | None]:
 
 
 def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
-                  machine_cls: type[Machine] = Machine, commands: bool = True, **options: Any) -> Machine:
+                  machine_cls: type[Machine] = Machine, commands: bool = True, hook: Hook | None = None,
+                  **options: Any) -> Machine:
     """Adds states and transitions for `exercise` to `model` (the running session).
 
     Conditions (`rounds_left`, `ask_more`, `needs_consent`) keep the loops of
     the mirroring check inside the machine; commands are internal transitions
-    valid in every state; errors in callbacks reach `model.on_error`.
+    valid in every state; errors in callbacks reach `model.on_error`. Triggers
+    fired by a callback are queued: they run after the transition that fired them.
+    `hook` turns each condition's and action's name into what is called (without
+    it the names stay, as a diagram shows them).
     """
     states: list[str] = []
     transitions: list[dict[str, Any]] = []
@@ -130,11 +140,24 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
             transitions.append({"trigger": "next", "source": step.id, "dest": nxt})
     states += [END, STOPPED]
     if commands:  # valid everywhere; a diagram leaves them out to stay readable
-        transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in COMMANDS]
-        transitions.append({"trigger": "stop", "source": "*", "dest": STOPPED})
+        transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in CONTROLS]
+        transitions.append({"trigger": STOP, "source": "*", "dest": STOPPED})
+    if hook is not None:
+        transitions = [_hooked(t, hook) for t in transitions]
     return machine_cls(
         model=model, states=states, transitions=transitions,
         initial=initial or entry_state(steps[0]), auto_transitions=False,
         after_state_change="on_state_changed", on_exception="on_error",
-        send_event=True, ignore_invalid_triggers=False, **options,
+        send_event=True, ignore_invalid_triggers=False, queued=True, **options,
     )
+
+
+def _hooked(transition: dict[str, Any], hook: Hook) -> dict[str, Any]:
+    out = dict(transition)
+    for key in ("conditions", "before", "after"):
+        names = out.get(key)
+        if isinstance(names, str):
+            out[key] = hook(names)
+        elif names:
+            out[key] = [hook(n) for n in names]
+    return out

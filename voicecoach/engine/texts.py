@@ -2,35 +2,67 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from voicecoach.engine.exercise import MAX_PROMPT_CHARS, exercises_dir
-from voicecoach.errors import DataFileError
-from voicecoach.tomlfile import read_toml
+from voicecoach.engine import placeholders
+from voicecoach.engine.exercise import MAX_PROMPT_CHARS, Step, common_path
+from voicecoach.errors import DataFileError, UserError
 from voicecoach.speech.vocab import Vocabulary
+from voicecoach.tomlfile import read_toml
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
-            "closing", "facts", "value_again", "list_again", "which_again")
-ORDINALS = ("eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende")
+            "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
+            "together", "ordinals", "and", "or", "defaults")
 TOGETHER = 0  # the speaker number of a turn they take together
 MAX_NAME = 40  # characters
 
 
+@functools.cache
+def load_common() -> dict[str, Any]:
+    """_common.toml, every text's placeholders checked: a typo names the file and the text."""
+    path = common_path()
+    data = read_toml(path)
+    for key in REQUIRED:
+        if key not in data:
+            raise DataFileError(path, key, "this text is missing")
+    if not isinstance(data["defaults"], dict) or set(data["defaults"]) != set(placeholders.DEFAULTS_KIND):
+        raise DataFileError(path, "[defaults]", "expected a text for each of " + ", ".join(placeholders.DEFAULTS_KIND))
+    for key, value in data.items():
+        if key == "timing":
+            continue  # checked by Timing.defaults()
+        if key == "defaults":
+            for name, text in value.items():
+                kind = placeholders.DEFAULTS_KIND[name]
+                placeholders.check(str(text), placeholders.BY_KIND.get(kind, ()), path, f"defaults.{name}")
+            continue
+        for n, text in enumerate(value if isinstance(value, list) else [value]):
+            if not isinstance(text, str):
+                raise DataFileError(path, key, "expected text, or a list of texts")
+            placeholders.check(text, placeholders.COMMON.get(key, ()), path, key if not n else f"{key}[{n}]")
+    return data
+
+
 def ordinal(n: int) -> str:
-    """The Dutch ordinal of the n-th item, counting from 1."""
-    return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}e"
+    """The ordinal of the n-th item, counting from 1 ("eerste")."""
+    words = load_common()["ordinals"]
+    return str(words[n - 1]) if 1 <= n <= len(words) else f"{n}e"
 
 
-def join(items: list[str] | tuple[str, ...], last: str = "en") -> str:
-    """"a, b en c": how a list is said."""
+def join(items: list[str] | tuple[str, ...], alternatives: bool = False) -> str:
+    """"a, b en c" (or, as `alternatives`, "a, b of c"): how a list is said."""
     items = list(items)
     if len(items) < 2:
         return items[0] if items else ""
-    return ", ".join(items[:-1]) + f" {last} " + items[-1]
+    word = load_common()["or" if alternatives else "and"]
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def spoken_parts(text: str, limit: int = MAX_PROMPT_CHARS) -> list[str]:
@@ -46,10 +78,16 @@ def spoken_parts(text: str, limit: int = MAX_PROMPT_CHARS) -> list[str]:
     return [*parts, rest] if rest else parts
 
 
+def _common_word(key: str) -> str:
+    return str(load_common()[key])
+
+
 @dataclass(frozen=True)
 class Names:
-    one: str = "partner één"
-    two: str = "partner twee"
+    """Their first names; without them, "partner één" and "partner twee" (from _common.toml)."""
+
+    one: str = field(default_factory=lambda: _common_word("partner_one"))
+    two: str = field(default_factory=lambda: _common_word("partner_two"))
 
     @staticmethod
     def parse(text: str | None) -> Names:
@@ -57,32 +95,27 @@ class Names:
             return Names()
         parts = [p.strip() for p in text.split(",")]
         if len(parts) != 2 or not all(parts):
-            from voicecoach.errors import UserError
-
             raise UserError(f"--names needs two names with a comma between them, not {text!r}.",
                             'Write e.g. --names "Sanne,Joris".')
         for name in parts:
             # Said in nearly every prompt: a pasted paragraph or a control character would be said every time.
             if len(name) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in name):
-                from voicecoach.errors import UserError
-
                 raise UserError(f"--names needs two first names of at most {MAX_NAME} letters, on one line; "
                                 f"{name[:20]!r}… is not one.", 'Write e.g. --names "Sanne,Joris".')
         return Names(parts[0], parts[1])
 
     def of(self, speaker: int) -> str:
         if speaker == TOGETHER:
-            return "jullie"
+            return _common_word("together")
         return self.one if speaker == 1 else self.two
 
 
-def load_common() -> dict[str, Any]:
-    path = exercises_dir() / "_common.toml"
-    data = read_toml(path)
-    for key in REQUIRED:
-        if key not in data:
-            raise DataFileError(path, key, "this text is missing")
-    return data
+class _Missing(dict[str, Any]):
+    """A placeholder nobody fills in here is left out (and logged), never said with its braces."""
+
+    def __missing__(self, key: str) -> str:
+        log.error("a text asks for {%s}, which is not filled in here", key)
+        return ""
 
 
 class Texts:
@@ -92,22 +125,26 @@ class Texts:
         self.vocab = vocab
 
     def fill(self, text: str, speaker: int = 1, **extra: Any) -> str:
+        """`text` with its placeholders (engine/placeholders.py) filled in for `speaker`."""
         v = self.vocab
-        values = {
+
+        def word(intent: str, fallback: str) -> str:
+            return v.first(intent) if intent in v.intents else fallback
+
+        values = _Missing({
             "spreker": self.names.of(speaker), "luisteraar": self.names.of(3 - speaker),
             "een": self.names.one, "twee": self.names.two,
             "ja": v.first("confirm"), "nee": v.first("deny"),
-            "klaar": v.first("done") if "done" in v.intents else "klaar",
-            "verder": v.first("resume") if "resume" in v.intents else "verder",
-            "verander": v.first("change") if "change" in v.intents else "verander",
-            "stop": v.first("stop") if "stop" in v.intents else "stop",
+            "klaar": word("done", "klaar"), "verder": word("resume", "verder"),
+            "verander": word("change", "verander"), "stop": word("stop", "stop"),
             "afsluiting": self.common.get("closing", ""),
             **extra,
-        }
+        })
         try:
-            return text.format(**values)
-        except (KeyError, IndexError, ValueError):
-            return text  # a stray brace in user-edited text is spoken as written
+            return text.format_map(values)
+        except (IndexError, ValueError):  # checked at load: only a text made at run time can get here
+            log.error("a text could not be filled in: %r", text[:40])
+            return text.replace("{", "").replace("}", "")
 
     def get(self, key: str, speaker: int = 1, **extra: Any) -> str:
         # A turn they take together may have its own wording ("turn_nudge_samen").
@@ -120,6 +157,12 @@ class Texts:
         facts = self.common["facts"]
         return self.fill(str(facts[n % len(facts)]))
 
-    def nth(self, key: str, n: int, **extra: Any) -> str:
+    def nth(self, key: str, n: int, speaker: int = 1, **extra: Any) -> str:
+        """The n-th of a list of texts (its last when there are fewer): reprompts that help more each time."""
         options = self.common[key]
-        return self.fill(options[min(n, len(options) - 1)], **extra)
+        return self.fill(options[min(n, len(options) - 1)], speaker, **extra)
+
+    def step_text(self, step: Step, name: str, n: int = 0, default: str | None = None) -> str:
+        """A step's own text field, else the shared default ([defaults] `default` or `name`), not yet filled in."""
+        own = step.field_text(name, n)
+        return own if own is not None else str(self.common["defaults"][default or name])

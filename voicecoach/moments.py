@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from voicecoach.engine.ask import Asking
 from voicecoach.engine.texts import Texts, spoken_parts
 from voicecoach.errors import UserError
+from voicecoach.events import EventLog
 from voicecoach.journal import Agreement, Journal
+from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
 
-# How an answer to "is dat gelukt?" is kept in the journal.
-FOLLOW_UPS = {"confirm": "goed", "deny": "niet"}
+# How an answer to "is dat gelukt?" is kept in the journal (None: no answer after the tries).
+FOLLOW_UPS = {True: "goed", False: "niet", None: "overgeslagen"}
 REPLIES = {"goed": "follow_up_good", "niet": "follow_up_not", "overgeslagen": "follow_up_skipped"}
 
 
@@ -21,15 +23,14 @@ def fact_base(journal: Journal | None) -> int:
     return journal.summary().sessions if journal is not None else 0
 
 
-def play_agreement(conv: Any, texts: Texts, agreement: Agreement) -> None:
+def play_agreement(conv: Conversation, texts: Texts, agreement: Agreement) -> None:
     """Their own voice if we can play it; else the typed words; else say why not."""
-    play = getattr(conv, "play", None)
     recording = agreement.recording
-    if recording is not None and recording.exists() and play is not None:
+    if recording is not None and recording.exists() and conv.can_play:
         from voicecoach.audio.pcm import read_wav
 
         try:
-            play(read_wav(recording))
+            conv.play(read_wav(recording))
             return
         except UserError:
             log.warning("agreement %d: its recording cannot be read", agreement.id)
@@ -42,37 +43,22 @@ def play_agreement(conv: Any, texts: Texts, agreement: Agreement) -> None:
         conv.say(texts.get("follow_up_unplayable"))
 
 
-def follow_up(conv: Any, journal: Journal, texts: Texts, events: Any, tries: int = 3) -> int:
-    """Play back last time's open agreements and ask how each went; returns how many there were."""
-    agreements = journal.open_agreements()
-    for i, agreement in enumerate(agreements):
+def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: EventLog) -> None:
+    """Play back last time's open agreements and ask how each went."""
+    texts = asking.texts
+    for i, agreement in enumerate(journal.open_agreements()):
         conv.say(texts.get("follow_up_first" if i == 0 else "follow_up_next"))
         play_agreement(conv, texts, agreement)
-        how = _ask(conv, texts, agreement, tries)
+        # "herhaal": hear the agreement again, then the question; no answer: not asked again next time
+        went = asking.yes_no(texts.get("follow_up_ask"), others=["repeat"],
+                             on_other=lambda _: play_agreement(conv, texts, agreement))
+        how = FOLLOW_UPS[went]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)
         conv.say(texts.get(REPLIES[how]))
-    return len(agreements)
 
 
-def _ask(conv: Any, texts: Texts, agreement: Agreement, tries: int) -> str:
-    question = texts.get("follow_up_ask")
-    conv.say(question)
-    misses = 0
-    while misses < tries:
-        heard = conv.listen(["confirm", "deny", "repeat"], 8.0)
-        if heard.intent in FOLLOW_UPS:
-            return FOLLOW_UPS[heard.intent]
-        if heard.intent == "repeat":  # hear the agreement again, then the question
-            play_agreement(conv, texts, agreement)
-            conv.say(question)
-            continue
-        conv.say(texts.nth("silence" if heard.kind == "silence" else "unclear", misses))
-        misses += 1
-    return "overgeslagen"  # not asked again next time: they did not want to answer now
-
-
-def between(conv: Any, texts: Texts, n: int, events: Any) -> None:
+def between(conv: Conversation, texts: Texts, n: int, events: EventLog) -> None:
     """A short "wist je dat" after an exercise, before the next one or goodbye."""
     events.emit("fact", n=n % len(texts.common["facts"]))
     conv.say(texts.get("between", weetje=texts.fact(n)))

@@ -1,0 +1,89 @@
+"""`voicecoach run`, `resume`, `list` and `diagram`: the exercises."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from voicecoach.cli.commands import Command, no_arguments
+from voicecoach.cli.options import session_options, sound_options
+from voicecoach.environment import Environment
+from voicecoach.errors import ExitStatus
+
+
+def run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", nargs="?", help="herstelgesprek, waardenkaart, ... (see `voicecoach list`)")
+    sound_options(p)
+    session_options(p)
+
+
+def resume_arguments(p: argparse.ArgumentParser) -> None:
+    sound_options(p)
+    session_options(p)
+
+
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """Opens the journal (alone) and the devices, and hands them to the coach for one visit."""
+    from voicecoach import running
+    from voicecoach.coach import ENDED_WELL, Coach
+    from voicecoach.journal import Journal
+    from voicecoach.settings import Exercises, load_settings
+    from voicecoach.wiring import wire
+
+    settings = load_settings()
+    exercises = Exercises(settings, args.turn_seconds, args.mirror_seconds)
+    named: str | None = getattr(args, "exercise", None)
+    if named:
+        exercises.check(named)  # checked before anything is opened or spoken (the safety note comes first)
+    with running.session(journal=not args.no_journal):
+        journal = None if args.no_journal else Journal()
+        try:
+            if journal is not None:
+                # We hold the journal alone now: what an earlier, killed session left is tidied.
+                journal.mark_interrupted()
+                journal.remove_orphan_recordings()
+            wired = wire(args, env)
+            try:
+                for notice in wired.notices:
+                    env.out(notice)
+                if journal is not None and journal.recovered_from is not None:
+                    env.out(f"The journal was damaged; it was set aside as {journal.recovered_from} "
+                            "and a new one started.")
+                coach = Coach(wired.conversation, wired.events, journal, exercises, env.err)
+                outcome = coach.visit(named, resume=args.command == "resume", names=args.names or settings.names)
+            finally:
+                wired.close()
+        finally:
+            if journal is not None:
+                journal.close()
+    return ExitStatus.SUCCESS if outcome in ENDED_WELL else ExitStatus.ERROR
+
+
+def list_exercises(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from voicecoach.engine.exercise import available, load_exercise
+
+    for name in available():
+        env.out(f"{name:18} {load_exercise(name).summary}")
+    return ExitStatus.SUCCESS
+
+
+def diagram_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.png|svg")
+
+
+def diagram(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from voicecoach.engine.diagram import draw
+    from voicecoach.engine.exercise import load_exercise
+
+    out = draw(load_exercise(args.exercise), Path(args.output))
+    env.out(f"Wrote {out}.")
+    return ExitStatus.SUCCESS
+
+
+COMMANDS = [
+    Command("run", "start an exercise (without a name: choose by voice)", run_arguments, run),
+    Command("resume", "continue where you stopped last time", resume_arguments, run),
+    Command("list", "list the exercises", no_arguments, list_exercises, writes=False),
+    Command("diagram", "draw an exercise's state machine", diagram_arguments, diagram, writes=False),
+]

@@ -1,0 +1,97 @@
+"""`voicecoach`: parse, run one command, and turn every failure into one sentence and an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from voicecoach import stopping
+from voicecoach.cli.commands import Command, all_commands
+from voicecoach.cli.parser import build_parser
+from voicecoach.environment import Environment
+from voicecoach.errors import ExitStatus, UserError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COMMAND = "run"  # `voicecoach` alone: the spoken menu
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
+    """The whole program; `argv` without the program name (None: this process's own arguments)."""
+    env = env or Environment.from_sys()
+    args = sys.argv[1:] if argv is None else list(argv)
+    commands = all_commands()
+    parser = build_parser(commands, env)
+    try:
+        parsed = parser.parse_args(args)
+        if parsed.command is None:
+            parsed = parser.parse_args([*args, DEFAULT_COMMAND])
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error it printed
+        return ExitStatus(exc.code or 0) if isinstance(exc.code, int) else ExitStatus.USER_ERROR
+    _configure_logging(parsed.verbose, env)
+    with stopping.handled():
+        return _run(parsed, {c.name: c for c in commands}, env)
+
+
+def _configure_logging(verbose: int, env: Environment) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=env.stderr)
+
+
+def _run(args: argparse.Namespace, commands: dict[str, Command], env: Environment) -> ExitStatus:
+    try:
+        if args.list_devices:
+            from voicecoach.audio.live import list_devices
+
+            env.out(list_devices())
+            return ExitStatus.SUCCESS
+        command = commands[args.command]
+        if not command.writes:
+            return command.run(args, env)
+        from voicecoach import running
+
+        with running.writer():  # it may write (the journal, spoken prompts): forget waits for it
+            return command.run(args, env)
+    except UserError as exc:
+        env.err(f"voicecoach: {exc}")
+        return ExitStatus(exc.exit_code)
+    except KeyboardInterrupt:
+        return stopping.announce()
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (`voicecoach list | head`): nothing more to say
+        return ExitStatus.BROKEN_PIPE
+    except Exception:  # noqa: BLE001 - the last line of defence: one sentence, details to a file
+        where = _write_crash_report()
+        env.err(f"voicecoach: something unexpected went wrong; your progress is saved. "
+                f"Run `voicecoach resume` to continue, and please report the details in {where}.")
+        return ExitStatus.ERROR
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so flushing it at exit does not fail a second time."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _write_crash_report() -> str:
+    import traceback
+
+    from voicecoach import paths
+
+    try:
+        folder = paths.private_dir(paths.data_dir())
+        path = folder / "crash.log"
+        with path.open("a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+        path.chmod(0o600)
+        return str(path)
+    except OSError:
+        return "(the report could not be written)"

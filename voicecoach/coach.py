@@ -1,0 +1,177 @@
+"""The coaching flow, from "hallo" to goodbye: the safety note, last week's agreements, the menu with
+its suggestion, continuing an unfinished exercise, and one exercise after another.
+
+The CLI's `run` and `resume` call `Coach.visit` once; a long-running device (`voicecoach serve`)
+calls it each time the couple wakes it, with the same devices.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from voicecoach import moments
+from voicecoach.engine.ask import Asking, Question
+from voicecoach.engine.exercise import available
+from voicecoach.engine.session import Session
+from voicecoach.engine.texts import Names, Texts, join
+from voicecoach.errors import StorageError, UserError
+from voicecoach.events import EventLog
+from voicecoach.journal import Journal, Progress
+from voicecoach.resumable import saved_names, saved_progress
+from voicecoach.settings import Exercises
+from voicecoach.speech.decide import Heard
+from voicecoach.voice import Conversation
+
+log = logging.getLogger(__name__)
+
+# How a visit ended: an exercise's outcome, or "left" (the menu was left without one).
+ENDED_WELL = ("completed", "stopped", "left")
+
+
+class ConversationVoice:
+    """A conversation as the question loop's voice."""
+
+    def __init__(self, conv: Conversation) -> None:
+        self.conv = conv
+
+    def ask(self, text: str) -> None:
+        self.conv.say(text)
+
+    def tell(self, text: str) -> None:
+        self.conv.say(text)
+
+    def listen(self, intents: Sequence[str], seconds: float) -> Heard:
+        return self.conv.listen(intents, seconds)
+
+
+@dataclass
+class Coach:
+    """One couple's sittings at the table, with the devices already opened."""
+
+    conv: Conversation
+    events: EventLog
+    journal: Journal | None
+    exercises: Exercises
+    notice: Callable[[str], None]  # a line for the screen (stderr)
+
+    def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
+        """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
+
+        `named`: start this exercise (no menu); `resume`: continue the unfinished one;
+        `names`: "Sanne,Joris" (else those of the unfinished exercise, else last time's).
+        """
+        try:
+            return self._visit(named, resume, names)
+        except StorageError as exc:
+            self._tell_quietly(exc.spoken)  # a screen-free couple must hear why it stops
+            raise
+        except UserError:
+            raise  # said where it happens (a lost microphone), or about the synthesizer itself
+        except Exception:
+            self._tell_quietly(self._texts(Names()).get("crashed"))  # the screen has the details
+            raise
+
+    def _visit(self, named: str | None, resume: bool, given: str | None) -> str:
+        journal, conv = self.journal, self.conv
+        progress = saved_progress(journal, self.exercises, self.notice)
+        given = given or saved_names(progress)
+        last = journal.last_names() if journal is not None and not given else None
+        names = Names(*last) if last else Names.parse(given)  # else the names they used last time
+        texts = self._texts(names)
+        asking = Asking(ConversationVoice(conv), texts, self.exercises.timing())
+        continued: Progress | None = None
+        if resume or (named is None and progress is not None):
+            if progress is None:
+                raise UserError("There is nothing to continue.", "Start an exercise with `voicecoach run`.")
+            if resume or asking.yes_no(texts.get("resume_question")):
+                continued = progress
+                named = progress.exercise
+        if journal is not None and journal.summary().sessions == 0:
+            conv.say(texts.get("safety"))  # first use: before anything else, also before the menu
+        suggestion = None
+        if journal is not None and continued is None:
+            suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
+            moments.follow_up(conv, asking, journal, self.events)
+        return self._exercises(named, continued, suggestion, names, texts, asking)
+
+    def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
+                   texts: Texts, asking: Asking) -> str:
+        """One exercise, or from the menu one after another until they have had enough."""
+        from_menu = named is None
+        while True:
+            name = named or self._menu(texts, suggestion)
+            if name is None:
+                return "left"
+            session = self._session(name, names, continued)
+            outcome = session.run()
+            if session.chosen:  # a choice step leads on to another exercise
+                session = self._session(session.chosen, names, None)
+                outcome = session.run()
+            if outcome != "completed" or not from_menu:
+                return outcome  # a named exercise ends with its own closing words
+            moments.between(self.conv, texts, session.fact_base + session.facts_told, self.events)
+            if not asking.yes_no(texts.get("another")):
+                self.conv.say(texts.get("menu_bye"))
+                return outcome
+            named, continued = None, None
+            suggestion = self.journal.suggest_next() if self.journal is not None else None
+
+    def _session(self, name: str, names: Names, continued: Progress | None) -> Session:
+        initial = memory = None
+        if continued is not None:
+            initial, memory = continued.state, continued.data
+        return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
+                       initial=initial, memory=memory, fact_base=moments.fact_base(self.journal))
+
+    def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
+        """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.
+
+        With a suggestion from the journal, yes chooses it; "waarom" gets a "wist je dat".
+        """
+        vocab = self.conv.vocab
+        choices = {f"ex_{n.replace('-', '_')}": n for n in available() if f"ex_{n.replace('-', '_')}" in vocab.intents}
+        if not choices:
+            raise UserError("The vocabulary has no words for choosing an exercise.",
+                            "Name one: `voicecoach run herstelgesprek`.")
+        words = join([vocab.first(i) for i in choices], alternatives=True)
+        suggested = suggestion if suggestion in choices.values() else None
+        if suggested:
+            prompt = texts.get("menu_suggest", oefening=self.exercises.load(suggested).title, woorden=words)
+        else:
+            prompt = texts.get("menu", woorden=words)
+        self.events.emit("menu", suggestion=suggested)
+        heard = [*choices, *(["confirm"] if suggested else []), "stop", "why", "repeat", "help"]
+        timing = self.exercises.timing()
+        # Not understood: the choices again; "herhaal", "help" and "waarom" cost no try.
+        question = Question(lambda: prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds,
+                            timing.max_tries, lambda key, n: prompt)
+        fact_n = moments.fact_base(self.journal)
+        voice = ConversationVoice(self.conv)
+        while True:
+            reply = question.round(voice)
+            if reply.gave_up:
+                self.conv.say(texts.get("menu_failed"))
+                return None
+            if reply.intent == "stop":
+                self.conv.say(texts.get("menu_bye"))
+                return None
+            if reply.intent == "confirm" and suggested:
+                return suggested
+            if reply.intent in choices:
+                return choices[reply.intent]
+            if reply.intent == "why":
+                self.conv.say(texts.fact(fact_n))
+                fact_n += 1
+            if reply.intent is not None:
+                question.prompted = False
+
+    def _texts(self, names: Names) -> Texts:
+        return Texts(self.conv.vocab, names)
+
+    def _tell_quietly(self, text: str) -> None:
+        try:
+            self.conv.say(text)
+        except Exception:  # noqa: BLE001 - the error being reported matters more than its spoken form
+            log.debug("could not say why voicecoach stops", exc_info=True)

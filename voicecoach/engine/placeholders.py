@@ -1,0 +1,44 @@
+"""The {placeholders} a text may use: one table for the code that fills them in and for the checks at load."""
+
+from __future__ import annotations
+
+import string
+
+from voicecoach.errors import DataFileError
+
+# Filled in every text: the partners, the words that work (from the vocabulary), the closing words.
+BASE = ("spreker", "luisteraar", "een", "twee", "ja", "nee", "klaar", "verder", "verander", "stop", "afsluiting")
+_LIST = ("waarde", "waarden", "keuze", "voorbeeld", "nummer")
+# What a step's texts may use beyond BASE, by its kind.
+BY_KIND: dict[str, tuple[str, ...]] = {"values": _LIST, "shared": (*_LIST, "allebei", "voorstel"), "count": ("nummer",)}
+# The shared texts (_common.toml) that are filled in with more than BASE.
+COMMON: dict[str, tuple[str, ...]] = {
+    "help": ("woorden",), "timeout": ("minuten",), "turn_warning": ("seconden",), "menu": ("woorden",),
+    "menu_suggest": ("oefening", "woorden"), "between": ("weetje",), "value_again": ("voorbeeld",),
+    "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
+    "list_again": ("waarde",), "which_again": _LIST,
+}
+# The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
+DEFAULTS_KIND = {
+    "reflect": "mirror", "check": "mirror", "more": "mirror", "add": "mirror", "correct": "mirror",
+    "agree": "agreement", "consent": "agreement", "ask": "values", "check_values": "values",
+    "check_shared": "shared", "which": "values", "change": "values", "both": "shared", "none": "shared",
+    "item": "count", "counted": "count",
+}
+
+
+def used(text: str) -> list[str]:
+    """The placeholders in `text`; ValueError for a brace without its partner."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def check(text: str, allowed: tuple[str, ...], source: object, place: str) -> None:
+    """A typo such as {sprekr} is an error naming the file and the place, not a text said with braces."""
+    try:
+        names = used(text)
+    except ValueError:
+        raise DataFileError(source, place, "a { or } without its partner; write {{ or }} for a brace itself") from None
+    for name in names:
+        if name not in BASE + allowed:
+            raise DataFileError(source, place, f"{{{name}}} is not filled in here; use one of "
+                                               + ", ".join(f"{{{n}}}" for n in BASE + allowed))

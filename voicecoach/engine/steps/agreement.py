@@ -1,0 +1,74 @@
+"""An agreement: one proposes, the other says it back, both agree, and it is kept only with their consent."""
+
+from __future__ import annotations
+
+import numpy as np
+from transitions.core import EventData
+
+from voicecoach.audio.pcm import Audio
+from voicecoach.engine.exercise import Step
+from voicecoach.engine.stage import Stage
+from voicecoach.engine.steps.base import TURN_PHASES, StepRun
+
+
+class Agreement(StepRun):
+    """Phases propose, reflect (turns; reflect can be left out), agree, consent (questions)."""
+
+    def __init__(self, step: Step, stage: Stage) -> None:
+        super().__init__(step, stage)
+        self.rounds = 0  # proposals made again after a no
+        self.said: list[str] = []  # the proposal in their own words (typed), kept until they consent
+        self.audio: list[np.ndarray] = []  # ... and in their own voice
+
+    def prompt(self) -> str:
+        phase = self.phase
+        text = self.step.text if phase == "propose" else self.stage.texts.step_text(self.step, phase or "")
+        return self.stage.fill(text, self.step)
+
+    def perform(self) -> str | None:
+        if self.phase not in TURN_PHASES:
+            return self.ask()
+        recording = self.phase == "propose"
+        trigger = self.take_turn(self.turn_seconds(), record=recording)
+        if trigger == "next" and recording and self.turn is not None:
+            self.said, self.audio = list(self.turn.said), list(self.turn.audio)
+        return trigger
+
+    # -- the machine's conditions and actions --------------------------------------------------
+
+    def rounds_left(self, event: EventData) -> bool:
+        return self.rounds + 1 < self.stage.timing.max_rounds
+
+    def count_round(self, event: EventData) -> None:
+        self.rounds += 1
+
+    def needs_consent(self, event: EventData) -> bool:
+        return self.stage.memory.consent is None and self.stage.record.journal is not None
+
+    def consent_given(self, event: EventData) -> None:
+        self.stage.memory.consent = True
+        self.stage.emit("consent", given=True)
+
+    def consent_refused(self, event: EventData) -> None:
+        self.stage.memory.consent = False
+        self.stage.emit("consent", given=False)
+
+    def keep_agreement(self, event: EventData) -> None:
+        """Store the agreement (or the shared sentence) in their own words: only with their consent."""
+        stage, step = self.stage, self.step
+        kind = str(step.extra.get("keep", "agreement"))
+        if not stage.memory.consent or not stage.record.active:
+            stage.emit(kind, step=step.id, kept=False)
+            return
+        said = " ".join(self.said)
+        recording = None
+        if self.audio:
+            recording = stage.record.recording(Audio(np.concatenate(self.audio)).to_wav_bytes())
+        if not said and recording is None:
+            stage.emit(kind, step=step.id, kept=False)  # nothing was said or typed to keep
+            return
+        if kind == "sentence":
+            stage.record.shared(stage.memory.lists.get("shared", []), said or None, recording)
+        else:
+            stage.record.agreement(said or None, recording)
+        stage.emit(kind, step=step.id, kept=True, recorded=recording is not None)

@@ -1,0 +1,51 @@
+"""Steps of one state: say something, ask yes or no, offer a choice, give a turn to speak."""
+
+from __future__ import annotations
+
+from transitions.core import EventData
+
+from voicecoach.engine.steps.base import StepRun
+from voicecoach.engine.texts import TOGETHER
+
+
+class Say(StepRun):
+    """Says its text, then moves on."""
+
+    def perform(self) -> str | None:
+        self.stage.say(self.prompt())
+        return "next"
+
+
+class Confirm(StepRun):
+    """A yes/no question: yes goes on, no goes to `on_deny` (or on)."""
+
+    def perform(self) -> str | None:
+        return self.ask()
+
+
+class Choice(StepRun):
+    """A question whose answers are its options; each leads to a step, or on to another exercise."""
+
+    def answers(self) -> list[str]:
+        return [intent for intent in self.step.options if intent in self.stage.vocab.intents]
+
+    def perform(self) -> str | None:
+        return self.ask()
+
+    def reprompt(self, key: str, n: int) -> str:
+        return self.stage.texts.get("help", woorden=self.stage.words(self.answers()))
+
+    def chose(self, event: EventData) -> None:
+        target = self.step.options.get(event.event.name, "")
+        if target.startswith("exercise:"):
+            self.stage.memory.chosen = target.split(":", 1)[1]
+
+
+class Turn(StepRun):
+    """A timed turn to speak, for one partner or both together."""
+
+    def prompt(self) -> str:
+        return self.stage.texts.fill(self.step.text, TOGETHER if self.step.together else self.step.speaker)
+
+    def perform(self) -> str | None:
+        return self.take_turn(self.turn_seconds())

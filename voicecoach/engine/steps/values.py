@@ -1,0 +1,184 @@
+"""Values: each partner names values one by one, hears them back and changes any by voice; then shared ones."""
+
+from __future__ import annotations
+
+from transitions.core import EventData
+
+from voicecoach.engine.exercise import Step
+from voicecoach.engine.machine import PICK
+from voicecoach.engine.stage import Stage
+from voicecoach.engine.steps.base import StepRun
+from voicecoach.engine.texts import join, ordinal
+
+EXAMPLES = 3  # values named as examples when someone is stuck
+
+
+def propose(one: list[str], two: list[str], count: int) -> list[str]:
+    """Shared values: first those both chose, then one from each partner in turn (their highest named first)."""
+    chosen = [v for v in one if v in two][:count]
+    rest = [[v for v in one if v not in chosen], [v for v in two if v not in chosen]]
+    turn = 0
+    while len(chosen) < count and any(rest):
+        mine = rest[turn % 2]
+        while mine and mine[0] in chosen:
+            mine.pop(0)
+        if mine:
+            chosen.append(mine.pop(0))
+        turn += 1
+    return chosen
+
+
+class Values(StepRun):
+    """Phases name (one value per question), check (read back), which (to change), change (its new value).
+
+    A `shared` step proposes the shared values first (phase propose) instead of naming them.
+    """
+
+    def __init__(self, step: Step, stage: Stage) -> None:
+        super().__init__(step, stage)
+        self.target: str | None = None  # the value being changed
+        self.picked: str | None = None  # the list item just heard
+
+    def enter(self, phase: str | None) -> None:
+        super().enter(phase)
+        if phase == "name":  # a values step starts (or starts again after a resume) with an empty list
+            self.stage.memory.lists[self.key()] = []
+
+    def key(self, step: Step | None = None) -> str:
+        step = step or self.step
+        return "shared" if step.kind == "shared" else str(step.speaker)
+
+    def items(self) -> list[str]:
+        return self.stage.memory.lists.setdefault(self.key(), [])
+
+    def catalogue(self) -> tuple[str, ...]:
+        return tuple(self.stage.vocab.lists.get(str(self.step.extra.get("list", "values")), ()))
+
+    def wanted(self) -> int:
+        return int(self.step.extra.get("count", 5))
+
+    def examples(self) -> str:
+        taken = set(self.items())
+        return join([v for v in self.catalogue() if v not in taken][:EXAMPLES], alternatives=True)
+
+    def fill(self, text: str, **extra: str) -> str:
+        items = self.items()
+        values = {"waarden": join(items), "keuze": join(items, alternatives=True), "voorbeeld": self.examples(),
+                  "waarde": self.target or (items[-1] if items else ""), **extra}
+        return self.stage.fill(text, self.step, **values)
+
+    def prompt(self) -> str:
+        step, phase, items, texts = self.step, self.phase, self.items(), self.stage.texts
+        if phase == "name":
+            if not items:
+                return self.fill(step.text)
+            return self.fill(texts.step_text(step, "ask", len(items) - 1), waarde=items[-1],
+                             nummer=ordinal(len(items) + 1))
+        if phase == "check":
+            return self.fill(texts.step_text(step, "check", default=f"check_{step.kind}"))
+        if phase == "propose":
+            return ""
+        return self.fill(texts.step_text(step, phase or ""))
+
+    def perform(self) -> str | None:
+        phase, items = self.phase, self.items()
+        if phase == "propose":
+            self.propose()
+            return "next"
+        if phase in ("name", "change"):
+            heard = self.ask([f"item:{v}" for v in self.catalogue()], self.value_again)
+            if heard is None or not heard.startswith("item:"):
+                return heard
+            return self.take(heard.partition(":")[2])
+        if phase == "check":
+            answers = ["confirm", "deny", "change", *(f"change:{v}" for v in items), *(f"item:{v}" for v in items)]
+            return self.picked_from(self.ask(answers, self.check_again))
+        return self.picked_from(self.ask([f"item:{v}" for v in items], self.which_again))
+
+    def take(self, value: str) -> str | None:
+        """A value heard while naming or changing: keep it, or say why not."""
+        items = self.items()
+        if value in items and value != self.target:
+            self.stage.say(self.fill(self.stage.texts.common["value_twice"], waarde=value), remember=False)
+            return None
+        if self.phase == "change":
+            self.picked = value
+            return PICK
+        items.append(value)
+        self.stage.emit("value", step=self.step.id, n=len(items))
+        if len(items) >= self.wanted():
+            self.stage.emit("values_named", step=self.step.id, partner=self.stage.names.of(self.step.speaker),
+                            values=list(items))
+            return "next"
+        self.question = None  # the next value gets its own question
+        self.whys = 0
+        return None
+
+    def picked_from(self, heard: str | None) -> str | None:
+        if heard == "change":
+            return "deny"  # "verander" alone: ask which one
+        if heard is not None and ":" in heard:
+            self.picked = heard.partition(":")[2]
+            return PICK
+        return heard
+
+    def value_again(self, key: str, n: int) -> str:
+        return self.stage.texts.nth("value_silence" if key == "silence" else "value_again", n,
+                                    voorbeeld=self.examples())
+
+    def check_again(self, key: str, n: int) -> str:
+        items = self.items()
+        return self.stage.texts.nth("silence" if key == "silence" else "list_again", n,
+                                    waarde=items[0] if items else "")
+
+    def which_again(self, key: str, n: int) -> str:
+        return self.fill(self.stage.texts.common["which_again"])
+
+    def help(self) -> str:
+        phase, texts, vocab = self.phase, self.stage.texts, self.stage.vocab
+        if phase in ("name", "change"):
+            commands = join([vocab.first(c) for c in ("repeat", "why", "pause", "stop") if c in vocab.intents],
+                            alternatives=True)
+            return texts.get("value_help", voorbeeld=self.examples(), woorden=commands)
+        if phase == "which":
+            return self.fill(texts.common["which_again"])
+        items = self.items()
+        return texts.nth("list_again", 1, waarde=items[0] if items else "")
+
+    def propose(self) -> None:
+        lists, texts, step = self.stage.memory.lists, self.stage.texts, self.step
+        one, two = lists.get("1", []), lists.get("2", [])
+        both = [v for v in one if v in two]
+        shared = lists["shared"] = propose(one, two, self.wanted())
+        self.stage.emit("shared_proposed", step=step.id, both=both, proposal=list(shared))
+        opening = texts.step_text(step, "both" if both else "none")
+        text = self.fill(opening, allebei=join(both)) + " " + self.fill(step.text, voorstel=join(shared))
+        self.stage.say(text.strip())
+
+    # -- the machine's actions ------------------------------------------------------------------
+
+    def aim(self, event: EventData) -> None:
+        self.target = self.picked
+
+    def replace_value(self, event: EventData) -> None:
+        items = self.items()
+        old, new = self.target, self.picked
+        if old in items and new is not None:
+            items[items.index(old)] = new
+        self.stage.emit("value_changed", step=self.step.id, old=old, new=new)
+        self.target = self.picked = None
+
+    def keep_values(self, event: EventData) -> None:
+        stage, step = self.stage, self.step
+        items = list(self.items())
+        partner = "samen" if step.kind == "shared" else stage.names.of(step.speaker)
+        stage.emit("values_confirmed", step=step.id, partner=partner, values=items)
+        if step.kind != "shared":
+            stage.record.values(partner, items)
+            return
+        stage.record.shared(items, None)
+        # After a resume the partners' lists were confirmed in an earlier session: keep the map whole.
+        for own in (s for s in stage.exercise.steps if s.kind == "values"):
+            kept = stage.memory.lists.setdefault(self.key(own), [])
+            if kept:
+                stage.record.values(stage.names.of(own.speaker), list(kept))

@@ -1,0 +1,68 @@
+"""What the journal holds, as printed lines and as spoken parts (`voicecoach journal`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voicecoach.journal import FOLLOW_UP_WORDS, Journal
+
+log = logging.getLogger(__name__)
+
+SPOKEN_AGREEMENTS = 3  # told by voice: the newest few; all of them are printed
+
+
+@dataclass
+class Overview:
+    """What the journal holds, as printed lines and as spoken parts (text, or a recording to play)."""
+
+    lines: list[str] = field(default_factory=list)
+    spoken: list[str | Path] = field(default_factory=list)
+
+
+def overview(journal: Journal) -> Overview:
+    from voicecoach.engine.texts import join, spoken_parts
+    from voicecoach.export import dutch_date
+
+    out = Overview()
+    summary = journal.summary()
+    if summary.sessions == 0:
+        out.lines.append("Er staat nog niets in jullie dagboek.")
+        out.spoken.append("Er staat nog niets in jullie dagboek. Doe samen een oefening, dan bewaar ik wat jullie deden.")
+        return out
+    done = ", ".join(f"{name} {n}x" for name, n in summary.sessions_by_exercise.items())
+    last = f"; laatste keer {dutch_date(summary.last_session.date())}" if summary.last_session else ""
+    out.lines.append(f"Sessies: {summary.sessions} ({done}){last}.")
+    out.spoken.append(f"Jullie hebben {summary.sessions} keer samen geoefend.")
+    values = journal.latest_value_map()
+    if values.shared:
+        out.lines.append(f"Gezamenlijke waarden: {', '.join(values.shared)}.")
+        out.spoken.append(f"Jullie gezamenlijke waarden zijn: {join(values.shared)}.")
+        if values.sentence or values.recording:
+            out.lines.append(f"Jullie zin: {values.sentence or '(ingesproken)'}")
+            out.spoken.append("Jullie zin is:")
+            out.spoken += [values.recording] if values.recording else spoken_parts(values.sentence or "")
+    for partner, own in values.partners.items():
+        out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
+    agreements = journal.agreements()
+    if agreements:
+        out.lines.append("Afspraken:")
+        for a in agreements:
+            what = a.text or f"(ingesproken afspraak, {dutch_date(a.created_at.date())})"
+            how = FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up) if a.follow_up else "nog open"
+            out.lines.append(f"  - {what} ({how})")
+        out.spoken.append("Jullie nieuwste afspraken:" if len(agreements) > 1 else "Jullie afspraak:")
+        for a in agreements[:SPOKEN_AGREEMENTS]:
+            if a.recording is not None and a.recording.exists():
+                out.spoken.append(a.recording)
+            else:
+                out.spoken += spoken_parts(a.text or "")
+    else:
+        out.lines.append("Afspraken: nog geen.")
+    out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
+    out.lines.append(f"Samen aan het woord: {round(summary.turn_minutes)} minuten.")
+    if summary.gratitude_total:
+        out.spoken.append(f"Jullie noemden {summary.gratitude_total} keer iets waarvoor jullie dankbaar zijn.")
+    out.spoken.append("Mooi dat jullie dit samen doen. Zie ook de kleine successen.")
+    return out
