@@ -4,7 +4,8 @@ prompts to the speaker's rate).
 
 For each path: artefacts (everything but a 1 kHz tone, relative to it, in dB), aliasing (going down: a
 tone above the new Nyquist frequency that folds into the band; going up: the mirror image of a 7 kHz
-tone; relative to the input tone, in dB) and the level of a 7 kHz tone that must pass (dB). Lower artefacts and aliasing are better; passband near 0 dB.
+tone; relative to the input tone, in dB) and the level of a 7 kHz tone that must pass (dB). Lower artefacts
+and aliasing are better; passband near 0 dB.
 
     .venv/bin/python scripts/resampler_quality.py
 """

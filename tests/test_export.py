@@ -170,7 +170,7 @@ def test_chromium_draws_the_page(journal: Journal, tmp_path: Path) -> None:
     seen = colours(shot)
     assert len(seen) > 50, "the screenshot is (almost) blank"
     # The heart's red and a petal's orange prove the inline SVG was drawn, not just the text.
-    near = lambda rgb, c: all(abs(a - b) <= 6 for a, b in zip(rgb, c))  # noqa: E731
+    near = lambda rgb, c: all(abs(a - b) <= 6 for a, b in zip(rgb, c, strict=False))  # noqa: E731
     assert any(near(c, (0xD1, 0x49, 0x5B)) for c in seen), "the heart is missing"
-    petal = tuple(round(0.88 * f + 0.12 * b) for f, b in zip((0xF4, 0xA2, 0x61), (0xFB, 0xE9, 0xD7)))
+    petal = tuple(round(0.88 * f + 0.12 * b) for f, b in zip((0xF4, 0xA2, 0x61), (0xFB, 0xE9, 0xD7), strict=False))
     assert any(near(c, petal) for c in seen), "the first value's circle is missing"

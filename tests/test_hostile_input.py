@@ -168,7 +168,8 @@ def test_a_wav_that_lies_about_its_rate_is_one_sentence(rate, ko_model_path, tmp
 def test_bad_silence_lines_name_file_and_line(line, problem, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
     script = tmp_path / "couple.txt"
     script.write_text(f"# the couple\nsilence 1\n{line}\n", encoding="utf-8")
-    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script),
+                     "--seconds", "1"])
     out = _one_line(capsys.readouterr())
     assert code == 2 and f"{script}, line 3" in out and problem in out, out
 
@@ -176,7 +177,8 @@ def test_bad_silence_lines_name_file_and_line(line, problem, ko_model_path, tmp_
 def test_a_script_that_is_not_utf8_names_file_and_line(ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
     script = tmp_path / "couple.txt"
     script.write_bytes(b"silence 1\nsilence 2\nantw\xe9\xff.wav\n")
-    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script),
+                     "--seconds", "1"])
     out = _one_line(capsys.readouterr())
     assert code == 2 and f"{script}, line 3" in out and "UTF-8" in out, out
 
@@ -185,7 +187,8 @@ def test_a_wav_in_a_script_that_lies_names_the_line(ko_model_path, tmp_path, cap
     _wav_with_rate(tmp_path / "a.wav", 1)
     script = tmp_path / "couple.txt"
     script.write_text("silence 1\na.wav\n", encoding="utf-8")
-    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script), "--seconds", "1"])
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script),
+                     "--seconds", "1"])
     out = _one_line(capsys.readouterr())
     assert code == 2 and f"{script}, line 2" in out and "1 Hz" in out, out
 

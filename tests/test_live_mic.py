@@ -128,7 +128,7 @@ def test_a_card_that_refuses_16_khz_is_resampled_in_continuous_20_ms_chunks(card
     chunks = read_all(mic)
     assert all(len(c.samples) == 320 and c.rate == RATE for c in chunks)
     assert len(chunks) >= 97  # all of it but the filter's delay
-    assert np.allclose([b.t0 - a.t1 for a, b in zip(chunks, chunks[1:])], 0.0, atol=1e-9)
+    assert np.allclose([b.t0 - a.t1 for a, b in zip(chunks, chunks[1:], strict=False)], 0.0, atol=1e-9)
     out = np.concatenate([c.samples for c in chunks]).astype(np.float64)
     expected = 8000 * np.sin(2 * np.pi * 440 * (np.arange(len(out)) / RATE))
     assert np.abs(out[800:-800] - expected[800:-800]).max() < 40  # the same sine, in time, at 16 kHz
@@ -185,6 +185,6 @@ def test_an_overflow_reported_by_the_card_starts_a_new_stretch(card):
     stream.callback(np.zeros(960, "<i2").tobytes(), 960, None, SimpleNamespace(input_overflow=True))
     feed(fake, clock, 0.5)
     chunks = read_all(mic)
-    holes = [round(b.t0 - a.t1, 3) for a, b in zip(chunks, chunks[1:]) if abs(b.t0 - a.t1) > 1e-6]
+    holes = [round(b.t0 - a.t1, 3) for a, b in zip(chunks, chunks[1:], strict=False) if abs(b.t0 - a.t1) > 1e-6]
     assert len(holes) == 1 and holes[0] >= 0.25  # the hole is where it was, not smeared over the stream
     assert mic.overflows == 1

@@ -31,7 +31,8 @@ from voicecoach.speech.vocab import (
     parse_vocabulary,
 )
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", "300")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # -- intent decisions -----------------------------------------------------------
 
@@ -50,7 +51,7 @@ def _hypothesis(draw: Any) -> Hypothesis:
     timed = [w for w in chosen if w]
     starts = draw(st.lists(st.floats(-1, 3, allow_nan=False), min_size=len(timed), max_size=len(timed)))
     lengths = draw(st.lists(st.floats(0, 2, allow_nan=False), min_size=len(timed), max_size=len(timed)))
-    words = tuple(Word(w, s, s + n) for w, s, n in zip(timed, starts, lengths))
+    words = tuple(Word(w, s, s + n) for w, s, n in zip(timed, starts, lengths, strict=False))
     if draw(st.integers(0, 4)) == 0:  # the words need not match the text: the rules must not rely on it
         words = tuple(Word(draw(st.sampled_from(WORDS)), 0.0, 0.5) for _ in range(draw(st.integers(0, 3))))
     score = draw(st.floats(-50, 50) | st.floats(allow_nan=True, allow_infinity=True))

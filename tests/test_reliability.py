@@ -166,7 +166,7 @@ def test_lost_microphone_is_waited_for_and_the_answer_still_heard(ko_model, ko_v
     assert [w for w, _ in told] == ["lost", "back"]
     # Retried every 3 s on the clock until it came back.
     tries = mic.failed_starts + mic.starts[1:]
-    assert len(tries) >= 6 and all(abs((b - a) - 3.0) < 1e-6 for a, b in zip(tries, tries[1:]))
+    assert len(tries) >= 6 and all(abs((b - a) - 3.0) < 1e-6 for a, b in zip(tries, tries[1:], strict=False))
     assert 20.0 <= heard.lost <= 26.0  # the outage, plus speaking about it: the 8 s window did not run
     assert listener.outages == 1
 
@@ -606,7 +606,7 @@ CLEAR = {"white": 40, "pink": 30, "babble": 30, "tv": 40}
 def test_noise_is_unclear_never_a_wrong_decision(bed, beds, ko_model, ko_vocab, say):
     answers = [(word(i), i) for i in ("confirm", "deny", "pause", "resume", "why", "repeat")]
     answers += [("네, 아니요", "deny"), ("잠깐 만요", None), ("오늘 날씨가 좋네요", None)]  # None: not an answer
-    assert "잠깐" not in ko_vocab.phrase_map(ANSWERS) and "deny" == ko_vocab.phrase_map(ANSWERS)["네 아니요"]
+    assert "잠깐" not in ko_vocab.phrase_map(ANSWERS) and ko_vocab.phrase_map(ANSWERS)["네 아니요"] == "deny"
     intents = sorted({i for _, i in answers if i} | {"stop", "help"})
     level = float(np.median([voiced_rms(read_wav(say(w)).samples) for w, _ in answers]))
     wrong, understood = [], {}

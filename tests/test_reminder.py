@@ -186,7 +186,9 @@ def test_first_start_after_its_time_does_not_remind_of_the_past():
 
 def test_never_during_a_session_and_not_deferred_after_it():
     day = Day(D(2025, 6, 10, 19, 0))
-    talking = lambda now: D(2025, 6, 10, 19, 45) <= now < D(2025, 6, 10, 20, 20)
+    def talking(now: D) -> bool:
+        return D(2025, 6, 10, 19, 45) <= now < D(2025, 6, 10, 20, 20)
+
     assert day.run_until(D(2025, 6, 11, 12, 0), talking) == []
     assert day.state.read_text().count("skipped: session") == 1
     assert times(day.run_until(D(2025, 6, 11, 20, 1))) == ["2025-06-11 20:00"]

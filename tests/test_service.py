@@ -97,7 +97,7 @@ def test_a_program_path_with_spaces_percent_and_dollar_is_started_as_it_is(tmp_p
 
 def test_no_restart_loop_on_one_sentence_errors():
     text = service.render_unit(True, service.serve_command())
-    codes = {int(c) for c in next(l for l in text.splitlines() if l.startswith("RestartPreventExitStatus=")).split("=")[1].split()}
+    codes = {int(c) for c in next(line for line in text.splitlines() if line.startswith("RestartPreventExitStatus=")).split("=")[1].split()}
     assert {UserError.exit_code, ModelError.exit_code, DeviceError.exit_code, DataFileError.exit_code} <= codes
     assert 1 not in codes and 130 not in codes  # a crash is restarted; a stop is a success
     assert "Restart=on-failure" in text and "SuccessExitStatus=130" in text

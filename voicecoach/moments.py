@@ -51,7 +51,7 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
         play_agreement(conv, texts, agreement)
         # "herhaal": hear the agreement again, then the question; no answer: not asked again next time
         went = asking.yes_no(texts.get("follow_up_ask"), others=["repeat"],
-                             on_other=lambda _: play_agreement(conv, texts, agreement))
+                             on_other=lambda _, a=agreement: play_agreement(conv, texts, a))
         how = FOLLOW_UPS[went]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)

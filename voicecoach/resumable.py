@@ -22,7 +22,8 @@ def saved_progress(journal: Journal | None, exercises: Exercises, notice: Callab
     try:
         progress = journal.load_progress()
     except (ValueError, TypeError) as exc:  # not JSON, a bad date: damaged outside voicecoach
-        return _drop(journal, notice, f"it is damaged ({exc})")
+        _drop(journal, notice, f"it is damaged ({exc})")
+        return None
     if progress is None:
         return None
     source = progress.data.get("source") if isinstance(progress.data, dict) else None
@@ -36,9 +37,11 @@ def saved_progress(journal: Journal | None, exercises: Exercises, notice: Callab
         if progress.state not in states:
             raise ValueError(f"the exercise has no step {progress.state!r} any more")
     except UserError as exc:
-        return _drop(journal, notice, exc.message.rstrip("."))
+        _drop(journal, notice, exc.message.rstrip("."))
+        return None
     except ValueError as exc:
-        return _drop(journal, notice, str(exc))
+        _drop(journal, notice, str(exc))
+        return None
     if where != progress.exercise:
         exercises.keep(progress.exercise, exercise)
     return progress
@@ -76,4 +79,3 @@ def _drop(journal: Journal, notice: Callable[[str], None], why: str) -> None:
     notice(f"voicecoach: the unfinished exercise cannot be continued ({why}); you start afresh, "
            "and everything you kept is still in the journal.")
     journal.clear_progress()
-    return None

@@ -35,8 +35,13 @@ class Chunk:
 
 
 class AudioSource(Protocol):
-    rate: int
-    overflows: int
+    @property
+    def rate(self) -> int:
+        """Samples per second of its chunks."""
+
+    @property
+    def overflows(self) -> int:
+        """Blocks of audio lost so far (the computer was too busy to take them)."""
 
     def start(self) -> None: ...
 

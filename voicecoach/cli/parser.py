@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO
+from typing import Any
 
 from voicecoach import __version__
 from voicecoach.cli.commands import Command
@@ -15,7 +15,7 @@ def build_parser(commands: list[Command], env: Environment) -> argparse.Argument
     class Parser(argparse.ArgumentParser):
         """Usage, help and errors go to the environment's streams, like everything else."""
 
-        def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        def _print_message(self, message: str, file: Any = None) -> None:
             if message:
                 stream = env.stdout if file is None or file is sys.stdout else env.stderr
                 stream.write(message)

@@ -20,7 +20,7 @@ def draw(exercise: Exercise, out: Path) -> Path:
         raise UserError("Drawing needs the graphviz package.", "Install it with: pip install 'voicecoach[diagram]'") from None
     # transitions tries pygraphviz first and says so; the graphviz backend is ours.
     logging.getLogger("transitions.extensions.diagrams").setLevel(logging.ERROR)
-    class TopDown(GraphMachine):  # type: ignore[misc,valid-type]
+    class TopDown(GraphMachine):
         machine_attributes = {**GraphMachine.machine_attributes, "rankdir": "TB"}
 
     # Commands (pauze, herhaal, waarom, stop, ...) work in every state; drawn, they hide the flow.

@@ -127,7 +127,8 @@ def _default_timing() -> Timing:
     if missing:
         raise DataFileError(path, "[timing]", f"these settings are missing: {', '.join(missing)}")
     # A placeholder of each field's type, then every value checked (and 8 made 8.0) as any override is.
-    typed = Timing(**{f.name: {"float": 1.0, "int": 1, "bool": False}[str(f.type)] for f in fields(Timing)})
+    placeholder: dict[str, Any] = {f.name: {"float": 1.0, "int": 1, "bool": False}[str(f.type)] for f in fields(Timing)}
+    typed = Timing(**placeholder)
     return typed.with_overrides(data, path, "timing")
 
 

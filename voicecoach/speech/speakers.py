@@ -66,12 +66,12 @@ class DiagGmm:
         # (n, k): expanded square so no (n, k, d) array is made
         quad = (x**2) @ self._precision.T - 2.0 * x @ (self.means * self._precision).T \
             + np.sum(self.means**2 * self._precision, axis=1)
-        return self._const - 0.5 * quad
+        return np.asarray(self._const - 0.5 * quad)
 
     def log_likelihood(self, x: np.ndarray) -> np.ndarray:
         comp = self.component_log_likelihood(x)
         top = comp.max(axis=1, keepdims=True)
-        return (top + np.log(np.exp(comp - top).sum(axis=1, keepdims=True)))[:, 0]
+        return np.asarray((top + np.log(np.exp(comp - top).sum(axis=1, keepdims=True)))[:, 0])
 
     @staticmethod
     def fit(x: np.ndarray, components: int, iterations: int = 40, seed: int = 0, var_floor: float = 1e-2) -> DiagGmm:
@@ -186,7 +186,7 @@ class SpeakerProfile:
             return np.zeros((0, len(CLASSES)))
         x = (frames.vectors() - self.mean) / self.scale
         ll = np.column_stack([m.log_likelihood(x) for m in self.models])
-        return np.maximum(ll - ll.max(axis=1, keepdims=True), -LLR_CLIP)
+        return np.asarray(np.maximum(ll - ll.max(axis=1, keepdims=True), -LLR_CLIP))
 
     def decide_scores(self, totals: np.ndarray, count: int) -> Decision:
         """The decision for a stretch whose `count` voiced frames' scores sum to `totals` (3,)."""

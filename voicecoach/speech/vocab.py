@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from voicecoach.errors import DataFileError
 from voicecoach.tomlfile import read_toml
@@ -121,7 +122,7 @@ def _phrases(value: object, source: str, place: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _number(data: dict, key: str, default: float, source: str, low: float, high: float) -> float:
+def _number(data: dict[str, Any], key: str, default: float, source: str, low: float, high: float) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise DataFileError(source, key, f"expected a number from {low} to {high}")
@@ -131,7 +132,7 @@ def _number(data: dict, key: str, default: float, source: str, low: float, high:
 _TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds")
 
 
-def parse_vocabulary(data: dict, source: str) -> Vocabulary:
+def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
     intents_raw = data.get("intents")
     if not isinstance(intents_raw, dict) or not intents_raw:
         raise DataFileError(source, "[intents]", "the table of intents is missing or empty")

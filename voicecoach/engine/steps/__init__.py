@@ -11,6 +11,8 @@ from voicecoach.engine.steps.mirror import Mirror
 from voicecoach.engine.steps.simple import Choice, Confirm, Say, Turn
 from voicecoach.engine.steps.values import Values
 
+__all__ = ["KINDS", "StepRun", "make_step"]
+
 KINDS: dict[str, type[StepRun]] = {
     "say": Say, "confirm": Confirm, "choice": Choice, "turn": Turn, "mirror": Mirror, "agreement": Agreement,
     "values": Values, "shared": Values, "count": Count,
