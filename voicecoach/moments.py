@@ -48,10 +48,13 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
     texts = asking.texts
     for i, agreement in enumerate(journal.open_agreements()):
         conv.say(texts.get("follow_up_first" if i == 0 else "follow_up_next"))
+
+        def replay(_: str, again: Agreement = agreement) -> None:
+            play_agreement(conv, texts, again)
+
         play_agreement(conv, texts, agreement)
         # "herhaal": hear the agreement again, then the question; no answer: not asked again next time
-        went = asking.yes_no(texts.get("follow_up_ask"), others=["repeat"],
-                             on_other=lambda _, a=agreement: play_agreement(conv, texts, a))
+        went = asking.yes_no(texts.get("follow_up_ask"), others=["repeat"], on_other=replay)
         how = FOLLOW_UPS[went]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)
