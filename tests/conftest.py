@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,13 +26,38 @@ def ko_model_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+# Tools the tests run keep their own caches (Hypothesis its examples): in a temporary folder, not the checkout.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="voicecoach-hypothesis-")
+    atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], True)
+
+
+def _checkout_files() -> set[str]:
+    """Files in the checkout that git does not track, ignored ones too (but not tool caches)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=False)
+    skip = ("__pycache__/", ".pytest_cache/", ".venv/", ".mypy_cache/", ".ruff_cache/", ".egg-info/", "models/")
+    return {line[3:] for line in out.stdout.splitlines() if not any(s in line for s in skip)}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_session_home(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Module- and session-scoped fixtures (the benchmark run) never touch the user's folders either."""
+    """A test run touches nothing of the user's: voicecoach's folders, and the home folder every other
+    program writes to (synthesizers, browsers, font caches), are temporary; nothing is written into the
+    checkout. Checked at the end: a test that writes where it should not fails the run."""
     patch = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("user-home")
+    patch.setenv("HOME", str(home))
+    for key in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "MPLCONFIGDIR"):
+        patch.delenv(key, raising=False)
     patch.setenv("VOICECOACH_HOME", str(tmp_path_factory.mktemp("session-home")))
+    before = _checkout_files()
     yield
     patch.undo()
+    escaped = sorted(str(p.relative_to(home)) for p in home.rglob("*voicecoach*"))
+    assert not escaped, f"tests wrote voicecoach's files outside VOICECOACH_HOME: {escaped}"
+    written = sorted(_checkout_files() - before)
+    assert not written, f"tests wrote into the checkout: {written}"
 
 
 @pytest.fixture(autouse=True)

@@ -27,15 +27,26 @@ pytestmark = pytest.mark.audio
 STOP_SECONDS = 0.2  # a stop must silence the voice within this
 
 
+def _recording_streams() -> int:
+    """How many streams record from the sound server now (parecord's shows up once it records)."""
+    out = subprocess.run(["pactl", "list", "short", "source-outputs"], capture_output=True, text=True, timeout=10,
+                         check=True)
+    return len(out.stdout.splitlines())
+
+
 class Recorder:
     """Records a PulseAudio source (e.g. the speaker's monitor) and tells, on the caller's
     clock, when the sound in it ended (timed from the end of the recording: it stops at `stop()`)."""
 
     def __init__(self, source: str, path: Path) -> None:
         self.path = path
+        before = _recording_streams()
         self.proc = subprocess.Popen(["parecord", f"--device={source}", "--rate=16000", "--channels=1",
                                       "--format=s16le", "--latency-msec=10", str(path)])
-        time.sleep(0.5)  # connected and recording
+        deadline = time.monotonic() + 10
+        while _recording_streams() <= before:  # connected and recording
+            assert self.proc.poll() is None and time.monotonic() < deadline, "parecord did not start recording"
+            time.sleep(0.01)
 
     def stop(self) -> float:
         self.stopped = time.monotonic()

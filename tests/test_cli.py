@@ -96,26 +96,40 @@ def test_sigterm_ends_kindly(tmp_path, ko_model_path):
     from tests.conftest import KO_VOCAB
 
     env = {**os.environ, "VOICECOACH_MODEL": str(ko_model_path)}
+    events = tmp_path / "events.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voicecoach", "run", "herstelgesprek", "--vocab", str(KO_VOCAB), "--text"],
+        [sys.executable, "-m", "voicecoach", "run", "herstelgesprek", "--vocab", str(KO_VOCAB), "--text",
+         "--events", str(events)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout.readline()  # it has started talking (and waits for typed answers)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    while not events.exists() or '"listening"' not in events.read_text(encoding="utf-8"):  # waits for typing
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "Traceback" not in err and "bewaard" in err
 
 
-def test_event_log_and_prompt_cache_are_owner_only(tmp_path, monkeypatch, capsys):
-    import io
+def test_event_log_and_prompt_cache_are_owner_only(tmp_path, ko_model_path, say, capsys):
     import stat
 
+    from tests.conftest import KO_VOCAB
+
     events = tmp_path / "events.jsonl"
-    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
-    cli.main(["run", "herstelgesprek", "--text", "--fast", "--events-words", "--events", str(events)])
+    script = tmp_path / "couple.txt"
+    script.write_text(f"{say('네')}\nsilence 2.0\n", encoding="utf-8")  # yes to "samen", then nobody answers
+    code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                     "--answers", str(script), "--speaker-file", str(tmp_path / "o.wav"), "--names", "Sanne,Joris",
+                     "--events-words", "--events", str(events)])
+    assert code == 0, capsys.readouterr().err  # the pause nobody ended stops it kindly
     assert stat.S_IMODE(events.stat().st_mode) == 0o600  # it can hold typed turn words
     assert '"event": "prompt"' in events.read_text(encoding="utf-8")
+    folder = paths.cache_dir() / "prompts"
+    cached = list(folder.glob("*.wav"))
+    assert cached, "no prompt was cached"  # they hold the couple's names
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in cached} == {oct(0o600)}
 
 
 def test_prompt_cache_folder_is_owner_only():

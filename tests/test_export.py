@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from voicecoach.export import export_html, render_html
 from voicecoach.journal import Journal
 
-REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 NASTY = '<script>alert("x")</script> & \'rust\''
 VOID = {"meta", "br", "img", "hr", "input", "link"}
@@ -164,9 +163,10 @@ def test_chromium_draws_the_page(journal: Journal, tmp_path: Path) -> None:
            "--window-size=1000,1400", f"file://{html}"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert shot.exists(), f"no screenshot; chromium said: {result.stderr[-2000:]}"
-    artifacts = REPO / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    shutil.copyfile(shot, artifacts / "export-screenshot.png")
+    keep = os.environ.get("VOICECOACH_ARTIFACTS")  # a folder to keep the screenshot in, to look at it
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(keep) / "export-screenshot.png")
     seen = colours(shot)
     assert len(seen) > 50, "the screenshot is (almost) blank"
     # The heart's red and a petal's orange prove the inline SVG was drawn, not just the text.

@@ -137,14 +137,6 @@ def test_a_crash_is_one_sentence_and_its_report_is_owner_only(monkeypatch, capsy
     assert "RuntimeError: a bug" in report.read_text() and _mode(report) == 0o600
 
 
-def test_archive_extraction_refuses_escapes_elsewhere():
-    """Path traversal and links out of the folder: tested where the model is unpacked."""
-    text = (ROOT / "tests" / "test_model_store.py").read_text(encoding="utf-8")
-    for name in ("test_path_traversal_is_refused", "test_absolute_path_is_refused", "test_symlink_member_is_refused",
-                 "test_zip_bomb_is_refused"):
-        assert f"def {name}(" in text, name
-
-
 def test_the_network_guard_does_catch_an_attempt(tmp_path):
     # The guard above must not pass by seeing nothing: `setup` does reach out (here to a closed local port).
     proc = subprocess.run([sys.executable, "-c", NO_NETWORK, "setup", "--dest", str(tmp_path / "models"),
