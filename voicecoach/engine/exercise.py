@@ -237,6 +237,52 @@ def _check_placeholders(step: Step, source: str, place: str) -> None:
             placeholders.check(str(text), allowed, source, where)
 
 
+def _parse_step(raw: object, i: int, seen: set[str], source: str) -> Step:
+    """One [[steps]] table, checked; its id is added to `seen`."""
+    place = f"steps[{i}]"
+    if not isinstance(raw, dict):
+        raise DataFileError(source, place, "expected a table")
+    step_id = raw.get("id")
+    if not isinstance(step_id, str) or not step_id.isidentifier():
+        raise DataFileError(source, f"{place}.id", "every step needs an id made of letters, digits and _")
+    if step_id in RESERVED_IDS or "__" in step_id:
+        # "__" separates a step from its phase in state names; "end" and "stopped" are taken.
+        raise DataFileError(source, f"{place}.id", f"{step_id!r} cannot be used: it may not be end or stopped, "
+                                                   "nor contain two _ in a row")
+    place = f"step {step_id!r}"
+    if step_id in seen:
+        raise DataFileError(source, place, "this id is used twice")
+    seen.add(step_id)
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise DataFileError(source, f"{place}.kind", f"unknown step kind {kind!r}; use one of {', '.join(KINDS)}")
+    speaker = raw.get("speaker", 1)
+    if type(speaker) is not int or speaker not in (1, 2):  # not true, not 1.0
+        raise DataFileError(source, f"{place}.speaker", "expected 1 or 2")
+    seconds = raw.get("seconds")
+    if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool)
+                                or not 0 < seconds < math.inf):
+        raise DataFileError(source, f"{place}.seconds", "expected a positive number")
+    options = raw.get("options", {})
+    if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+        raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
+    if kind == "choice" and not options:
+        raise DataFileError(source, f"{place}.options", "a choice needs options")
+    for key in ("next", "on_deny"):
+        if key in raw and not isinstance(raw[key], str):
+            raise DataFileError(source, f"{place}.{key}", "expected the id of a step, or end")
+    extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
+    _check_extra(raw, kind, extra, source, place)
+    step = Step(
+        id=step_id, kind=kind, text=_text(raw, "text", source, place, required=True),
+        why=_text(raw, "why", source, place), speaker=speaker,
+        seconds=float(seconds) if seconds is not None else None,
+        next=raw.get("next"), on_deny=raw.get("on_deny"), options=dict(options), extra=extra,
+    )
+    _check_placeholders(step, source, place)
+    return step
+
+
 def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
@@ -249,47 +295,7 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     steps: list[Step] = []
     seen: set[str] = set()
     for i, raw in enumerate(steps_raw):
-        place = f"steps[{i}]"
-        if not isinstance(raw, dict):
-            raise DataFileError(source, place, "expected a table")
-        step_id = raw.get("id")
-        if not isinstance(step_id, str) or not step_id.isidentifier():
-            raise DataFileError(source, f"{place}.id", "every step needs an id made of letters, digits and _")
-        if step_id in RESERVED_IDS or "__" in step_id:
-            # "__" separates a step from its phase in state names; "end" and "stopped" are taken.
-            raise DataFileError(source, f"{place}.id", f"{step_id!r} cannot be used: it may not be end or stopped, "
-                                                       "nor contain two _ in a row")
-        place = f"step {step_id!r}"
-        if step_id in seen:
-            raise DataFileError(source, place, "this id is used twice")
-        seen.add(step_id)
-        kind = raw.get("kind")
-        if kind not in KINDS:
-            raise DataFileError(source, f"{place}.kind", f"unknown step kind {kind!r}; use one of {', '.join(KINDS)}")
-        speaker = raw.get("speaker", 1)
-        if type(speaker) is not int or speaker not in (1, 2):  # not true, not 1.0
-            raise DataFileError(source, f"{place}.speaker", "expected 1 or 2")
-        seconds = raw.get("seconds")
-        if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool)
-                                    or not 0 < seconds < math.inf):
-            raise DataFileError(source, f"{place}.seconds", "expected a positive number")
-        options = raw.get("options", {})
-        if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
-            raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
-        if kind == "choice" and not options:
-            raise DataFileError(source, f"{place}.options", "a choice needs options")
-        for key in ("next", "on_deny"):
-            if key in raw and not isinstance(raw[key], str):
-                raise DataFileError(source, f"{place}.{key}", "expected the id of a step, or end")
-        extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
-        _check_extra(raw, kind, extra, source, place)
-        steps.append(Step(
-            id=step_id, kind=kind, text=_text(raw, "text", source, place, required=True),
-            why=_text(raw, "why", source, place), speaker=speaker,
-            seconds=float(seconds) if seconds is not None else None,
-            next=raw.get("next"), on_deny=raw.get("on_deny"), options=dict(options), extra=extra,
-        ))
-        _check_placeholders(steps[-1], source, place)
+        steps.append(_parse_step(raw, i, seen, source))
     for step in steps:
         for target in [step.next, step.on_deny, *step.options.values()]:
             if target is not None and target not in seen and target != "end":

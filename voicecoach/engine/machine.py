@@ -51,6 +51,82 @@ def split_state(state: str) -> tuple[str, str | None]:
     return step, phase or None
 
 
+Moves = list[dict[str, Any]]
+
+
+def _mirror(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    s = {p: state_name(step, p) for p in PHASES["mirror"]}
+    return list(s.values()), [
+        {"trigger": "next", "source": s["speak"], "dest": s["reflect"]},
+        {"trigger": "next", "source": s["reflect"], "dest": s["check"]},
+        {"trigger": "confirm", "source": s["check"], "dest": s["more"], "conditions": ["ask_more", "rounds_left"]},
+        {"trigger": "confirm", "source": s["check"], "dest": nxt, "after": "mirror_done"},
+        {"trigger": "deny", "source": s["check"], "dest": s["correct"], "conditions": "rounds_left",
+         "after": "count_round"},
+        {"trigger": "deny", "source": s["check"], "dest": nxt, "after": "move_on_kindly"},
+        {"trigger": "confirm", "source": s["more"], "dest": s["add"], "conditions": "rounds_left",
+         "after": "count_round"},
+        {"trigger": "confirm", "source": s["more"], "dest": nxt, "after": "move_on_kindly"},
+        {"trigger": "deny", "source": s["more"], "dest": nxt, "after": "mirror_done"},
+        {"trigger": "next", "source": [s["add"], s["correct"]], "dest": s["reflect"]},
+    ]
+
+
+def _agreement(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    s = {p: state_name(step, p) for p in phases(step)}
+    said = [s["propose"], s["reflect"], s["agree"]] if "reflect" in s else [s["propose"], s["agree"]]
+    return list(s.values()), [
+        {"trigger": "next", "source": a, "dest": b} for a, b in pairwise(said)
+    ] + [
+        {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},
+        {"trigger": "confirm", "source": s["agree"], "dest": nxt, "after": "keep_agreement"},
+        {"trigger": "deny", "source": s["agree"], "dest": s["propose"], "conditions": "rounds_left",
+         "after": "count_round"},
+        {"trigger": "deny", "source": s["agree"], "dest": nxt, "after": "move_on_kindly"},
+        {"trigger": "confirm", "source": s["consent"], "dest": nxt, "before": "consent_given",
+         "after": "keep_agreement"},
+        {"trigger": "deny", "source": s["consent"], "dest": nxt, "before": "consent_refused",
+         "after": "keep_agreement"},  # says it was not kept
+    ]
+
+
+def _values(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    s = {p: state_name(step, p) for p in PHASES[step.kind]}
+    return list(s.values()), [
+        # "name" collects the items one by one; "propose" says the proposal: then read back.
+        {"trigger": "next", "source": s[PHASES[step.kind][0]], "dest": s["check"]},
+        {"trigger": "confirm", "source": s["check"], "dest": nxt, "before": "keep_values"},
+        {"trigger": "deny", "source": s["check"], "dest": s["which"]},
+        {"trigger": PICK, "source": [s["check"], s["which"]], "dest": s["change"], "before": "aim"},
+        {"trigger": PICK, "source": s["change"], "dest": s["check"], "before": "replace_value"},
+    ]
+
+
+def _confirm(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    return [step.id], [
+        {"trigger": "confirm", "source": step.id, "dest": nxt},
+        {"trigger": "deny", "source": step.id, "dest": go(step.on_deny) if step.on_deny else nxt},
+    ]
+
+
+def _choice(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    return [step.id], [
+        {"trigger": intent, "source": step.id, "dest": END if target.startswith("exercise:") else go(target),
+         "before": "chose"}
+        for intent, target in step.options.items()
+    ]
+
+
+def _one_state(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    """say, turn, count: one state that moves on when done (a count loops inside it)."""
+    return [step.id], [{"trigger": "next", "source": step.id, "dest": nxt}]
+
+
+# A step kind's states and transitions, given the state that comes after it.
+_KINDS = {"mirror": _mirror, "agreement": _agreement, "values": _values, "shared": _values, "confirm": _confirm,
+          "choice": _choice}
+
+
 def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
                   machine_cls: type[Machine] = Machine, commands: bool = True, hook: Hook | None = None,
                   **options: Any) -> Machine:
@@ -67,77 +143,14 @@ def build_machine(model: Any, exercise: Exercise, initial: str | None = None,
     transitions: list[dict[str, Any]] = []
     steps = exercise.steps
 
-    def after(i: int, step: Step) -> str:
-        if step.next:
-            return step.next if step.next == END else entry_state(exercise.step(step.next))
-        return entry_state(steps[i + 1]) if i + 1 < len(steps) else END
-
     def go(step_id: str) -> str:
         return END if step_id == END else entry_state(exercise.step(step_id))
 
     for i, step in enumerate(steps):
-        nxt = after(i, step)
-        if step.kind == "mirror":
-            s = {p: state_name(step, p) for p in PHASES["mirror"]}
-            states += list(s.values())
-            transitions += [
-                {"trigger": "next", "source": s["speak"], "dest": s["reflect"]},
-                {"trigger": "next", "source": s["reflect"], "dest": s["check"]},
-                {"trigger": "confirm", "source": s["check"], "dest": s["more"], "conditions": ["ask_more", "rounds_left"]},
-                {"trigger": "confirm", "source": s["check"], "dest": nxt, "after": "mirror_done"},
-                {"trigger": "deny", "source": s["check"], "dest": s["correct"], "conditions": "rounds_left",
-                 "after": "count_round"},
-                {"trigger": "deny", "source": s["check"], "dest": nxt, "after": "move_on_kindly"},
-                {"trigger": "confirm", "source": s["more"], "dest": s["add"], "conditions": "rounds_left",
-                 "after": "count_round"},
-                {"trigger": "confirm", "source": s["more"], "dest": nxt, "after": "move_on_kindly"},
-                {"trigger": "deny", "source": s["more"], "dest": nxt, "after": "mirror_done"},
-                {"trigger": "next", "source": [s["add"], s["correct"]], "dest": s["reflect"]},
-            ]
-        elif step.kind == "agreement":
-            s = {p: state_name(step, p) for p in phases(step)}
-            states += list(s.values())
-            said = [s["propose"], s["reflect"], s["agree"]] if "reflect" in s else [s["propose"], s["agree"]]
-            transitions += [
-                {"trigger": "next", "source": a, "dest": b} for a, b in pairwise(said)
-            ] + [
-                {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},
-                {"trigger": "confirm", "source": s["agree"], "dest": nxt, "after": "keep_agreement"},
-                {"trigger": "deny", "source": s["agree"], "dest": s["propose"], "conditions": "rounds_left",
-                 "after": "count_round"},
-                {"trigger": "deny", "source": s["agree"], "dest": nxt, "after": "move_on_kindly"},
-                {"trigger": "confirm", "source": s["consent"], "dest": nxt, "before": "consent_given",
-                 "after": "keep_agreement"},
-                {"trigger": "deny", "source": s["consent"], "dest": nxt, "before": "consent_refused",
-                 "after": "keep_agreement"},  # says it was not kept
-            ]
-        elif step.kind in ("values", "shared"):
-            s = {p: state_name(step, p) for p in PHASES[step.kind]}
-            states += list(s.values())
-            transitions += [
-                # "name" collects the items one by one; "propose" says the proposal: then read back.
-                {"trigger": "next", "source": s[PHASES[step.kind][0]], "dest": s["check"]},
-                {"trigger": "confirm", "source": s["check"], "dest": nxt, "before": "keep_values"},
-                {"trigger": "deny", "source": s["check"], "dest": s["which"]},
-                {"trigger": PICK, "source": [s["check"], s["which"]], "dest": s["change"], "before": "aim"},
-                {"trigger": PICK, "source": s["change"], "dest": s["check"], "before": "replace_value"},
-            ]
-        elif step.kind == "confirm":
-            states.append(step.id)
-            transitions += [
-                {"trigger": "confirm", "source": step.id, "dest": nxt},
-                {"trigger": "deny", "source": step.id, "dest": go(step.on_deny) if step.on_deny else nxt},
-            ]
-        elif step.kind == "choice":
-            states.append(step.id)
-            transitions += [
-                {"trigger": intent, "source": step.id, "dest": go(target) if not target.startswith("exercise:") else END,
-                 "before": "chose"}
-                for intent, target in step.options.items()
-            ]
-        else:  # say, turn, count: one state that moves on when done (a count loops inside it)
-            states.append(step.id)
-            transitions.append({"trigger": "next", "source": step.id, "dest": nxt})
+        nxt = go(step.next) if step.next else entry_state(steps[i + 1]) if i + 1 < len(steps) else END
+        step_states, moves = _KINDS.get(step.kind, _one_state)(step, nxt, go)
+        states += step_states
+        transitions += moves
     states += [END, STOPPED]
     if commands:  # valid everywhere; a diagram leaves them out to stay readable
         transitions += [{"trigger": c, "source": "*", "dest": None, "after": f"on_{c}"} for c in CONTROLS]
