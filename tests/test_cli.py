@@ -154,3 +154,44 @@ def test_broken_exercise_file_is_refused_before_anything_is_spoken(tmp_path, mon
     assert code == 5
     assert captured.out == ""  # not even the safety note of a first session
     assert "mine.toml" in captured.err and "zingen" in captured.err
+
+
+def test_main_with_no_arguments_is_the_spoken_menu_not_the_hosts_argv(tmp_path, monkeypatch, capsys):
+    """main([]) is `voicecoach` alone (the menu), whatever arguments the process that calls it got."""
+    monkeypatch.delenv("VOICECOACH_MODEL", raising=False)
+    monkeypatch.setattr(paths, "REPO_MODELS", tmp_path / "models")
+    monkeypatch.setattr("sys.argv", ["pytest", "list"])
+    code = cli.main([])
+    out, err = capsys.readouterr()
+    assert code == 3 and "voicecoach setup" in err  # the menu needs the speech model...
+    assert "herstelgesprek" not in out  # ...and `list` (the host's argv) was not run
+
+
+def test_an_environment_swaps_the_terminal(tmp_path):
+    import io
+
+    from voicecoach.environment import Environment
+
+    env = Environment(io.StringIO(""), io.StringIO(), io.StringIO())
+    assert cli.main(["list"], env) == 0
+    assert "herstelgesprek" in env.stdout.getvalue()  # type: ignore[attr-defined]
+    assert cli.main(["run", "geen-oefening", "--text"], env) == 5
+    assert "geen-oefening" in env.stderr.getvalue()  # type: ignore[attr-defined]
+    assert cli.main(["--no-such-option"], env) == 2
+    assert "usage: voicecoach" in env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`voicecoach list | head -0`: the reader is gone before anything is written."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "voicecoach", "list"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr  # as a shell reports a program ended by SIGPIPE
+    assert proc.stderr == ""  # no traceback, no "something unexpected"
+    assert not (paths.data_dir() / "crash.log").exists()

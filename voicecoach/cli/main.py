@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from voicecoach import stopping
-from voicecoach.cli.commands import Command, all_commands
+from voicecoach.cli.command import Command
+from voicecoach.cli.commands import all_commands
 from voicecoach.cli.parser import build_parser
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus, UserError

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from voicecoach import __version__
-from voicecoach.cli.commands import Command
+from voicecoach.cli.command import Command
 from voicecoach.environment import Environment
 
 

@@ -1,32 +1,12 @@
 """Every `voicecoach` command, one module per area; a new command is a new module listed here.
 
-A command module never imports the parser: it describes its commands (`COMMANDS`) and
-the parser (`cli/parser.py`) puts them together.
+A command module never imports the parser: it describes its commands (`COMMANDS`, see
+cli/command.py) and the parser (cli/parser.py) puts them together.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from voicecoach.environment import Environment
-from voicecoach.errors import ExitStatus
-
-
-@dataclass(frozen=True)
-class Command:
-    """One subcommand: its arguments, what it does, and whether it may write (forget waits for it)."""
-
-    name: str
-    help: str
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, Environment], ExitStatus]
-    writes: bool = True  # it may write the journal or cache spoken prompts: holds the writers' lock
-
-
-def no_arguments(p: argparse.ArgumentParser) -> None:
-    """For a command without options of its own."""
+from voicecoach.cli.command import Command
 
 
 def all_commands() -> list[Command]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from voicecoach.cli.commands import Command, no_arguments
+from voicecoach.cli.command import Command, no_arguments
 from voicecoach.cli.options import session_options, sound_options
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from voicecoach.cli.commands import Command
+from voicecoach.cli.command import Command
 from voicecoach.cli.options import sound_options
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus

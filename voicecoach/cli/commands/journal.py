@@ -7,7 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from voicecoach.cli.commands import Command
+from voicecoach.cli.command import Command
 from voicecoach.cli.options import speaker_options
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus, UserError
