@@ -14,7 +14,7 @@ from voicecoach.audio.sources import AudioSource, Chunk
 from voicecoach.clock import Clock
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.speech.decide import Heard, decide, extends
-from voicecoach.speech.recognizer import Hypothesis, Recognizer
+from voicecoach.speech.recognizer import Hypothesis, Recognizer, VoskModel
 from voicecoach.speech.vad import EnergyVad
 from voicecoach.speech.vocab import Vocabulary
 
@@ -283,6 +283,11 @@ class Listener:
                 last_voice = chunk.t1
             elif chunk.t1 - last_voice >= quiet_needed:
                 return
+
+
+def build_listener(source: AudioSource, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Listener:
+    """The listener as every command uses it (and the evaluation in scripts/hearing.py measures it)."""
+    return Listener(source, model.recognizer(source.rate), vocab, clock)
 
 
 def _span(hypotheses: list[Hypothesis]) -> float:
