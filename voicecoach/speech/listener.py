@@ -10,12 +10,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from voicecoach.audio.live import DeviceLost
-from voicecoach.audio.sources import AudioSource, Chunk
+from voicecoach.audio.sources import CHUNK_SECONDS, AudioSource, Chunk
 from voicecoach.clock import Clock
 from voicecoach.errors import DeviceError, UserError
-from voicecoach.speech.decide import Heard, decide, extends
+from voicecoach.speech.calibration import Profile
+from voicecoach.speech.decide import Heard, Thresholds, decide, extends
 from voicecoach.speech.recognizer import Hypothesis, Recognizer, VoskModel
-from voicecoach.speech.vad import EnergyVad
+from voicecoach.speech.vad import make_vad
 from voicecoach.speech.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class ListenSettings:
     background_db: float = 20.0  # voices this far below the couple's own (a TV, another room) are not listened to
     min_voice_share: float = 0.4  # a phrase needs at least this share of its words' time voiced above the noise
     min_snr_db: float = 15.0  # an answer must stand this far above the room's noise to be trusted
+    vad: str = "energy"  # "silero": a neural voice detector decides what is voice (speech/vad.py)
+    word_db: float = 99.0  # every word of a phrase must peak within this of the utterance's loudest (not an echo)
     retry_seconds: float = 3.0  # a lost microphone is tried again this often
     max_outage: float = 1800.0  # then give up: progress is saved, `voicecoach resume` goes on
 
@@ -62,13 +65,14 @@ class Listener:
         self.vocab = vocab
         self.clock = clock
         self.settings = settings or ListenSettings()
-        self.vad = EnergyVad()
+        self.vad = make_vad(self.settings.vad)
         self.on_outage = on_outage
         self.outages = 0  # microphone losses survived, for tests and logs
         self.discarded = 0  # utterances not decided on because audio was dropped in them
         self._lost = 0.0  # seconds the microphone was gone during the current listen()
         self._broke = False  # an outage cut the stream: what was being said is gone
         self.voice_db: float | None = None  # how loud the couple's answers are, once one was heard
+        self.thresholds: Thresholds | None = None  # a couple's calibration; None: the vocabulary's defaults
 
     def listen(
         self,
@@ -93,12 +97,13 @@ class Listener:
         """
         s = self.settings
         phrases = self.vocab.phrase_map(intents)
-        self.recognizer.set_grammar(list(phrases) + list(self.vocab.fillers))
+        self.recognizer.set_grammar(list(phrases), list(self.vocab.fillers))
         # Our own voice, and its echo for a short tail, is never an answer.
         guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
         self.source.begin_listening(guard, new_phase)
         preroll: deque[tuple[Chunk, float]] = deque(maxlen=max(1, int(s.preroll / 0.02)))
         recorded: list[np.ndarray] = []
+        levels: list[float] = []  # of the chunks the recognizer heard in this utterance
         in_utterance = False
         onset = 0
         voiced = 0.0
@@ -154,13 +159,16 @@ class Listener:
                 # Only from where the voice starts: sound far quieter before it (a television,
                 # the room) would be read as words of the answer.
                 start = next(i for i, (_, lv) in enumerate(preroll) if lv >= loudest - s.tail_db)
-                for c, _ in list(preroll)[start:]:
+                levels = []
+                for c, lv in list(preroll)[start:]:
                     self.recognizer.accept(c.samples.tobytes())
+                    levels.append(lv)
                 voiced = s.onset_chunks * 0.02
                 last_voice = chunk.t1
                 preroll.clear()
                 continue
             self.recognizer.accept(chunk.samples.tobytes())
+            levels.append(level)
             # Background speech under an answer would keep it "going on" forever: only
             # sound near the answer's own loudness keeps it open.
             if speech and level >= loudest - s.tail_db:
@@ -178,7 +186,8 @@ class Listener:
                     need = max(need, s.prefix_end_silence)
             if quiet < need and voiced <= limit:
                 continue
-            words = self.recognizer.final()
+            reading = self.recognizer.final()
+            words = reading.answers
             in_utterance, onset = False, 0
             if self._glitches() != glitches:
                 # Audio went missing inside this utterance: what is left could
@@ -191,31 +200,46 @@ class Listener:
                     continue
                 return result(Heard("unclear", reason="audio lost", t=chunk.t1, speech_end=last_voice,
                                     level_db=loudest))
-            heard = decide(words, voiced, phrases, self.vocab)
-            if heard.kind == "intent" and loudest - floor < s.min_snr_db:
+            heard = decide(words, voiced, phrases, self.vocab, garbage=reading.garbage, seconds=reading.seconds,
+                           thresholds=self.thresholds)
+            sure = heard.kind in ("intent", "check")
+            span = _span(words)
+            heard = replace(heard, snr_db=loudest - floor, voice_share=voiced / span if span > 0 else None)
+            if sure and loudest - floor < s.min_snr_db:
                 # Barely above the noise: the recognizer's reading is a guess (tests/test_reliability.py).
-                heard = Heard("unclear", phrase=heard.phrase, confidence=heard.confidence, reason="too noisy")
-            elif heard.kind == "intent" and voiced < s.min_voice_share * _span(words):
+                heard = replace(heard, kind="unclear", intent=None, reason="too noisy")
+            elif sure and voiced < s.min_voice_share * span:
                 # Words read into noise: the recognizer found a phrase where hardly any voice stood
                 # above the room (measured: every wrong decision in loud noise, few right ones).
-                heard = Heard("unclear", phrase=heard.phrase, confidence=heard.confidence, reason="too little voice")
-            heard = Heard(
-                heard.kind, heard.intent, heard.phrase, heard.confidence, heard.reason,
-                t=chunk.t1, speech_end=last_voice, level_db=loudest,
-            )
+                heard = replace(heard, kind="unclear", intent=None, reason="too little voice")
+            weakest = _weakest_word(words, levels, loudest)
+            heard = replace(heard, t=chunk.t1, speech_end=last_voice, level_db=loudest, weakest_db=weakest)
+            if heard.kind in ("intent", "check") and weakest is not None and weakest > s.word_db:
+                # A word read into the echo of the answer or into the noise after it ("네" + the room's
+                # reverberation read as "네 아니요"): what was said is not sure.
+                heard = replace(heard, kind="unclear", intent=None, reason="a word was not voiced")
+            if heard.kind == "check" and turn:
+                heard = replace(heard, kind="unclear", intent=None)  # a turn goes on; no question in between
             if voiced > limit and not turn:
                 # Far longer than any answer: wait for the talk to end, then call it unclear.
                 self._drain_until_quiet(need)
                 return result(Heard("unclear", phrase=heard.phrase, reason="too long", t=self.clock.now(),
                                     speech_end=last_voice, level_db=loudest))
-            log.debug("utterance: %s %s (%s) conf %.2f, %.2f s voiced", heard.kind, heard.intent, heard.reason,
-                      heard.confidence, voiced)
-            if heard.kind == "intent":
+            # Never what was said: the kind of decision and its numbers only.
+            log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
+                      heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", voiced)
+            if heard.kind in ("intent", "check"):
                 self._learn_voice(loudest)
                 return result(heard)
             if turn or not words and voiced < 0.3:
                 continue  # a cough, a click, or the turn's own talk: keep listening
             return result(heard)
+
+    def use(self, profile: Profile) -> None:
+        """Listen as calibrated for this couple: their thresholds, their loudness."""
+        self.thresholds = profile.thresholds
+        if profile.voice_db is not None:
+            self.voice_db = profile.voice_db
 
     def _learn_voice(self, level_db: float) -> None:
         # Slowly: one loud or soft answer does not move it far.
@@ -285,9 +309,30 @@ class Listener:
                 return
 
 
-def build_listener(source: AudioSource, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Listener:
-    """The listener as every command uses it (and the evaluation in scripts/hearing.py measures it)."""
-    return Listener(source, model.recognizer(source.rate), vocab, clock)
+def build_listener(source: AudioSource, model: VoskModel, vocab: Vocabulary, clock: Clock,
+                   settings: ListenSettings | None = None, profile: Profile | None = None) -> Listener:
+    """The listener as every command uses it (and the evaluation in scripts/hearing.py measures it).
+
+    `profile`: what `voicecoach check` learned about this couple's voices.
+    """
+    listener = Listener(source, model.recognizer(source.rate), vocab, clock, settings)
+    if profile is not None:
+        listener.use(profile)
+    return listener
+
+
+def _weakest_word(hypotheses: list[Hypothesis], levels: list[float], loudest: float) -> float | None:
+    """dB from the utterance's loudest chunk down to the peak of its quietest word (best reading)."""
+    words = hypotheses[0].words if hypotheses else ()
+    if not words or not levels:
+        return None
+    step = CHUNK_SECONDS
+    gaps = []
+    for w in words:
+        first, last = int(w.start / step), max(int(w.start / step) + 1, int(np.ceil(w.end / step)))
+        inside = levels[max(0, first):min(len(levels), last)]
+        gaps.append(loudest - max(inside) if inside else 120.0)
+    return max(gaps)
 
 
 def _span(hypotheses: list[Hypothesis]) -> float:
