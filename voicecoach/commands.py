@@ -117,6 +117,10 @@ def check(args: argparse.Namespace) -> int:
             conv.say(texts[intro])
             for intent in ("confirm", "deny") * 3:
                 samples.append(_calibration_sample(conv, listener, partner, intent))
+                if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                    break  # nothing at all from the first two: the microphone, not the voices
+            if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                break
             conv.say(texts["calibrate_sentence"])
             conv.chime("turn")
             heard = listener.listen(["confirm", "deny"], wired.clock.now() + 10.0, spoke_until=conv.spoke_until)

@@ -223,8 +223,7 @@ class Listener:
             if voiced > limit and not turn:
                 # Far longer than any answer: wait for the talk to end, then call it unclear.
                 self._drain_until_quiet(need)
-                return result(Heard("unclear", phrase=heard.phrase, reason="too long", t=self.clock.now(),
-                                    speech_end=last_voice, level_db=loudest))
+                return result(replace(heard, kind="unclear", intent=None, reason="too long", t=self.clock.now()))
             # Never what was said: the kind of decision and its numbers only.
             log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
                       heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", voiced)
