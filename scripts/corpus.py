@@ -295,8 +295,8 @@ def conditions(quick: bool = False) -> list[Condition]:
     for kind in ("white", "pink", "brown"):
         out += [Condition(f"{kind} {snr} dB", kind, snr) for snr in (20, 10, 5)]
     out += [Condition("small room", room="small"), Condition("large room", room="large"),
-            # across the table: quieter, with the room's echo, over the same room noise as up close
-            Condition("far talker", "pink", 15.0, room="small", gain_db=-15.0)]
+            # across the table: 15 dB quieter, with the room's echo, pink noise 15 dB under that voice
+            Condition("far talker", "pink", 30.0, room="small", gain_db=-15.0)]
     out += [Condition(f"television {snr} dB", "tv", snr) for snr in (20, 12, 6)]
     out += [Condition("cafe 12 dB", "cafe", 12.0), Condition("clipping", clip=True),
             Condition("coughs, laughter, cutlery, doors", transients=True)]

@@ -90,6 +90,7 @@ class Outcome:
     latency: float | None = None  # true end of speech to decision (s), voicecoach only
     ratio: float | None = None  # the decision's phrase-over-garbage score per second (voicecoach)
     weakest_db: float | None = None
+    margin: float | None = None
     snr_db: float | None = None
     voice_share: float | None = None
 
@@ -143,7 +144,7 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
         else:
             got = "unclear" if heard.kind == "unclear" else "none"
         out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None,
-                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share))
+                           heard.ratio, heard.weakest_db, heard.margin, heard.snr_db, heard.voice_share))
     return out
 
 

@@ -35,6 +35,7 @@ class Heard:
     said: str | None = None  # the typed words of a turn, in text mode
     lost: float = 0.0  # seconds the microphone was gone meanwhile: timers do not count them
     ratio: float | None = None  # per second: the phrase's score over the garbage grammar's (None: not measured)
+    margin: float | None = None  # per second: the phrase's score over the best other meaning valid now
     weakest_db: float | None = None  # how far the quietest word of the phrase peaks below the utterance's loudest
     snr_db: float | None = None  # the utterance's loudest chunk over the room's noise floor
     voice_share: float | None = None  # voiced seconds over the best reading's span
@@ -84,20 +85,25 @@ def garbage_ratio(best: Hypothesis, garbage: float | None, seconds: float) -> fl
 
 
 def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary,
-           *, garbage: float | None = None, seconds: float = 0.0, thresholds: Thresholds | None = None) -> Heard:
+           *, garbage: float | None = None, seconds: float = 0.0, thresholds: Thresholds | None = None,
+           rival: float | None = None) -> Heard:
     """Judge one utterance against the phrases valid now (phrase -> intent).
 
     `hypotheses` are the N-best readings with the grammar of those phrases;
     `garbage` the best score of the garbage grammar over the same `seconds` of
-    audio (None: not decoded, only the other rules apply).
+    audio, `rival` that of the other meanings valid now (None: not decoded,
+    only the other rules apply). The phrase must beat both, per second, by
+    the thresholds: the weaker of the two margins decides.
     """
     if not hypotheses:
         return Heard("unclear", reason="no words")
     best = hypotheses[0]
     ratio = garbage_ratio(best, garbage, seconds)  # kept on every outcome: calibration reads it
+    margin = garbage_ratio(best, rival, seconds)
 
     def unclear(reason: str, **more: object) -> Heard:
-        return Heard("unclear", phrase=text, reason=reason, ratio=ratio, **more)  # type: ignore[arg-type]
+        return Heard("unclear", phrase=text, reason=reason, ratio=ratio, margin=margin,  # type: ignore[arg-type]
+                     **more)
 
     words = list(best.words)
     text = normalize(best.text)
@@ -119,14 +125,15 @@ def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[st
     span = words[-1].end - words[0].start
     if voiced_seconds > span + UNEXPLAINED_SPEECH_S:
         return unclear("more was said", confidence=confidence)
-    if ratio is not None:
+    sure = min((x for x in (ratio, margin) if x is not None), default=None)
+    if sure is not None:
         limits = thresholds or Thresholds(vocab.accept_ratio, vocab.check_ratio)
-        if not ratio >= limits.check:
-            return unclear("not an answer", confidence=confidence)
-        if ratio < limits.accept:
+        if not sure >= limits.check:
+            return unclear("not an answer" if sure == ratio else "another meaning is close", confidence=confidence)
+        if sure < limits.accept:
             return Heard("check", intent=intent, phrase=text, confidence=confidence, reason="nearly sure",
-                         ratio=ratio)
-    return Heard("intent", intent=intent, phrase=text, confidence=confidence, ratio=ratio)
+                         ratio=ratio, margin=margin)
+    return Heard("intent", intent=intent, phrase=text, confidence=confidence, ratio=ratio, margin=margin)
 
 
 def extends(partial: str, phrases: dict[str, str]) -> bool:
