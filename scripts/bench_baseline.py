@@ -215,9 +215,9 @@ class TimedRecognizer:
     def partial(self) -> str:
         return self.inner.partial()
 
-    def final(self, rivals: dict[str, list[str]] | None = None) -> Reading:
+    def final(self) -> Reading:
         began = time.perf_counter()
-        result = self.inner.final(rivals)
+        result = self.inner.final()
         self.final_seconds = time.perf_counter() - began
         return result
 

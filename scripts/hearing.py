@@ -90,7 +90,6 @@ class Outcome:
     latency: float | None = None  # true end of speech to decision (s), voicecoach only
     ratio: float | None = None  # the decision's phrase-over-garbage score per second (voicecoach)
     weakest_db: float | None = None
-    margin: float | None = None
     snr_db: float | None = None
     voice_share: float | None = None
 
@@ -144,7 +143,7 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
         else:
             got = "unclear" if heard.kind == "unclear" else "none"
         out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None,
-                           heard.ratio, heard.weakest_db, heard.margin, heard.snr_db, heard.voice_share))
+                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share))
     return out
 
 
@@ -227,6 +226,65 @@ def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], sa
     return {"voicecoach": vc, "naive": naive}
 
 
+# --- learning a couple's voices -------------------------------------------------------------------------------
+
+CALIBRATION_CONDITIONS = ("clean", "pink 10 dB", "television 20 dB")
+
+
+def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond: cp.Condition, split: str,
+                    seed: int) -> dict[str, list[Outcome]]:
+    """Per voice: calibrate on three answers and one sentence (clean), test on its other utterances in `cond`,
+    with the defaults and with the fitted profile (voicecoach check's own fit)."""
+    from voicecoach.speech import calibration
+    from voicecoach.speech.decide import Thresholds
+
+    rng = np.random.default_rng(seed)
+    answers = [(p, i) for i, ps in mat.answers.items() for p in ps]
+    default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+    out: dict[str, list[Outcome]] = {"default": [], "calibrated": []}
+    intents = [i for i in mat.intents if i in vocab.intents]
+    for voice in cp.voices(split):
+        pitch = int(rng.choice(cp.PITCHES))
+        first = {i: ps[0] for i, ps in mat.answers.items()}
+        cal = [(first["confirm"], "confirm"), (first["deny"], "deny"), (first["confirm"], "confirm"),
+               (mat.others[int(rng.integers(len(mat.others)))], None)]
+        test = [(p, i) for p, i in answers for _ in range(2)] + [
+            (mat.others[int(rng.integers(len(mat.others)))], None) for _ in range(4)]
+
+        def utter(text: str) -> np.ndarray:
+            return cp.speak(text, mat.code, voice, int(rng.choice(cp.SPEEDS)), pitch)
+
+        clock = SimClock()
+        couple = Couple(clock, None)
+        couple.start()
+        listener = make_listener(couple, model, vocab, clock)
+        samples = []
+        for text, meant in cal:
+            couple.say(np.concatenate([utter(text), silence(PAD)]))
+            heard = listener.listen(["confirm", "deny"], clock.now() + 10.0)
+            decided = heard.intent if heard.kind in ("intent", "check") else None
+            samples.append(calibration.Sample(1, meant, decided, heard.sure, heard.level_db))
+        profile = calibration.fit(samples, default)
+        audio = [(cond.speech(cp.Item("answer" if i else "other", t, i, voice, 0, pitch, utter(t)), rng, mat), i)
+                 for t, i in test]
+        for name, use in (("default", None), ("calibrated", profile if profile.heard else None)):
+            clock = SimClock()
+            couple = Couple(clock, cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1))
+            couple.start()
+            listener = make_listener(couple, model, vocab, clock)
+            if use is not None:
+                listener.use(use)
+            listener.listen(intents, clock.now() + SETTLE)
+            for samples_, want in audio:
+                couple.say(np.concatenate([samples_, silence(PAD)]))
+                heard = listener.listen(intents, clock.now() + 10.0)
+                got = (heard.intent or "none") if heard.kind == "intent" else (
+                    f"check:{heard.intent}" if heard.kind == "check" else heard.kind if heard.kind == "unclear"
+                    else "none")
+                out[name].append(Outcome("answer" if want else "other", want, got))
+    return out
+
+
 # --- one worker per condition ---------------------------------------------------------------------------------
 
 _MODEL: VoskModel | None = None
@@ -276,7 +334,11 @@ def work(job: Job) -> Result:
     intents = [i for i in mat.intents if i in vocab.intents]
     phrases = vocab.phrase_map(intents)
     result = Result(job.what)
-    if job.what.startswith("stretch:"):
+    if job.what.startswith("calibration:"):
+        cond = next(c for c in cp.conditions() if c.name == job.what.split(":", 1)[1])
+        runs = calibration_run(model, vocab, mat, cond, job.split, job.seed)
+        result.voicecoach, result.naive = runs["calibrated"], runs["default"]
+    elif job.what.startswith("stretch:"):
         track = stretches(mat, job.split, size.talk_minutes)[job.what.split(":", 1)[1]]
         result.stretch = stretch_run(model, vocab, phrases, track, intents)
     else:
@@ -314,6 +376,9 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, 
     if not only and not sweep:
         work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
                       for s in ("conversation", "television")]
+        if not quick:
+            work_list += [Job(code, split, quick, f"calibration:{c}", 500 + i, str(model_path()), settings=settings)
+                          for i, c in enumerate(CALIBRATION_CONDITIONS)]
     began = time.perf_counter()
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
@@ -356,8 +421,12 @@ def summarize(results: list[Result], code: str, split: str, quick: bool, size: c
     out: dict[str, Any] = {"meta": {"language": code, "split": split, "quick": quick, "size": asdict(size),
                                     "voices": len(cp.voices(split)), "seconds": seconds,
                                     "model": str(model_path())},
-                           "conditions": {}, "full_vocabulary": {}, "stretches": {}}
+                           "conditions": {}, "full_vocabulary": {}, "stretches": {}, "calibration": {}}
     for r in results:
+        if r.what.startswith("calibration:"):
+            out["calibration"][r.what.split(":", 1)[1]] = {"calibrated": counts(r.voicecoach),
+                                                           "default": counts(r.naive)}
+            continue
         if r.stretch:
             hours = size.talk_minutes / 60
             out["stretches"][r.what.split(":", 1)[1]] = {
@@ -400,7 +469,63 @@ def markdown(r: dict[str, Any]) -> str:
             vc, nv = s["voicecoach"], s["naive"]
             lines.append(f"| {name} | {60 * vc['hours']:.0f} | {vc['decisions']} ({vc['per_hour']:.1f}/h, "
                          f"≤ {vc['per_hour_hi']:.1f}/h) | {nv['decisions']} ({nv['per_hour']:.1f}/h) |")
+    if r.get("calibration"):
+        lines += ["", "Learning a couple's voices (`voicecoach check`): per voice, calibrated on three answers and one "
+                  "sentence, tested on its 8 other answers and 4 sentences:", "",
+                  "| condition | recall, defaults | recall, calibrated | wrong, defaults | wrong, calibrated |",
+                  "|---|---|---|---|---|"]
+        for name, c in r["calibration"].items():
+            d, k = c["default"], c["calibrated"]
+            lines.append(f"| {name} | {cell(d['recall'])} | {cell(k['recall'])} | {d['wrong']['k']} | "
+                         f"{k['wrong']['k']} |")
     return "\n".join(lines) + "\n"
+
+
+def chart(r: dict[str, Any], path: Path) -> None:
+    """Recall per condition, both systems, with 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(r["conditions"])
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    for k, (who, color, label) in enumerate((("voicecoach", "#4c9be8", "voicecoach"),
+                                              ("naive", "#e8a14c", "naive loop (Vosk example)"))):
+        rec = [r["conditions"][n][who]["recall"] for n in names]
+        mid = [100 * c["k"] / c["n"] if c["n"] else 0 for c in rec]
+        err = [[m - 100 * c["lo"] for m, c in zip(mid, rec)], [100 * c["hi"] - m for m, c in zip(mid, rec)]]
+        xs = [i + (k - 0.5) * 0.38 for i in range(len(names))]
+        ax.bar(xs, mid, 0.38, yerr=err, color=color, label=label, capsize=2, error_kw={"linewidth": 0.7})
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel("answers heard right (%)")
+    ax.set_ylim(0, 100)
+    m = r["meta"]
+    ax.set_title(f"Recall per condition, {m['split']} voices ({m['language']}); an answer not decided is a miss")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+README_START = "<!-- hearing table: written by scripts/hearing.py --docs; do not edit by hand -->"
+README_END = "<!-- end of hearing table -->"
+
+
+def write_docs(r: dict[str, Any], table: str) -> None:
+    """The README's hearing table and chart, from this run (held-out split only)."""
+    docs = REPO / "docs" / "bench"
+    docs.mkdir(parents=True, exist_ok=True)
+    stem = f"hearing-{r['meta']['language']}"
+    chart(r, docs / f"{stem}.png")
+    (docs / f"{stem}.md").write_text(table, encoding="utf-8")
+    readme = REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START in text and README_END in text and r["meta"]["language"] == "ko":
+        head, rest = text.split(README_START, 1)
+        _, tail = rest.split(README_END, 1)
+        block = f"{README_START}\n\n![Recall per condition](docs/bench/{stem}.png)\n\n{table}\n{README_END}"
+        readme.write_text(head + block + tail, encoding="utf-8")
 
 
 def main() -> int:
@@ -412,12 +537,16 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "hearing")
     parser.add_argument("--setting", action="append", metavar="NAME=JSON",
                         help='try a listener setting, e.g. vad=\"energy\" (tuning split; reports use the defaults)')
+    parser.add_argument("--docs", action="store_true",
+                        help="also write docs/bench/hearing-<lang>.md/.png and the README's table (held-out only)")
     parser.add_argument("--sweep", action="store_true",
                         help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
     args = parser.parse_args()
     settings = tuple((k, json.loads(v)) for k, _, v in (x.partition("=") for x in args.setting or []))
     if args.sweep and args.split != "tuning":
         parser.error("--sweep chooses thresholds: use it on the tuning split only")
+    if args.docs and (args.split != "held_out" or args.sweep or settings or args.only or args.quick):
+        parser.error("--docs reports the full held-out run with the shipped settings only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -426,6 +555,8 @@ def main() -> int:
     (args.out / f"{stem}.json").write_text(json.dumps(r, indent=1, ensure_ascii=False), encoding="utf-8")
     table = markdown(r)
     (args.out / f"{stem}.md").write_text(table, encoding="utf-8")
+    if args.docs:
+        write_docs(r, table)
     print(table)
     return 0
 

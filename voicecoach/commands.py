@@ -125,7 +125,7 @@ def check(args: argparse.Namespace) -> int:
             conv.chime("turn")
             heard = listener.listen(["confirm", "deny"], wired.clock.now() + 10.0, spoke_until=conv.spoke_until)
             conv.spoke_until = None
-            samples.append(calibration.Sample(partner, None, heard.intent, heard.ratio, heard.level_db))
+            samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
         default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
         profile = calibration.fit(samples, default)
         asked, right = profile.asked, profile.heard
@@ -164,4 +164,4 @@ def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str) -> 
             break
     assert heard is not None
     decided = heard.intent if heard.kind in ("intent", "check") else None
-    return calibration.Sample(partner, intent, decided, heard.ratio, heard.level_db)
+    return calibration.Sample(partner, intent, decided, heard.sure, heard.level_db)

@@ -35,7 +35,7 @@ class Sample:
     partner: int
     meant: str | None  # the intent they were asked to say; None: the ordinary sentence
     heard: str | None  # the intent (or nearly sure intent) decided, None for unclear or silence
-    ratio: float | None  # phrase over garbage, per second (None: no phrase was read)
+    ratio: float | None  # Heard.sure: the phrase over the garbage and the other meanings, per second
     level_db: float
 
 

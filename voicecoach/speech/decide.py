@@ -35,10 +35,14 @@ class Heard:
     said: str | None = None  # the typed words of a turn, in text mode
     lost: float = 0.0  # seconds the microphone was gone meanwhile: timers do not count them
     ratio: float | None = None  # per second: the phrase's score over the garbage grammar's (None: not measured)
-    margin: float | None = None  # per second: the phrase's score over the best other meaning valid now
     weakest_db: float | None = None  # how far the quietest word of the phrase peaks below the utterance's loudest
     snr_db: float | None = None  # the utterance's loudest chunk over the room's noise floor
     voice_share: float | None = None  # voiced seconds over the best reading's span
+
+    @property
+    def sure(self) -> float | None:
+        """How far the phrase beat the garbage grammar, per second (what the thresholds judge)."""
+        return self.ratio
 
     @property
     def latency(self) -> float | None:
@@ -85,25 +89,21 @@ def garbage_ratio(best: Hypothesis, garbage: float | None, seconds: float) -> fl
 
 
 def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary,
-           *, garbage: float | None = None, seconds: float = 0.0, thresholds: Thresholds | None = None,
-           rival: float | None = None) -> Heard:
+           *, garbage: float | None = None, seconds: float = 0.0, thresholds: Thresholds | None = None) -> Heard:
     """Judge one utterance against the phrases valid now (phrase -> intent).
 
     `hypotheses` are the N-best readings with the grammar of those phrases;
     `garbage` the best score of the garbage grammar over the same `seconds` of
-    audio, `rival` that of the other meanings valid now (None: not decoded,
-    only the other rules apply). The phrase must beat both, per second, by
-    the thresholds: the weaker of the two margins decides.
+    audio (None: not decoded, only the other rules apply). The competition
+    between the meanings valid now is the N-best confidence.
     """
     if not hypotheses:
         return Heard("unclear", reason="no words")
     best = hypotheses[0]
     ratio = garbage_ratio(best, garbage, seconds)  # kept on every outcome: calibration reads it
-    margin = garbage_ratio(best, rival, seconds)
 
     def unclear(reason: str, **more: object) -> Heard:
-        return Heard("unclear", phrase=text, reason=reason, ratio=ratio, margin=margin,  # type: ignore[arg-type]
-                     **more)
+        return Heard("unclear", phrase=text, reason=reason, ratio=ratio, **more)  # type: ignore[arg-type]
 
     words = list(best.words)
     text = normalize(best.text)
@@ -125,15 +125,14 @@ def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[st
     span = words[-1].end - words[0].start
     if voiced_seconds > span + UNEXPLAINED_SPEECH_S:
         return unclear("more was said", confidence=confidence)
-    sure = min((x for x in (ratio, margin) if x is not None), default=None)
-    if sure is not None:
+    if ratio is not None:
         limits = thresholds or Thresholds(vocab.accept_ratio, vocab.check_ratio)
-        if not sure >= limits.check:
-            return unclear("not an answer" if sure == ratio else "another meaning is close", confidence=confidence)
-        if sure < limits.accept:
+        if not ratio >= limits.check:
+            return unclear("not an answer", confidence=confidence)
+        if ratio < limits.accept:
             return Heard("check", intent=intent, phrase=text, confidence=confidence, reason="nearly sure",
-                         ratio=ratio, margin=margin)
-    return Heard("intent", intent=intent, phrase=text, confidence=confidence, ratio=ratio, margin=margin)
+                         ratio=ratio)
+    return Heard("intent", intent=intent, phrase=text, confidence=confidence, ratio=ratio)
 
 
 def extends(partial: str, phrases: dict[str, str]) -> bool:

@@ -21,11 +21,14 @@ class ListenSettings:
     self_tail: float = 0.35  # after our own voice stops, its echo may still arrive
     read_timeout: float = 0.25
     tail_db: float = 18.0  # in an utterance, sound this far below its loudest is background, not voice
+    loud_db: float = 6.0  # in an utterance, sound this close to its loudest is voice even before the VAD says so
     background_db: float = 20.0  # voices this far below the couple's own (a TV, another room) are not listened to
     min_voice_share: float = 0.4  # a phrase needs at least this share of its words' time voiced above the noise
-    min_snr_db: float = 15.0  # an answer must stand this far above the room's noise to be trusted
-    vad: str = "energy"  # "silero": a neural voice detector decides what is voice (speech/vad.py)
-    word_db: float = 99.0  # every word of a phrase must peak within this of the utterance's loudest (not an echo)
+    # The three below, the VAD and the thresholds in vocab.py were chosen on the tuning voices of the
+    # evaluation corpus (scripts/hearing.py --split tuning --sweep); the README reports held-out voices.
+    min_snr_db: float = 8.0  # an answer must stand this far above the room's noise to be trusted
+    vad: str = "silero"  # a neural voice detector decides what is voice ("energy": the level alone)
+    word_db: float = 12.0  # every word of a phrase must peak within this of the utterance's loudest (not an echo)
     retry_seconds: float = 3.0  # a lost microphone is tried again this often
     max_outage: float = 1800.0  # then give up: progress is saved, `voicecoach resume` goes on
 
@@ -97,7 +100,9 @@ class Endpointer:
         utt.levels.append(level)
         # Background speech under an answer would keep it "going on" forever: only
         # sound near the answer's own loudness keeps it open.
-        if speech and level >= utt.loudest - s.tail_db:
+        # The neural detector takes a frame or two to hear a voice start again ("klopt ... niet"):
+        # sound as loud as the answer itself is voice at once.
+        if (speech and level >= utt.loudest - s.tail_db) or level >= utt.loudest - s.loud_db:
             utt.voiced += chunk.t1 - chunk.t0
             utt.last_voice = self.last_voice = chunk.t1
             utt.loudest = max(utt.loudest, level)

@@ -89,8 +89,6 @@ class Listener:
         s = self.settings
         phrases = self.vocab.phrase_map(intents)
         self.recognizer.set_grammar(list(phrases), list(self.vocab.fillers))
-        # For each phrase, the other meanings valid now: the winner is decoded against them again.
-        rivals = {p: [q for q, other in phrases.items() if other != meaning] for p, meaning in phrases.items()}
         # Our own voice, and its echo for a short tail, is never an answer.
         guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
         self.mic.begin(guard, new_phase)
@@ -132,7 +130,7 @@ class Listener:
             if not ep.over():
                 continue
             utt = ep.finish()
-            reading = self.recognizer.final(rivals)
+            reading = self.recognizer.final()
             if self.mic.glitches != glitches:
                 # Audio went missing inside this utterance: what is left could
                 # read as another phrase ("klopt [niet]"), so decide nothing.

@@ -45,7 +45,6 @@ class Reading:
     answers: list[Hypothesis]
     garbage: float | None = None
     seconds: float = 0.0  # audio the recognizer heard
-    rival: float | None = None  # best score of the other meanings valid now (None: not decoded)
 
 
 class Recognizer(Protocol):
@@ -55,13 +54,8 @@ class Recognizer(Protocol):
 
     def partial(self) -> str: ...
 
-    def final(self, rivals: dict[str, list[str]] | None = None) -> Reading:
-        """The utterance so far, read both ways; then ready for the next.
-
-        `rivals`: for each intent, the phrases of the other intents valid now.
-        The winner's rivals are decoded from the same audio once more, so the
-        margin between the valid meanings is measured, not guessed.
-        """
+    def final(self) -> Reading:
+        """The utterance so far, read both ways; then ready for the next."""
 
     def has_word(self, word: str) -> bool: ...
 
@@ -114,7 +108,6 @@ class VoskRecognizer:
         self._current: Any = None
         self._garbage: Any = None
         self._bytes = 0
-        self._audio: list[bytes] = []  # the utterance, for the rivals' decode
         self._fed: dict[int, int] = {}  # bytes each KaldiRecognizer has heard: its word times count from its start
 
     def has_word(self, word: str) -> bool:
@@ -150,14 +143,12 @@ class VoskRecognizer:
                 rec.AcceptWaveform(pcm)
                 self._fed[id(rec)] = self._fed.get(id(rec), 0) + len(pcm)
         self._bytes += len(pcm)
-        self._audio.append(pcm)
 
     def partial(self) -> str:
         return str(json.loads(self._current.PartialResult()).get("partial", ""))
 
-    def final(self, rivals: dict[str, list[str]] | None = None) -> Reading:
+    def final(self) -> Reading:
         seconds, self._bytes = self._bytes / 2 / self.rate, 0
-        audio, self._audio = b"".join(self._audio), []
         # Vosk's word times run on from the recognizer's first sample (even across Reset):
         # make them count from this utterance's start.
         start = self._fed.get(id(self._current), 0) / 2 / self.rate - seconds
@@ -166,19 +157,7 @@ class VoskRecognizer:
         if self._garbage is not None:
             best = _hypotheses(json.loads(self._garbage.FinalResult()))
             garbage = best[0].score if best else None
-        rival = None
-        if rivals and answers and answers[0].text in rivals and rivals[answers[0].text]:
-            rival = self._rescore(rivals[answers[0].text], audio)
-        return Reading(answers, garbage, seconds, rival)
-
-    def _rescore(self, phrases: list[str], audio: bytes) -> float | None:
-        """The best score of `phrases` on this audio (a grammar of just them)."""
-        rec = self._get(phrases, 1)
-        for start in range(0, len(audio), 3200):
-            rec.AcceptWaveform(audio[start:start + 3200])
-        self._fed[id(rec)] = self._fed.get(id(rec), 0) + len(audio)
-        best = _hypotheses(json.loads(rec.FinalResult()))
-        return best[0].score if best else None
+        return Reading(answers, garbage, seconds)
 
 
 def _shifted(h: Hypothesis, by: float) -> Hypothesis:

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety")
 ANSWERS = ("confirm", "deny")
 # Measured on the tuning voices of the evaluation corpus (scripts/hearing.py --split tuning).
-DEFAULT_ACCEPT_RATIO = 0.0
+# A phrase decides when it explains the sound this much better (per second) than the garbage grammar;
+# from check to accept voicecoach asks back; below check it is unclear.
+DEFAULT_ACCEPT_RATIO = 3.0
 DEFAULT_CHECK_RATIO = 0.0
 
 
