@@ -276,8 +276,15 @@ def timer(rig: Rig) -> dict[str, float]:
 # --- 7: hearing: the held-out table of scripts/hearing.py -----------------------------------------------------
 
 
-def hearing_table(quick: bool) -> dict[str, Any]:
-    """Recall, wrong decisions and unclear per condition, voicecoach and the naive loop, held-out voices."""
+def hearing_table(quick: bool, reuse: Path | None = None) -> dict[str, Any]:
+    """Recall, wrong decisions and unclear per condition, voicecoach and the naive loop, held-out voices.
+
+    `reuse`: the JSON of a `scripts/hearing.py` held-out run of this same code (it takes a while)."""
+    if reuse is not None:
+        result = json.loads(reuse.read_text(encoding="utf-8"))
+        if result["meta"]["split"] != "held_out" or result["meta"].get("settings"):
+            raise UserError(f"{reuse} is not a held-out run with the shipped settings.", "Run scripts/hearing.py.")
+        return result
     return hearing.evaluate("held_out", quick, jobs=2)
 
 
@@ -391,7 +398,7 @@ def chart(raw: dict[str, list[float]], path: Path) -> None:
 # --- run ------------------------------------------------------------------------------------------------------
 
 
-def run(quick: bool) -> tuple[dict[str, Any], dict[str, list[float]]]:
+def run(quick: bool, reuse: Path | None = None) -> tuple[dict[str, Any], dict[str, list[float]]]:
     began = time.perf_counter()
     rig, model_load = bb.prepare(quick)
     r: dict[str, Any] = {}
@@ -402,7 +409,7 @@ def run(quick: bool) -> tuple[dict[str, Any], dict[str, list[float]]]:
         ("cpu", lambda: cpu_use(rig, r["latency"]["rtf_listen_cpu"])),
         ("startup", lambda: startup(rig, model_load)),
         ("timer", lambda: timer(rig)),
-        ("hearing", lambda: hearing_table(quick)),
+        ("hearing", lambda: hearing_table(quick, reuse)),
     ]
     for name, section in sections:
         t = time.perf_counter()
@@ -420,6 +427,27 @@ def run(quick: bool) -> tuple[dict[str, Any], dict[str, list[float]]]:
     return r, raw
 
 
+BENCH_START = "<!-- bench table: written by scripts/bench.py --docs; do not edit by hand -->"
+BENCH_END = "<!-- end of bench table -->"
+
+
+def write_docs(results: dict[str, Any], raw: dict[str, list[float]]) -> None:
+    """The README's measure table (with PASS/MISS), the latency chart, and the hearing table and chart."""
+    docs = REPO / "docs" / "bench"
+    docs.mkdir(parents=True, exist_ok=True)
+    chart(raw, docs / "bench-latency.png")
+    head = markdown(results).split("\n\n", 1)
+    measures = head[0] + "\n\n" + head[1].split("\n\n", 1)[0] if len(head) > 1 else head[0]
+    (docs / "bench.md").write_text(markdown(results), encoding="utf-8")
+    readme = REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if BENCH_START in text and BENCH_END in text:
+        before, rest = text.split(BENCH_START, 1)
+        _, after = rest.split(BENCH_END, 1)
+        readme.write_text(f"{before}{BENCH_START}\n\n{measures.strip()}\n\n{BENCH_END}{after}", encoding="utf-8")
+    hearing.write_docs(results["hearing"], hearing.markdown(results["hearing"]))
+
+
 def finite(value: Any) -> Any:
     """The results without statistics of nothing (NaN: e.g. the latency of a condition where nothing was right)."""
     if isinstance(value, dict):
@@ -431,10 +459,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer voices and noises, a 10-minute session")
     parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "bench", help="folder for the results")
+    parser.add_argument("--docs", action="store_true",
+                        help="also write docs/bench/ and the README's Performance tables and charts (full runs only)")
+    parser.add_argument("--hearing-from", type=Path, metavar="JSON",
+                        help="reuse a held-out result of scripts/hearing.py (same code) instead of measuring it again")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
-        results, raw = run(args.quick)
+        results, raw = run(args.quick, args.hearing_from)
     except UserError as exc:  # a model that does not fit the vocabulary, a missing tool
         log.error("%s", exc)
         return exc.exit_code
@@ -444,6 +476,8 @@ def main() -> int:
     table = markdown(results)
     (args.out / "bench.md").write_text(table, encoding="utf-8")
     chart(raw, args.out / "bench-latency.png")
+    if args.docs and not args.quick:
+        write_docs(results, raw)
     print(table)
     log.info("results in %s", args.out)
     return 0

@@ -512,13 +512,17 @@ README_START = "<!-- hearing table: written by scripts/hearing.py --docs; do not
 README_END = "<!-- end of hearing table -->"
 
 
-def write_docs(r: dict[str, Any], table: str) -> None:
-    """The README's hearing table and chart, from this run (held-out split only)."""
+def write_docs(r: dict[str, Any], table: str, label: str = "") -> None:
+    """The README's hearing table and chart, from this run (held-out split only).
+
+    `label` (e.g. "before"): only docs/bench/hearing-<lang>-<label>.md/.png, the README is left alone."""
     docs = REPO / "docs" / "bench"
     docs.mkdir(parents=True, exist_ok=True)
-    stem = f"hearing-{r['meta']['language']}"
+    stem = f"hearing-{r['meta']['language']}" + (f"-{label}" if label else "")
     chart(r, docs / f"{stem}.png")
     (docs / f"{stem}.md").write_text(table, encoding="utf-8")
+    if label:
+        return
     readme = REPO / "README.md"
     text = readme.read_text(encoding="utf-8")
     if README_START in text and README_END in text and r["meta"]["language"] == "ko":
@@ -539,6 +543,8 @@ def main() -> int:
                         help='try a listener setting, e.g. vad=\"energy\" (tuning split; reports use the defaults)')
     parser.add_argument("--docs", action="store_true",
                         help="also write docs/bench/hearing-<lang>.md/.png and the README's table (held-out only)")
+    parser.add_argument("--from-json", type=Path, metavar="FILE", help="report an earlier run instead of measuring")
+    parser.add_argument("--label", default="", help="with --docs --from-json: write docs/bench/hearing-<lang>-LABEL.*")
     parser.add_argument("--sweep", action="store_true",
                         help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
     args = parser.parse_args()
@@ -548,6 +554,15 @@ def main() -> int:
     if args.docs and (args.split != "held_out" or args.sweep or settings or args.only or args.quick):
         parser.error("--docs reports the full held-out run with the shipped settings only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    if args.from_json:
+        r = json.loads(args.from_json.read_text(encoding="utf-8"))
+        if args.docs and r["meta"]["split"] != "held_out":
+            parser.error("--docs reports held-out runs only")
+        table = markdown(r)
+        if args.docs:
+            write_docs(r, table, args.label)
+        print(table)
+        return 0
     r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = (f"hearing-{r['meta']['language']}-{args.split}" + ("-sweep" if args.sweep else "")

@@ -29,6 +29,7 @@ class ListenSettings:
     min_snr_db: float = 8.0  # an answer must stand this far above the room's noise to be trusted
     vad: str = "silero"  # a neural voice detector decides what is voice ("energy": the level alone)
     word_db: float = 12.0  # every word of a phrase must peak within this of the utterance's loudest (not an echo)
+    denoise: int = 0  # WebRTC noise suppression level 1-4 before everything (0: off; measured, not kept)
     retry_seconds: float = 3.0  # a lost microphone is tried again this often
     max_outage: float = 1800.0  # then give up: progress is saved, `voicecoach resume` goes on
 
