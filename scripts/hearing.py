@@ -24,6 +24,7 @@ import argparse
 import json
 import logging
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -381,7 +382,8 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, 
                           for i, c in enumerate(CALIBRATION_CONDITIONS)]
     began = time.perf_counter()
     if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+        # spawn, not fork: the caller (scripts/bench.py) has threads (synthesis, audio) a fork would copy mid-work
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(work, work_list))
     else:
         results = [work(j) for j in work_list]
