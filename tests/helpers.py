@@ -10,11 +10,12 @@ from voicecoach.clock import SimClock
 from voicecoach.speech.listener import Listener
 
 
-def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4):  # type: ignore[no-untyped-def]
+def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4,  # type: ignore[no-untyped-def]
+                    settings=None):
     clock = SimClock()
     audio: list[Audio | float] = [i if isinstance(i, float) else read_wav(i).to_rate(16000) for i in items]
     couple = ScriptedCouple(audio, clock, lead_in=lead_in)
-    return clock, couple, Listener(couple, model.recognizer(16000), vocab, clock)
+    return clock, couple, Listener(couple, model.recognizer(16000), vocab, clock, settings)
 
 
 def mix(a: Path, b: Path, out: Path, gain_b: float = 1.0, offset: float = 0.0) -> Path:

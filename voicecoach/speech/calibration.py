@@ -55,12 +55,13 @@ class Profile:
 def fit(samples: list[Sample], default: Thresholds) -> Profile:
     """Thresholds for this couple: low enough for their answers, high enough above their talk."""
     answers = [s for s in samples if s.meant is not None]
-    right = [s for s in answers if s.heard == s.meant and s.ratio is not None]
+    right = [s for s in answers if s.heard == s.meant]
+    scored = [s.ratio for s in right if s.ratio is not None]  # none with the one-grammar decision
     talk = [s.ratio for s in samples if s.meant is None and s.ratio is not None]
     accept = default.accept
-    if right:
+    if scored:
         # The weakest answer they gave, with a margin, if that is below the default.
-        accept = min(accept, min(s.ratio for s in right if s.ratio is not None) - MARGIN)
+        accept = min(accept, min(scored) - MARGIN)
     lowest = max([FLOOR, *(t + ABOVE_TALK for t in talk)])
     accept = min(default.accept, max(accept, lowest))
     check = min(default.check, accept)

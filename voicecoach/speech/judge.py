@@ -36,7 +36,9 @@ def judge(reading: Reading, utt: Utterance, phrases: dict[str, str], vocab: Voca
         # reverberation read as "네 아니요"): what was said is not sure.
         return replace(heard, kind="unclear", intent=None, reason="a word was not voiced")
     if heard.kind == "check" and turn:
-        return replace(heard, kind="unclear", intent=None)  # a turn goes on; no question in between
+        # No question in the middle of someone's turn: a phrase set off by pauses on both sides
+        # (turn_end_silence) is what ends it, nearly sure or not.
+        return replace(heard, kind="intent", reason="")
     return heard
 
 

@@ -19,14 +19,14 @@ from voicecoach.clock import Clock
 from voicecoach.errors import UserError
 from voicecoach.speech.calibration import Profile
 from voicecoach.speech.decide import Heard, Thresholds, extends
-from voicecoach.speech.endpoint import Endpointer, ListenSettings
+from voicecoach.speech.endpoint import TWO_GRAMMARS, Endpointer, ListenSettings
 from voicecoach.speech.judge import judge
 from voicecoach.speech.recognizer import Recognizer, VoskModel
 from voicecoach.speech.steady import SteadySource
 from voicecoach.speech.vad import make_vad
 from voicecoach.speech.vocab import Vocabulary
 
-__all__ = ["Listener", "ListenSettings", "OutageCallback", "build_listener"]
+__all__ = ["TWO_GRAMMARS", "Listener", "ListenSettings", "OutageCallback", "build_listener"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,14 @@ class Listener:
         """
         s = self.settings
         phrases = self.vocab.phrase_map(intents)
-        self.recognizer.set_grammar(list(phrases), list(self.vocab.fillers))
+        # The garbage grammar is what is *not* an answer now: never one of the phrases valid now
+        # (a filler word can be a value of a list: "모험", "humor").
+        words = {w for p in phrases for w in p.split()}
+        garbage = [f for f in self.vocab.fillers if f not in phrases and not set(f.split()) & words]
+        if s.decision == "two grammars":
+            self.recognizer.set_grammar(list(phrases), garbage)
+        else:  # fillers beside the phrases: other talk lands on them
+            self.recognizer.set_grammar(list(phrases) + garbage)
         # Our own voice, and its echo for a short tail, is never an answer.
         guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
         self.mic.begin(guard, new_phase)
