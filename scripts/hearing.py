@@ -517,20 +517,20 @@ README_END = "<!-- end of hearing table -->"
 def write_docs(r: dict[str, Any], table: str, label: str = "") -> None:
     """The README's hearing table and chart, from this run (held-out split only).
 
-    `label` (e.g. "before"): only docs/bench/hearing-<lang>-<label>.md/.png, the README is left alone."""
+    `label` (e.g. "two-grammars"): docs/bench/hearing-<lang>-<label>.* and the README block of that label."""
     docs = REPO / "docs" / "bench"
     docs.mkdir(parents=True, exist_ok=True)
     stem = f"hearing-{r['meta']['language']}" + (f"-{label}" if label else "")
     chart(r, docs / f"{stem}.png")
     (docs / f"{stem}.md").write_text(table, encoding="utf-8")
-    if label:
-        return
+    start, end = (README_START.replace("hearing table", f"hearing table {label}") if label else README_START,
+                  README_END.replace("hearing table", f"hearing table {label}") if label else README_END)
     readme = REPO / "README.md"
     text = readme.read_text(encoding="utf-8")
-    if README_START in text and README_END in text and r["meta"]["language"] == "ko":
-        head, rest = text.split(README_START, 1)
-        _, tail = rest.split(README_END, 1)
-        block = f"{README_START}\n\n![Recall per condition](docs/bench/{stem}.png)\n\n{table}\n{README_END}"
+    if start in text and end in text and r["meta"]["language"] == "ko":
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        block = f"{start}\n\n![Recall per condition](docs/bench/{stem}.png)\n\n{table}\n{end}"
         readme.write_text(head + block + tail, encoding="utf-8")
 
 
