@@ -56,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("listen", help="print what voicecoach hears, one JSON line per decision")
     _device_options(p)
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until the file ends, or Ctrl-C)")
+    p.add_argument("--intents", metavar="A,B,...", default=None,
+                   help="listen only for these intents, as one question does (e.g. confirm,deny,repeat; default: all)")
 
-    p = sub.add_parser("check", help="a spoken self-test: can voicecoach hear you say 'klopt'?")
+    p = sub.add_parser("check", help="learn your voices: each says 'klopt' and 'klopt niet' three times (kept for every session)")
     _device_options(p)
 
     from voicecoach import commands

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voicecoach.cli import print_json
+from voicecoach.errors import DataFileError, UserError
 
 AddOptions = Callable[[argparse.ArgumentParser], None]
 # Commands that write nothing of the couple's (forget takes every lock itself).
@@ -56,7 +57,7 @@ def listen(args: argparse.Namespace) -> int:
     try:
         conv: Any = wired.conversation
         listener = conv.listener
-        intents = list(wired.vocab.intents)
+        intents = _intents(args, list(wired.vocab.intents))
         print("Listening. Say something; Ctrl-C stops.", file=sys.stderr, flush=True)
         start = wired.clock.now()
         end = start + args.seconds if args.seconds else float("inf")
@@ -64,9 +65,11 @@ def listen(args: argparse.Namespace) -> int:
             if isinstance(wired.source, FileSource) and wired.source.finished:
                 break
             heard = listener.listen(intents, min(end, wired.clock.now() + 5.0))
-            if heard.kind in ("intent", "unclear"):
+            if heard.kind in ("intent", "unclear", "check"):
+                # "check": nearly sure; a session would ask "Ik hoorde: ... Is dat goed?"
                 print_json({
                     "intent": heard.intent if heard.kind == "intent" else "unclear",
+                    **({"nearly": heard.intent} if heard.kind == "check" else {}),
                     "phrase": heard.phrase,
                     "confidence": round(heard.confidence, 3),
                     "t": round(heard.t - start, 3),
@@ -78,35 +81,95 @@ def listen(args: argparse.Namespace) -> int:
         wired.close()
 
 
+def _intents(args: argparse.Namespace, known: list[str]) -> list[str]:
+    """--intents confirm,deny,repeat: the grammar of one question; default every intent."""
+    if not getattr(args, "intents", None):
+        return known
+    wanted = [w.strip() for w in args.intents.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in known]
+    if unknown or not wanted:
+        raise UserError(
+            f"--intents: {', '.join(unknown) or 'nothing'} is not an intent of the vocabulary.",
+            f"Use some of: {', '.join(known)}.",
+        )
+    return wanted
+
+
 def check(args: argparse.Namespace) -> int:
-    """Speaks, asks for the confirm word, and reports level, words and speed."""
+    """A spoken calibration: each partner says the answers three times and one ordinary sentence.
+
+    voicecoach fits its thresholds to this couple's voices, says how well it
+    hears them, and keeps the result (owner-only) for every session after.
+    """
+    from voicecoach.speech import calibration
+    from voicecoach.speech.decide import Thresholds
     from voicecoach.wiring import wire
 
     wired = wire(args)
     try:
-        conv = wired.conversation
+        conv: Any = wired.conversation
+        vocab = wired.vocab
+        texts = vocab.texts
+        missing = [k for k in CALIBRATION_TEXTS if k not in texts]
+        if missing:
+            raise DataFileError(vocab.source, "[texts]", f"the calibration sentences are missing ({', '.join(missing)})")
+        if not hasattr(conv, "listener"):
+            raise UserError("The check learns your voices, so it needs a microphone.",
+                            "Run `voicecoach check` without --text.")
         for notice in wired.notices:
             print(notice)
-        word = wired.vocab.first("confirm")
-        conv.say(f"Hallo! Dit is een test van voicecoach. Zeg na de toon: {word}.")
-        conv.chime("turn")
-        for attempt in range(3):
-            heard = conv.listen(["confirm", "deny"], 8.0)
-            if heard.kind == "intent":
-                ms = int(round((heard.latency or 0) * 1000))
-                report = (f"Gehoord: '{heard.phrase}' (zekerheid {heard.confidence:.2f}), "
-                          f"volume {heard.level_db:.0f} dB, antwoord na {ms} milliseconden.")
-                print(report)
-                conv.say(f"Ik hoorde: {heard.phrase}. Alles werkt.")
-                return 0
-            if heard.kind == "silence":
-                print("Niets gehoord. Staat de microfoon aan en dichtbij genoeg?")
-                conv.say(f"Ik hoorde niets. Zeg alsjeblieft: {word}.")
-            else:
-                print(f"Niet duidelijk verstaan (volume {heard.level_db:.0f} dB, '{heard.phrase}').")
-                conv.say(f"Dat verstond ik niet goed. Zeg alleen: {word}.")
+        listener = conv.listener
+        samples: list[calibration.Sample] = []
+        conv.say(texts["calibrate_intro"])
+        for partner, intro in enumerate(("calibrate_first", "calibrate_second"), 1):
+            conv.say(texts[intro])
+            for intent in ("confirm", "deny") * 3:
+                samples.append(_calibration_sample(conv, listener, partner, intent))
+                if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                    break  # nothing at all from the first two: the microphone, not the voices
+            if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                break
+            conv.say(texts["calibrate_sentence"])
             conv.chime("turn")
-        print("De test is niet gelukt. Probeer een andere microfoon met --device, of gebruik --text.")
-        return 1
+            heard = listener.listen(["confirm", "deny"], wired.clock.now() + 10.0, spoke_until=conv.spoke_until)
+            conv.spoke_until = None
+            samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
+        default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+        profile = calibration.fit(samples, default)
+        asked, right = profile.asked, profile.heard
+        if right == 0:
+            print("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
+            conv.say(texts["calibrate_none"])
+            return 1
+        where = calibration.save(profile)
+        listener.use(profile)
+        good = right >= asked - 1
+        print(f"Understood {right} of {asked} answers; calibration kept in {where} "
+              f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
+        conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
+        return 0 if good else 1
     finally:
         wired.close()
+
+
+CALIBRATION_TEXTS = ("calibrate_intro", "calibrate_first", "calibrate_second", "calibrate_say", "calibrate_sentence",
+                     "calibrate_silence", "calibrate_good", "calibrate_poor", "calibrate_none")
+
+
+def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str) -> Any:
+    """Ask for one answer (once more after silence) and keep how it was heard: never what was said."""
+    from voicecoach.speech import calibration
+
+    phrase = conv.vocab.first(intent)
+    texts = conv.vocab.texts
+    heard = None
+    for key in ("calibrate_say", "calibrate_silence"):
+        conv.say(texts[key].format(phrase=phrase))
+        conv.chime("turn")
+        heard = listener.listen(["confirm", "deny"], conv.clock.now() + 8.0, spoke_until=conv.spoke_until)
+        conv.spoke_until = None
+        if heard.kind != "silence":
+            break
+    assert heard is not None
+    decided = heard.intent if heard.kind in ("intent", "check") else None
+    return calibration.Sample(partner, intent, decided, heard.sure, heard.level_db)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol, TextIO
 
 from voicecoach.audio.pcm import Audio, chime
@@ -27,6 +28,9 @@ MIC_BACK = "De microfoon doet het weer. We gaan verder waar we waren."
 MIC_LOST_NOTICE = "voicecoach: the microphone stopped working; trying it again every few seconds (timers are paused)."
 MIC_BACK_NOTICE = "voicecoach: the microphone works again; going on where you were."
 NO_VOICE_NOTICE = "voicecoach: {message} What voicecoach says is printed instead, with a chime; {fix}"
+
+
+CHECK_SECONDS = 8.0  # to answer "Ik hoorde: ... Is dat goed?"
 
 
 class InputClosed(UserError):
@@ -112,11 +116,30 @@ class VoiceConversation:
         heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until, record=record,
                                      new_phase=new_phase)
         self.spoke_until = None
+        self._emit_heard(heard)
+        if heard.kind == "check":
+            heard = self._ask_back(heard)
+        return heard
+
+    def _emit_heard(self, heard: Heard) -> None:
         self.events.emit(
             "heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
             confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
         )
-        return heard
+
+    def _ask_back(self, heard: Heard) -> Heard:
+        """Nearly sure: "Ik hoorde: klopt niet. Is dat goed?" A yes makes it the answer; anything else asks anew."""
+        question = self.vocab.texts.get("check")
+        if not question or not {"confirm", "deny"} <= set(self.vocab.intents):
+            return replace(heard, kind="unclear", intent=None)
+        self.say(question.format(phrase=heard.phrase))
+        reply = self.listener.listen(["confirm", "deny"], self.clock.now() + CHECK_SECONDS,
+                                     spoke_until=self.spoke_until)
+        self.spoke_until = None
+        self._emit_heard(reply)
+        if reply.kind == "intent" and reply.intent == "confirm":
+            return replace(heard, kind="intent", reason="confirmed", lost=heard.lost + reply.lost)
+        return replace(heard, kind="unclear", intent=None, reason="not confirmed", lost=heard.lost + reply.lost)
 
 
 def _print(text: str) -> None:

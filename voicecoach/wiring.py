@@ -18,7 +18,8 @@ from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, pa
 from voicecoach.clock import Clock, RealClock, SimClock
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.events import EventLog
-from voicecoach.speech.listener import Listener
+from voicecoach.speech import calibration
+from voicecoach.speech.listener import build_listener
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
@@ -162,7 +163,8 @@ def _wire_voice(args: argparse.Namespace, clock: Clock, events: EventLog, vocab:
             say_once(synth, speaker, events, MIC_MISSING)  # a screen-free couple must hear why
         _close_quietly(synth, speaker)
         raise
-    listener = Listener(source, model.recognizer(source.rate), vocab, clock)
+    # The couple's own calibration (`voicecoach check`), in every session.
+    listener = build_listener(source, model, vocab, clock, profile=calibration.load())
     conversation = VoiceConversation(
         synth, speaker, listener, clock, events, echo=_print if echo else None,
         notice=lambda t: print(t, file=sys.stderr, flush=True), show=_print,
