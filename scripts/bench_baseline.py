@@ -34,7 +34,7 @@ from voicecoach.audio.sources import Chunk, ScriptedCouple
 from voicecoach.clock import Clock, SimClock
 from voicecoach.speech.decide import Heard
 from voicecoach.speech.listener import Listener
-from voicecoach.speech.recognizer import Hypothesis, VoskModel, VoskRecognizer
+from voicecoach.speech.recognizer import Reading, VoskModel, VoskRecognizer
 from voicecoach.speech.vocab import ANSWERS, COMMANDS, Vocabulary, load_vocabulary, normalize
 
 log = logging.getLogger("bench")
@@ -204,9 +204,10 @@ class TimedRecognizer:
         self.grammar: list[str] = []
         self.final_seconds = 0.0
 
-    def set_grammar(self, phrases: list[str]) -> None:
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+        # The baseline hears with the phrases alone, as Vosk's example would be written for them.
         self.grammar = sorted(set(phrases)) + (["[unk]"] if self.inner.model.has_unk else [])
-        self.inner.set_grammar(phrases)
+        self.inner.set_grammar(phrases, garbage)
 
     def accept(self, pcm: bytes) -> None:
         self.inner.accept(pcm)
@@ -214,7 +215,7 @@ class TimedRecognizer:
     def partial(self) -> str:
         return self.inner.partial()
 
-    def final(self) -> list[Hypothesis]:
+    def final(self) -> Reading:
         began = time.perf_counter()
         result = self.inner.final()
         self.final_seconds = time.perf_counter() - began

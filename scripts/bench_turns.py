@@ -37,11 +37,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from voicecoach.audio.pcm import RATE, Audio, read_wav, rms_dbfs
-from voicecoach.audio.sources import Chunk
-from voicecoach.speech.speakers import BOTH, ProfileError, SpeakerProfile
-from voicecoach.speech.turn_watch import TurnWatch, energy_vad
-from voicecoach.speech.vad import EnergyVad
+from voicecoach.audio.pcm import RATE, Audio, read_wav, rms_dbfs  # noqa: E402 - after the path above
+from voicecoach.audio.sources import Chunk  # noqa: E402
+from voicecoach.speech.speakers import BOTH, ProfileError, SpeakerProfile  # noqa: E402
+from voicecoach.speech.turn_watch import TurnWatch, energy_vad  # noqa: E402
+from voicecoach.speech.vad import EnergyVad  # noqa: E402
 
 SPLIT = Path(__file__).resolve().parent / "bench_turns_split.toml"
 CACHE = REPO / "artifacts" / "bench_turns" / "speech"
@@ -209,7 +209,8 @@ def attribution(pairs: list[tuple[Voice, Voice]], room: Room, fit: Callable[[lis
                           enrollment(b, 2, room, seed + 100 * i + 50, enroll_turn)])
         except ProfileError:  # too little voice to learn: every stretch of this pair is a miss
             no_profile += 1
-            decide = lambda audio: None
+            def decide(audio: Any) -> None:
+                return None
         for partner, voice in ((1, a), (2, b)):
             speech = room.apply(test_speech(voice, rng, seconds), seed + 7 * i + partner)
             for start in range(0, len(speech) - RATE, RATE):

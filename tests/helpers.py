@@ -10,11 +10,12 @@ from voicecoach.clock import SimClock
 from voicecoach.speech.listener import Listener
 
 
-def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4):  # type: ignore[no-untyped-def]
+def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4,  # type: ignore[no-untyped-def]
+                    settings=None):
     clock = SimClock()
     audio: list[Audio | float] = [i if isinstance(i, float) else read_wav(i).to_rate(16000) for i in items]
     couple = ScriptedCouple(audio, clock, lead_in=lead_in)
-    return clock, couple, Listener(couple, model.recognizer(16000), vocab, clock)
+    return clock, couple, Listener(couple, model.recognizer(16000), vocab, clock, settings)
 
 
 def mix(a: Path, b: Path, out: Path, gain_b: float = 1.0, offset: float = 0.0) -> Path:
@@ -32,3 +33,13 @@ def mix(a: Path, b: Path, out: Path, gain_b: float = 1.0, offset: float = 0.0) -
     z[start : start + len(y)] += y
     write_wav(out, Audio(np.clip(z, -32768, 32767).astype(np.int16)))
     return out
+
+
+def trimmed(path: Path, below_peak_db: float = 45.0) -> Audio:
+    """The recording from its first to its last sample within `below_peak_db` of its peak (no silence around it)."""
+    import numpy as np
+
+    audio = read_wav(path).to_rate(16000)
+    x = np.abs(audio.samples.astype(np.float32))
+    loud = np.nonzero(x > float(x.max()) * 10 ** (-below_peak_db / 20))[0]
+    return Audio(audio.samples[loud[0] : loud[-1] + 1])

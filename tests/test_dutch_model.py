@@ -48,3 +48,24 @@ def test_dutch_sentence_is_not_a_keyword(nl, say):
     clock, _, listener = couple_listener(model, vocab, [say("ik denk dat het morgen gaat regenen", voice="nl")])
     heard = listener.listen(["confirm", "deny"], until=clock.now() + 8)
     assert heard.kind == "unclear", heard
+
+
+def test_the_dutch_corpus_runs_the_same_table(tmp_path):
+    # The evaluation corpus in Dutch (Dutch sentences, the Dutch vocabulary): the table a user sees for their setup.
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "VOICECOACH_CORPUS_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, str(root / "scripts" / "hearing.py"), "--quick", "--only", "clean",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=900, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "hearing-nl-held_out.json").read_text(encoding="utf-8"))
+    assert result["meta"]["language"] == "nl"
+    assert result["conditions"]["clean"]["voicecoach"]["recall"]["n"] > 0
+
+
+def test_asking_back_is_dutch(nl):
+    _, vocab = nl
+    assert vocab.texts["check"].format(phrase="klopt niet") == "Ik hoorde: klopt niet. Is dat goed?"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol, TextIO
 
 from voicecoach.audio.pcm import Audio, chime
 from voicecoach.audio.sinks import Speaker
 from voicecoach.audio.sources import Chunk, Tap
 from voicecoach.clock import Clock
+from voicecoach.engine.exercise import Timing
 from voicecoach.errors import UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.decide import Heard
@@ -76,6 +78,8 @@ class VoiceConversation:
         self.notice = notice  # a line for the screen about the devices (stderr)
         self.show = show or _print  # a prompt that could not be spoken (stdout)
         self.tap = tap  # the microphone's chunks, shown to an observer while a turn is watched
+        # "Ik hoorde: ... Is dat goed?" waits as long as any question (the shared [timing]).
+        self.check_seconds = Timing.defaults().question_seconds
         self.spoke_until: float | None = None
         self._told_no_voice = False
         if listener.on_outage is None:
@@ -132,11 +136,30 @@ class VoiceConversation:
             if self.tap is not None:
                 self.tap.observer = None
         self.spoke_until = None
+        self._emit_heard(heard)
+        if heard.kind == "check":
+            heard = self._ask_back(heard)
+        return heard
+
+    def _emit_heard(self, heard: Heard) -> None:
         self.events.emit(
             "heard", kind=heard.kind, intent=heard.intent, phrase=heard.phrase,
             confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
         )
-        return heard
+
+    def _ask_back(self, heard: Heard) -> Heard:
+        """Nearly sure: "Ik hoorde: klopt niet. Is dat goed?" A yes makes it the answer; anything else asks anew."""
+        question = self.vocab.texts.get("check")
+        if not question or not {"confirm", "deny"} <= set(self.vocab.intents):
+            return replace(heard, kind="unclear", intent=None)
+        self.say(question.format(phrase=heard.phrase))
+        reply = self.listener.listen(["confirm", "deny"], self.clock.now() + self.check_seconds,
+                                     spoke_until=self.spoke_until)
+        self.spoke_until = None
+        self._emit_heard(reply)
+        if reply.kind == "intent" and reply.intent == "confirm":
+            return replace(heard, kind="intent", reason="confirmed", lost=heard.lost + reply.lost)
+        return replace(heard, kind="unclear", intent=None, reason="not confirmed", lost=heard.lost + reply.lost)
 
 
 def _print(text: str) -> None:

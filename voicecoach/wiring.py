@@ -19,7 +19,8 @@ from voicecoach.clock import Clock, RealClock, SimClock
 from voicecoach.environment import Environment
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.events import EventLog
-from voicecoach.speech.listener import Listener
+from voicecoach.speech import calibration
+from voicecoach.speech.listener import Listener, build_listener
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
@@ -45,6 +46,9 @@ class Wired:
         if not isinstance(self.conversation, VoiceConversation):
             raise UserError("Listening needs a microphone.", "Leave out --text.")
         return self.conversation.listener
+
+    def has_microphone(self) -> bool:
+        return isinstance(self.conversation, VoiceConversation)
 
     def source_finished(self) -> bool:
         """A microphone file played to its end."""
@@ -173,8 +177,9 @@ def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events
             say_once(synth, speaker, events, MIC_MISSING)  # a screen-free couple must hear why
         _close_quietly(synth, speaker)
         raise
-    tap = Tap(source)
-    listener = Listener(tap, model.recognizer(source.rate), vocab, clock)
+    tap = Tap(source)  # a timed turn may show its audio to an observer (turn awareness)
+    # The couple's own calibration (`voicecoach check`), in every session.
+    listener = build_listener(tap, model, vocab, clock, profile=calibration.load())
     conversation = VoiceConversation(synth, speaker, listener, clock, events, echo=env.out if echo else None,
                                      notice=env.err, show=env.out, tap=tap)
     return Wired(clock, events, conversation, vocab, source, speaker, notices)

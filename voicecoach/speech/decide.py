@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 from voicecoach.speech.recognizer import Hypothesis
 from voicecoach.speech.vocab import Vocabulary, normalize
@@ -18,8 +17,9 @@ class Heard:
     """What one listening phase ended with.
 
     kind: "intent" (a valid phrase), "unclear" (speech that matched nothing
-    safely), "silence" (nobody spoke before the deadline), "timer" (a turn's
-    deadline passed).
+    safely), "check" (nearly sure of `intent`: ask back before acting on it),
+    "silence" (nobody spoke before the deadline), "timer" (a turn's deadline
+    passed).
     """
 
     kind: str
@@ -33,11 +33,20 @@ class Heard:
     audio: object = field(default=None, compare=False, repr=False)  # np.ndarray when recorded
     said: str | None = None  # the typed words of a turn, in text mode
     lost: float = 0.0  # seconds the microphone was gone meanwhile: timers do not count them
+    ratio: float | None = None  # per second: the phrase's score over the garbage grammar's (None: not measured)
+    weakest_db: float | None = None  # how far the quietest word of the phrase peaks below the utterance's loudest
+    snr_db: float | None = None  # the utterance's loudest chunk over the room's noise floor
+    voice_share: float | None = None  # voiced seconds over the best reading's span
+
+    @property
+    def sure(self) -> float | None:
+        """How far the phrase beat the garbage grammar, per second (what the thresholds judge)."""
+        return self.ratio
 
     @property
     def latency(self) -> float | None:
         """From the end of speech to the decision; only decisions have one."""
-        if self.speech_end is None or self.kind not in ("intent", "unclear"):
+        if self.speech_end is None or self.kind not in ("intent", "unclear", "check"):
             return None
         return max(0.0, self.t - self.speech_end)
 
@@ -52,41 +61,77 @@ def intent_posteriors(hypotheses: list[Hypothesis], phrases: dict[str, str]) -> 
     weights = [math.exp(h.score - top) for h in hypotheses]
     total = sum(weights)
     shares: dict[str | None, float] = {}
-    for h, w in zip(hypotheses, weights):
+    for h, w in zip(hypotheses, weights, strict=True):
         key = phrases.get(normalize(h.text))
         shares[key] = shares.get(key, 0.0) + w / total
     return shares
 
 
-def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary) -> Heard:
-    """Judge one utterance against the phrases valid now (phrase -> intent)."""
+@dataclass(frozen=True)
+class Thresholds:
+    """How far, per second of audio, the phrase must explain the sound better than the garbage grammar.
+
+    At or above `accept`: decided. From `check` to `accept`: nearly sure, so
+    ask back. Below `check`: unclear. Defaults are in the vocabulary file; a
+    couple's calibration (`voicecoach check`) may set their own.
+    """
+
+    accept: float
+    check: float
+
+
+def garbage_ratio(best: Hypothesis, garbage: float | None, seconds: float) -> float | None:
+    """(phrase score - garbage score) per second; None when there was no garbage decode."""
+    if garbage is None or not math.isfinite(garbage) or not math.isfinite(best.score):
+        return None
+    return (best.score - garbage) / max(seconds, 0.2)
+
+
+def decide(hypotheses: list[Hypothesis], voiced_seconds: float, phrases: dict[str, str], vocab: Vocabulary,
+           *, garbage: float | None = None, seconds: float = 0.0, thresholds: Thresholds | None = None) -> Heard:
+    """Judge one utterance against the phrases valid now (phrase -> intent).
+
+    `hypotheses` are the N-best readings with the grammar of those phrases;
+    `garbage` the best score of the garbage grammar over the same `seconds` of
+    audio (None: not decoded, only the other rules apply). The competition
+    between the meanings valid now is the N-best confidence.
+    """
     if not hypotheses:
         return Heard("unclear", reason="no words")
     best = hypotheses[0]
+    ratio = garbage_ratio(best, garbage, seconds)  # kept on every outcome: calibration reads it
+
+    def unclear(reason: str, **more: object) -> Heard:
+        return Heard("unclear", phrase=text, reason=reason, ratio=ratio, **more)  # type: ignore[arg-type]
+
     words = list(best.words)
     text = normalize(best.text)
     if not words or not text:
-        return Heard("unclear", reason="no words")
+        return unclear("no words")
     if any(w.text == "[unk]" for w in words):
-        return Heard("unclear", phrase=text, reason="unknown words")
+        return unclear("unknown words")
     intent = phrases.get(text)
-    # Filler readings are the garbage model: when one comes out on top the answer
-    # is unclear, but a filler close behind does not veto a phrase that beat it.
-    # Confidence is the competition between the meanings that are valid now
-    # (measured: fewer lost answers for a few more false accepts, see the README).
+    # Confidence is the competition between the meanings that are valid now.
     valid = [h for h in hypotheses if normalize(h.text) in phrases]
     confidence = intent_posteriors(valid, phrases).get(intent, 0.0) if valid else 0.0
     if intent is None:
-        # "klopt klopt", "niet klopt", fillers, or a phrase not valid now.
-        return Heard("unclear", phrase=text, confidence=confidence, reason="no phrase matches")
+        # "klopt klopt", "niet klopt", or a phrase not valid now.
+        return unclear("no phrase matches", confidence=confidence)
     if not confidence >= vocab.min_confidence:  # NaN (a broken score) is never trusted either
-        return Heard("unclear", phrase=text, confidence=confidence, reason="low confidence")
+        return unclear("low confidence", confidence=confidence)
     if voiced_seconds > vocab.max_answer_seconds:
-        return Heard("unclear", phrase=text, confidence=confidence, reason="too long")
+        return unclear("too long", confidence=confidence)
     span = words[-1].end - words[0].start
     if voiced_seconds > span + UNEXPLAINED_SPEECH_S:
-        return Heard("unclear", phrase=text, confidence=confidence, reason="more was said")
-    return Heard("intent", intent=intent, phrase=text, confidence=confidence)
+        return unclear("more was said", confidence=confidence)
+    if ratio is not None:
+        limits = thresholds or Thresholds(vocab.accept_ratio, vocab.check_ratio)
+        if not ratio >= limits.check:
+            return unclear("not an answer", confidence=confidence)
+        if ratio < limits.accept:
+            return Heard("check", intent=intent, phrase=text, confidence=confidence, reason="nearly sure",
+                         ratio=ratio)
+    return Heard("intent", intent=intent, phrase=text, confidence=confidence, ratio=ratio)
 
 
 def extends(partial: str, phrases: dict[str, str]) -> bool:

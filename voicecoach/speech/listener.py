@@ -1,44 +1,34 @@
-"""Listening: voice activity finds each utterance, Vosk hears it, the rules decide."""
+"""Listening: the endpointer finds each utterance, Vosk reads it twice, the decision step judges it.
+
+The parts, each testable alone: `endpoint.Endpointer` (where an utterance
+starts and ends), `judge.judge` (what it was), `steady.SteadySource` (a
+microphone that rides out outages). The Listener runs them for one question
+or one speaking turn.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from voicecoach.audio.live import DeviceLost
 from voicecoach.audio.sources import AudioSource, Chunk
 from voicecoach.clock import Clock
-from voicecoach.errors import DeviceError, UserError
-from voicecoach.speech.decide import Heard, decide, extends
-from voicecoach.speech.recognizer import Hypothesis, Recognizer
-from voicecoach.speech.vad import EnergyVad
+from voicecoach.errors import UserError
+from voicecoach.speech.calibration import Profile
+from voicecoach.speech.decide import Heard, Thresholds, extends
+from voicecoach.speech.endpoint import TWO_GRAMMARS, Endpointer, ListenSettings
+from voicecoach.speech.judge import judge
+from voicecoach.speech.recognizer import Recognizer, VoskModel
+from voicecoach.speech.steady import SteadySource
+from voicecoach.speech.vad import make_vad
 from voicecoach.speech.vocab import Vocabulary
 
+__all__ = ["TWO_GRAMMARS", "Listener", "ListenSettings", "OutageCallback", "build_listener"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ListenSettings:
-    """Timings in seconds."""
-
-    answer_end_silence: float = 0.18  # an answer is over after this much quiet...
-    prefix_end_silence: float = 0.32  # ...or this much if a longer phrase could follow
-    turn_end_silence: float = 0.6  # in a speaking turn, a word "on its own" is set off by pauses
-    preroll: float = 0.3  # audio kept from before the voice was detected (soft onsets)
-    onset_chunks: int = 2  # consecutive voiced chunks that start an utterance (not a click)
-    self_tail: float = 0.35  # after our own voice stops, its echo may still arrive
-    read_timeout: float = 0.25
-    tail_db: float = 18.0  # in an utterance, sound this far below its loudest is background, not voice
-    background_db: float = 20.0  # voices this far below the couple's own (a TV, another room) are not listened to
-    min_voice_share: float = 0.4  # a phrase needs at least this share of its words' time voiced above the noise
-    min_snr_db: float = 15.0  # an answer must stand this far above the room's noise to be trusted
-    retry_seconds: float = 3.0  # a lost microphone is tried again this often
-    max_outage: float = 1800.0  # then give up: progress is saved, `voicecoach resume` goes on
-
 
 # Told "lost" when the microphone stops and "back" when it works again; returns
 # the clock time its own spoken notice ended (None: nothing was spoken).
@@ -61,14 +51,19 @@ class Listener:
         self.recognizer = recognizer
         self.vocab = vocab
         self.clock = clock
-        self.settings = settings or ListenSettings()
-        self.vad = EnergyVad()
+        self.settings = s = settings or ListenSettings()
+        self.vad = make_vad(s.vad)  # one for the whole stream: the room's noise floor carries over
         self.on_outage = on_outage
-        self.outages = 0  # microphone losses survived, for tests and logs
+        self.mic = SteadySource(source, clock, s.retry_seconds, s.max_outage, s.self_tail, self._notify)
         self.discarded = 0  # utterances not decided on because audio was dropped in them
-        self._lost = 0.0  # seconds the microphone was gone during the current listen()
-        self._broke = False  # an outage cut the stream: what was being said is gone
         self.voice_db: float | None = None  # how loud the couple's answers are, once one was heard
+        self.thresholds: Thresholds | None = None  # a couple's calibration; None: the vocabulary's defaults
+        self._denoise = _denoiser(s.denoise) if s.denoise else None
+
+    @property
+    def outages(self) -> int:
+        """Microphone losses survived, for tests and logs."""
+        return self.mic.outages
 
     def listen(
         self,
@@ -82,10 +77,11 @@ class Listener:
     ) -> Heard:
         """Listen from now until `until` (clock time).
 
-        An answer (turn=False) ends at the first utterance: an intent, or
-        "unclear"; nobody speaking gives "silence". In a speaking turn
-        (turn=True) talk that matches nothing is simply the turn going on;
-        only a valid phrase said on its own, or the deadline ("timer"), ends it.
+        An answer (turn=False) ends at the first utterance: an intent, a
+        "check" (nearly sure: the conversation asks back) or "unclear"; nobody
+        speaking gives "silence". In a speaking turn (turn=True) talk that
+        matches nothing is simply the turn going on; only a valid phrase said
+        on its own, or the deadline ("timer"), ends it.
 
         If the microphone is lost meanwhile, listening waits for it to come
         back; `until` moves by the time it was gone, and Heard.lost says how
@@ -93,176 +89,93 @@ class Listener:
         """
         s = self.settings
         phrases = self.vocab.phrase_map(intents)
-        self.recognizer.set_grammar(list(phrases) + list(self.vocab.fillers))
+        # The garbage grammar is what is *not* an answer now: never one of the phrases valid now
+        # (a filler word can be a value of a list: "모험", "humor").
+        words = {w for p in phrases for w in p.split()}
+        garbage = [f for f in self.vocab.fillers if f not in phrases and not set(f.split()) & words]
+        if s.decision == "two grammars":
+            self.recognizer.set_grammar(list(phrases), garbage)
+        else:  # fillers beside the phrases: other talk lands on them
+            self.recognizer.set_grammar(list(phrases) + garbage)
         # Our own voice, and its echo for a short tail, is never an answer.
         guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
-        self.source.begin_listening(guard, new_phase)
-        preroll: deque[tuple[Chunk, float]] = deque(maxlen=max(1, int(s.preroll / 0.02)))
+        self.mic.begin(guard, new_phase)
+        ep = Endpointer(s, self.vad, turn, self.vocab.max_answer_seconds + 1.0)
         recorded: list[np.ndarray] = []
-        in_utterance = False
-        onset = 0
-        voiced = 0.0
-        last_voice = 0.0
-        voice_heard = False  # any utterance in this window: a turn's timer result says when
-        loudest = -120.0
-        floor = -120.0
-        checked_prefix = False
-        need = s.turn_end_silence if turn else s.answer_end_silence
-        limit = self.vocab.max_answer_seconds + 1.0
-        self._lost, self._broke = 0.0, False
-        glitches = self._glitches()  # audio lost before we read it, so far
+        glitches = self.mic.glitches  # audio lost before we read it, so far
 
         def result(heard: Heard) -> Heard:
             if record:
-                audio = np.concatenate(recorded) if recorded else np.zeros(0, np.int16)
-                heard = replace(heard, audio=audio)
-            return replace(heard, lost=self._lost) if self._lost else heard
+                heard = replace(heard, audio=np.concatenate(recorded) if recorded else np.zeros(0, np.int16))
+            return replace(heard, lost=self.mic.lost) if self.mic.lost else heard
 
         while True:
             now = self.clock.now()
-            if now >= until + self._lost and not in_utterance:
+            if now >= until + self.mic.lost and ep.utterance is None:
                 # The last voice, even talk that decided nothing: a talking turn is not a silent one.
                 return result(Heard("timer" if turn else "silence", t=now,
-                                    speech_end=last_voice if voice_heard else None))
-            chunk = self._read()
-            if self._broke:
+                                    speech_end=ep.last_voice if ep.heard_voice else None))
+            chunk = self.mic.read(s.read_timeout)
+            if self.mic.broke:
                 # Half an utterance is not an answer: start afresh with the device back.
-                self._broke = False
-                if in_utterance:
+                self.mic.broke = False
+                if ep.utterance is not None:
                     self.recognizer.final()
-                in_utterance, onset = False, 0
-                preroll.clear()
+                ep.cut()
             if chunk is None:
                 continue
             if record:
                 recorded.append(chunk.samples)
-            speech = self.vad.is_speech(chunk)
-            level = self.vad.level_db
-            if not in_utterance:
-                if onset == 0:
-                    glitches = self._glitches()
-                preroll.append((chunk, level))
-                # Far quieter than the couple's own answers: the television, not them.
-                near = self.voice_db is None or level >= self.voice_db - s.background_db
-                onset = onset + 1 if speech and near else 0
-                if onset < s.onset_chunks:
-                    continue
-                in_utterance, voiced, checked_prefix, voice_heard = True, 0.0, False, True
-                need = s.turn_end_silence if turn else s.answer_end_silence
-                loudest = max(lv for _, lv in list(preroll)[-s.onset_chunks:])
-                floor = self.vad.floor_db  # the room's noise as the utterance began
-                # Only from where the voice starts: sound far quieter before it (a television,
-                # the room) would be read as words of the answer.
-                start = next(i for i, (_, lv) in enumerate(preroll) if lv >= loudest - s.tail_db)
-                for c, _ in list(preroll)[start:]:
-                    self.recognizer.accept(c.samples.tobytes())
-                voiced = s.onset_chunks * 0.02
-                last_voice = chunk.t1
-                preroll.clear()
-                continue
-            self.recognizer.accept(chunk.samples.tobytes())
-            # Background speech under an answer would keep it "going on" forever: only
-            # sound near the answer's own loudness keeps it open.
-            if speech and level >= loudest - s.tail_db:
-                voiced += chunk.t1 - chunk.t0
-                last_voice = chunk.t1
-                loudest = max(loudest, level)
-                checked_prefix = False
-                need = s.turn_end_silence if turn else s.answer_end_silence
-            quiet = chunk.t1 - last_voice
-            if not turn and not checked_prefix and quiet >= need:
-                checked_prefix = True
+            if self._denoise is not None:
+                chunk = self._denoise(chunk)
+            if ep.utterance is None and ep.onset == 0:
+                glitches = self.mic.glitches
+            for part in ep.push(chunk, self.voice_db):
+                self.recognizer.accept(part.samples.tobytes())
+            if ep.prefix_check_due():
                 partial = self.recognizer.partial()
                 # "klopt" may still become "klopt niet": wait a little longer.
                 if not partial or extends(partial, phrases):
-                    need = max(need, s.prefix_end_silence)
-            if quiet < need and voiced <= limit:
+                    ep.wait_longer()
+            if not ep.over():
                 continue
-            words = self.recognizer.final()
-            in_utterance, onset = False, 0
-            if self._glitches() != glitches:
+            utt = ep.finish()
+            reading = self.recognizer.final()
+            if self.mic.glitches != glitches:
                 # Audio went missing inside this utterance: what is left could
                 # read as another phrase ("klopt [niet]"), so decide nothing.
                 self.discarded += 1
                 log.warning("an utterance was not decided on: %d block(s) of audio were lost in it",
-                            self._glitches() - glitches)
-                glitches = self._glitches()
+                            self.mic.glitches - glitches)
+                glitches = self.mic.glitches
                 if turn:
                     continue
-                return result(Heard("unclear", reason="audio lost", t=chunk.t1, speech_end=last_voice,
-                                    level_db=loudest))
-            heard = decide(words, voiced, phrases, self.vocab)
-            if heard.kind == "intent" and loudest - floor < s.min_snr_db:
-                # Barely above the noise: the recognizer's reading is a guess (tests/test_reliability.py).
-                heard = Heard("unclear", phrase=heard.phrase, confidence=heard.confidence, reason="too noisy")
-            elif heard.kind == "intent" and voiced < s.min_voice_share * _span(words):
-                # Words read into noise: the recognizer found a phrase where hardly any voice stood
-                # above the room (measured: every wrong decision in loud noise, few right ones).
-                heard = Heard("unclear", phrase=heard.phrase, confidence=heard.confidence, reason="too little voice")
-            heard = Heard(
-                heard.kind, heard.intent, heard.phrase, heard.confidence, heard.reason,
-                t=chunk.t1, speech_end=last_voice, level_db=loudest,
-            )
-            if voiced > limit and not turn:
+                return result(Heard("unclear", reason="audio lost", t=chunk.t1, speech_end=utt.last_voice,
+                                    level_db=utt.loudest))
+            heard = judge(reading, utt, phrases, self.vocab, s, self.thresholds, turn, chunk.t1)
+            if utt.voiced > ep.limit and not turn:
                 # Far longer than any answer: wait for the talk to end, then call it unclear.
-                self._drain_until_quiet(need)
-                return result(Heard("unclear", phrase=heard.phrase, reason="too long", t=self.clock.now(),
-                                    speech_end=last_voice, level_db=loudest))
-            # Never a word of theirs: "item:rust" is logged as "item".
-            log.debug("utterance: %s %s (%s) conf %.2f, %.2f s voiced", heard.kind,
-                      heard.intent and heard.intent.partition(":")[0], heard.reason, heard.confidence, voiced)
-            if heard.kind == "intent":
-                self._learn_voice(loudest)
+                self._drain_until_quiet(ep.need)
+                return result(replace(heard, kind="unclear", intent=None, reason="too long", t=self.clock.now()))
+            # Never what was said: the kind of decision and its numbers only.
+            log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
+                      heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", utt.voiced)
+            if heard.kind in ("intent", "check"):
+                self._learn_voice(utt.loudest)
                 return result(heard)
-            if turn or not words and voiced < 0.3:
+            if turn or not reading.answers and utt.voiced < 0.3:
                 continue  # a cough, a click, or the turn's own talk: keep listening
             return result(heard)
+
+    def use(self, profile: Profile) -> None:
+        """Listen as calibrated for this couple: their thresholds, their loudness."""
+        self.thresholds = profile.thresholds
+        if profile.voice_db is not None:
+            self.voice_db = profile.voice_db
 
     def _learn_voice(self, level_db: float) -> None:
         # Slowly: one loud or soft answer does not move it far.
         self.voice_db = level_db if self.voice_db is None else 0.8 * self.voice_db + 0.2 * level_db
-
-    def _glitches(self) -> int:
-        return int(getattr(self.source, "overflows", 0))
-
-    def _read(self) -> Chunk | None:
-        """The next chunk; None on a timeout, or after riding out a lost microphone."""
-        try:
-            return self.source.read(self.settings.read_timeout)
-        except DeviceLost as exc:
-            self._ride_out(exc)
-            return None
-
-    def _ride_out(self, exc: DeviceLost) -> None:
-        """Wait for the microphone to come back, trying it every few seconds; timers stand still."""
-        s = self.settings
-        start = self.clock.now()
-        self.outages += 1
-        log.warning("the microphone was lost (%s); trying it again every %.0f s", exc.message, s.retry_seconds)
-        self._notify("lost")
-        tries = 0
-        while True:
-            if self.clock.now() - start >= s.max_outage:
-                raise DeviceError(
-                    f"The microphone did not come back for {s.max_outage / 60:.0f} minutes.",
-                    "Check its cable or USB plug, then run `voicecoach resume` to go on where you were.",
-                )
-            self.clock.sleep(s.retry_seconds)
-            tries += 1
-            try:
-                self.source.close()
-                self.source.start()
-            except DeviceError as again:
-                log.info("microphone still gone (try %d): %s", tries, again.message)
-                continue
-            break
-        log.warning("the microphone is back after %.1f s (%d tries)", self.clock.now() - start, tries)
-        spoke_until = self._notify("back")
-        self._lost += self.clock.now() - start
-        self._broke = True
-        guard = spoke_until + s.self_tail if spoke_until is not None else self.clock.now()
-        # Our own "it works again" is not an answer; the couple goes on where they were.
-        self.source.begin_listening(guard, new_phase=False)
 
     def _notify(self, what: str) -> float | None:
         if self.on_outage is None:
@@ -277,7 +190,7 @@ class Listener:
         start = self.clock.now()
         last_voice = start
         while self.clock.now() - start < max_seconds:
-            chunk = self._read()
+            chunk = self.mic.read(self.settings.read_timeout)
             if chunk is None:
                 continue
             if self.vad.is_speech(chunk):
@@ -286,7 +199,27 @@ class Listener:
                 return
 
 
-def _span(hypotheses: list[Hypothesis]) -> float:
-    """Seconds from the best reading's first word to its last."""
-    words = hypotheses[0].words if hypotheses else ()
-    return words[-1].end - words[0].start if words else 0.0
+def _denoiser(level: int) -> Callable[[Chunk], Chunk]:
+    """WebRTC noise suppression on 10 ms blocks (webrtc-noise-gain), for the evaluation of `denoise`."""
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(0, level)
+
+    def run(chunk: Chunk) -> Chunk:
+        raw = chunk.samples.astype("<i2").tobytes()
+        out = b"".join(processor.Process10ms(raw[i:i + 320]).audio for i in range(0, len(raw) - 319, 320))
+        return Chunk(np.frombuffer(out, "<i2").astype(np.int16), chunk.t0, chunk.rate)
+
+    return run
+
+
+def build_listener(source: AudioSource, model: VoskModel, vocab: Vocabulary, clock: Clock,
+                   settings: ListenSettings | None = None, profile: Profile | None = None) -> Listener:
+    """The listener as every command uses it (and the evaluation in scripts/hearing.py measures it).
+
+    `profile`: what `voicecoach check` learned about this couple's voices.
+    """
+    listener = Listener(source, model.recognizer(source.rate), vocab, clock, settings)
+    if profile is not None:
+        listener.use(profile)
+    return listener

