@@ -1,7 +1,9 @@
-"""The benchmark script runs end to end (--quick) and writes complete results.
+"""The benchmark script runs end to end (--quick) and its results hold together.
 
 Targets are not asserted here: they are measured and reported by the script,
-and timing targets would make a flaky test.
+and timing targets would make a flaky test. What is asserted is what a broken
+benchmark would get wrong: its verdicts, like-with-like comparisons, intervals
+that contain their estimate, and decision latencies on the stream's own clock.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import operator
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,3 +91,40 @@ def test_chart_and_markdown_are_written(quick_run: Path) -> None:
     assert "| measure | value | target | result |" in table
     assert "| condition | voicecoach recall |" in table
     assert "PASS" in table or "MISS" in table
+
+
+@pytest.mark.slow
+def test_each_verdict_follows_from_its_value_and_target(quick_run: Path) -> None:
+    results = json.loads((quick_run / "bench.json").read_text(encoding="utf-8"))
+    compare = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+    for target in results["targets"]:
+        found = re.fullmatch(r"(<=|>=|<|>)\s*(-?[\d.]+)", target["target"].strip())
+        assert found, target
+        assert target["pass"] is compare[found.group(1)](target["value"], float(found.group(2))), target
+
+
+@pytest.mark.slow
+def test_both_sides_are_scored_on_the_same_utterances(quick_run: Path) -> None:
+    hear = json.loads((quick_run / "bench.json").read_text(encoding="utf-8"))["hearing"]
+    for name, c in hear["conditions"].items():
+        mine, naive = c["voicecoach"], c["naive"]
+        for measure in ("recall", "unclear", "checked", "wrong", "variants_right"):
+            assert mine[measure]["n"] == naive[measure]["n"], (name, measure)  # like with like
+            for who in (mine, naive):
+                share = who[measure]
+                assert 0 <= share["k"] <= share["n"], (name, measure, share)
+                assert share["lo"] - 1e-9 <= share["k"] / share["n"] <= share["hi"] + 1e-9, (name, measure, share)
+        # every answer is decided right, decided wrong, left unclear, asked back, or missed: never counted twice
+        assert mine["recall"]["k"] + mine["wrong_answers"] + mine["unclear"]["k"] + mine["checked"]["k"] \
+            <= mine["recall"]["n"], name
+
+
+@pytest.mark.slow
+def test_voicecoach_decides_before_the_vosk_example_on_stream_time(quick_run: Path) -> None:
+    """Latencies are measured on the audio's own clock (no wall-clock timing): the same in every run."""
+    results = json.loads((quick_run / "bench.json").read_text(encoding="utf-8"))
+    for case in ("confirm", "prefix", "deny"):
+        vc, base = results["latency"][case], results["baseline"][case]
+        assert vc["correct"] <= vc["n"] and base["correct"] <= base["n"], case
+        assert vc["p50_ms"] < base["p50_ms"], (case, vc["p50_ms"], base["p50_ms"])
+        assert base["ratio_p50"] == pytest.approx(base["p50_ms"] / vc["p50_ms"], rel=1e-6), case
