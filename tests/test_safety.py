@@ -353,6 +353,7 @@ class _FullDisk:
 def test_a_full_disk_while_a_recording_is_saved_costs_nothing(ko_model_path, say, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     import voicecoach.journal as journal_module
     from tests.couple import answers_from, events_of, write_script
+    from voicecoach.engine.texts import load_common
     from voicecoach.errors import StorageError
 
     common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris"]
@@ -367,7 +368,8 @@ def test_a_full_disk_while_a_recording_is_saved_costs_nothing(ko_model_path, say
     assert code == StorageError.exit_code
     line = [x for x in captured.err.splitlines() if x.strip()]
     assert len(line) == 1 and "could not be saved" in line[0] and "voicecoach resume" in line[0], captured.err
-    assert StorageError.spoken in [e["text"] for e in events_of(events) if e["event"] == "prompt"]  # they hear it
+    said = [e["text"] for e in events_of(events) if e["event"] == "prompt"]
+    assert load_common()["storage_full"] in said  # they hear it
     with Journal() as journal:
         assert journal.agreements() == []
         progress = journal.load_progress()

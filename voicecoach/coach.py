@@ -64,8 +64,8 @@ class Coach:
         """
         try:
             return self._visit(named, resume, names)
-        except StorageError as exc:
-            self._tell_quietly(exc.spoken)  # a screen-free couple must hear why it stops
+        except StorageError:
+            self._tell_quietly(self._texts(Names()).get("storage_full"))  # a screen-free couple must hear why
             raise
         except UserError:
             raise  # said where it happens (a lost microphone), or about the synthesizer itself

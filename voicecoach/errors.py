@@ -61,8 +61,7 @@ class DataFileError(UserError):
 
 
 class StorageError(UserError):
-    """Something of theirs could not be written (a full disk, a read-only folder); `spoken` tells the couple."""
+    """Something of theirs could not be written (a full disk, a read-only folder); the couple hears
+    `storage_full` (exercises/_common.toml)."""
 
     exit_code = ExitStatus.STORAGE
-    spoken = ("Ik kan niets meer bewaren op deze computer: de schijf is vol of niet schrijfbaar. "
-              "Ik stop nu. Wat jullie eerder deden is bewaard; maak ruimte en ga dan verder.")

@@ -13,6 +13,7 @@ from voicecoach.audio.sinks import Speaker
 from voicecoach.audio.sources import Chunk, Tap
 from voicecoach.clock import Clock
 from voicecoach.engine.exercise import Timing
+from voicecoach.engine.texts import load_common
 from voicecoach.errors import UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.decide import Heard
@@ -23,10 +24,9 @@ from voicecoach.speech.vocab import Vocabulary, normalize
 log = logging.getLogger(__name__)
 
 # Said to the couple (Dutch) and shown on the screen (English, like every CLI message).
-MIC_MISSING = ("Ik kan geen microfoon gebruiken. Sluit er een aan, of start voicecoach met de optie tekst: "
-               "dan typen jullie de antwoorden.")
-MIC_LOST = "De microfoon doet het niet meer. Ik probeer het steeds opnieuw; de tijd staat stil."
-MIC_BACK = "De microfoon doet het weer. We gaan verder waar we waren."
+MIC_MISSING = load_common()["mic_missing"]
+MIC_LOST = load_common()["mic_lost"]
+MIC_BACK = load_common()["mic_back"]
 MIC_LOST_NOTICE = "voicecoach: the microphone stopped working; trying it again every few seconds (timers are paused)."
 MIC_BACK_NOTICE = "voicecoach: the microphone works again; going on where you were."
 NO_VOICE_NOTICE = "voicecoach: {message} What voicecoach says is printed instead, with a chime; {fix}"

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
             "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
-            "together", "ordinals", "and", "or", "defaults")
+            "together", "ordinals", "and", "or", "defaults", "mic_missing", "mic_lost", "mic_back", "storage_full")
 TOGETHER = 0  # the speaker number of a turn they take together
 MAX_NAME = 40  # characters
 
