@@ -139,3 +139,25 @@ def test_a_timed_turn_hands_every_chunk_and_its_summary_to_an_observer(ko_model_
     ((step, who, summary),) = session.stage.watched
     assert (step, who) == ("praat", 2)
     assert summary.speaking(2) > 1.5 and summary.speaking(1) == 0.0  # her talk, measured by the watcher
+
+
+@pytest.mark.parametrize("after", ["stop", "verder"])
+def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
+    """The time-out listens for minutes; a "stop" in it is a trigger fired from a callback (queued)."""
+    from voicecoach.engine.exercise import load_exercise
+
+    lines = ["time-out", after] + (["verder", "ja", "stop"] if after == "verder" else [])
+    table = Table(lines)
+    session = Session(load_exercise("herstelgesprek"), table.conv, Names("Sanne", "Joris"), events=table.events)
+    outcome = session.run()
+    texts = Texts(NL, Names("Sanne", "Joris"))
+    prompts = table.prompts()
+    assert [e["early"] for e in table.events.of("timeout_ended")] == [True]
+    assert texts.get("timeout", minuten=20) in prompts
+    assert outcome == "stopped" and prompts[-1] == texts.get("stop")
+    if after == "stop":
+        assert texts.get("timeout_over") not in prompts  # it stopped at once
+        assert session.state == "stopped" and table.events.of("state")[-1]["state"] == "stopped"
+    else:  # back: welcome back, a pause until "verder", the question again, then on
+        assert prompts.index(texts.get("timeout_over")) < prompts.index(texts.get("resume"))
+        assert [e["state"] for e in table.events.of("state")][:3] == ["welkom", "samen", "regels"]
