@@ -22,26 +22,28 @@ class Overview:
 
 
 def overview(journal: Journal) -> Overview:
-    from voicecoach.engine.texts import join, spoken_parts
+    """The printed lines (for the screen) and what is said (texts from _common.toml, their recordings)."""
+    from voicecoach.engine.texts import fill_in, join, load_common, spoken_parts
     from voicecoach.export import dutch_date
 
+    said = load_common()
     out = Overview()
     summary = journal.summary()
     if summary.sessions == 0:
         out.lines.append("Er staat nog niets in jullie dagboek.")
-        out.spoken.append("Er staat nog niets in jullie dagboek. Doe samen een oefening, dan bewaar ik wat jullie deden.")
+        out.spoken.append(said["journal_empty"])
         return out
     done = ", ".join(f"{name} {n}x" for name, n in summary.sessions_by_exercise.items())
     last = f"; laatste keer {dutch_date(summary.last_session.date())}" if summary.last_session else ""
     out.lines.append(f"Sessies: {summary.sessions} ({done}){last}.")
-    out.spoken.append(f"Jullie hebben {summary.sessions} keer samen geoefend.")
+    out.spoken.append(fill_in(said["journal_sessions"], aantal=summary.sessions))
     values = journal.latest_value_map()
     if values.shared:
         out.lines.append(f"Gezamenlijke waarden: {', '.join(values.shared)}.")
-        out.spoken.append(f"Jullie gezamenlijke waarden zijn: {join(values.shared)}.")
+        out.spoken.append(fill_in(said["journal_values"], waarden=join(values.shared)))
         if values.sentence or values.recording:
             out.lines.append(f"Jullie zin: {values.sentence or '(ingesproken)'}")
-            out.spoken.append("Jullie zin is:")
+            out.spoken.append(said["journal_sentence"])
             out.spoken += [values.recording] if values.recording else spoken_parts(values.sentence or "")
     for partner, own in values.partners.items():
         out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
@@ -52,7 +54,7 @@ def overview(journal: Journal) -> Overview:
             what = a.text or f"(ingesproken afspraak, {dutch_date(a.created_at.date())})"
             how = FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up) if a.follow_up else "nog open"
             out.lines.append(f"  - {what} ({how})")
-        out.spoken.append("Jullie nieuwste afspraken:" if len(agreements) > 1 else "Jullie afspraak:")
+        out.spoken.append(said["journal_agreements" if len(agreements) > 1 else "journal_agreement"])
         for a in agreements[:SPOKEN_AGREEMENTS]:
             if a.recording is not None and a.recording.exists():
                 out.spoken.append(a.recording)
@@ -63,6 +65,6 @@ def overview(journal: Journal) -> Overview:
     out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
     out.lines.append(f"Samen aan het woord: {round(summary.turn_minutes)} minuten.")
     if summary.gratitude_total:
-        out.spoken.append(f"Jullie noemden {summary.gratitude_total} keer iets waarvoor jullie dankbaar zijn.")
-    out.spoken.append("Mooi dat jullie dit samen doen. Zie ook de kleine successen.")
+        out.spoken.append(fill_in(said["journal_gratitude"], aantal=summary.gratitude_total))
+    out.spoken.append(said["journal_end"])
     return out

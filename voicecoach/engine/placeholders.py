@@ -16,7 +16,8 @@ COMMON: dict[str, tuple[str, ...]] = {
     "help": ("woorden",), "timeout": ("minuten",), "turn_warning": ("seconden",), "menu": ("woorden",),
     "menu_suggest": ("oefening", "woorden"), "between": ("weetje",), "value_again": ("voorbeeld",),
     "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
-    "list_again": ("waarde",), "which_again": _LIST,
+    "list_again": ("waarde",), "which_again": _LIST, "journal_sessions": ("aantal",), "journal_values": ("waarden",),
+    "journal_gratitude": ("aantal",),
 }
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
 DEFAULTS_KIND = {

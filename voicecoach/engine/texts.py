@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
             "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
-            "together", "ordinals", "and", "or", "defaults", "mic_missing", "mic_lost", "mic_back", "storage_full")
+            "together", "ordinals", "and", "or", "defaults", "mic_missing", "mic_lost", "mic_back", "storage_full",
+            "journal_empty", "journal_sessions", "journal_values", "journal_sentence", "journal_agreements",
+            "journal_agreement", "journal_gratitude", "journal_end")
 TOGETHER = 0  # the speaker number of a turn they take together
 MAX_NAME = 40  # characters
 
@@ -116,6 +118,11 @@ class _Missing(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         log.error("a text asks for {%s}, which is not filled in here", key)
         return ""
+
+
+def fill_in(text: str, **values: Any) -> str:
+    """A shared text with only `values` (no couple at hand: `voicecoach journal`); others are left out."""
+    return text.format_map(_Missing(values))
 
 
 class Texts:
