@@ -51,6 +51,8 @@ def _private_session_home(tmp_path_factory: pytest.TempPathFactory):  # type: ig
     for key in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "MPLCONFIGDIR"):
         patch.delenv(key, raising=False)
     patch.setenv("VOICECOACH_HOME", str(tmp_path_factory.mktemp("session-home")))
+    # scripts/corpus.py keeps synthesized corpora for the benchmarks; a test's belong to the run
+    patch.setenv("VOICECOACH_CORPUS_CACHE", str(tmp_path_factory.mktemp("corpus-cache")))
     before = _checkout_files()
     yield
     patch.undo()
