@@ -298,3 +298,86 @@ def test_a_huge_exercise_file_is_checked_quickly(tmp_path, capsys, monkeypatch):
     assert len(load_exercise(path).steps) == 20000
     assert time.monotonic() - start < 20  # quadratic: 200 million steps walked
 
+
+
+# -- attacks beyond the issue's list (the lead's own adversarial pass) --------------------------------------
+
+
+def test_an_exercise_nested_thousands_deep_is_a_broken_file_not_a_crash(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """tomllib recurses per bracket: 100,000 of them exhaust Python's stack."""
+    path = tmp_path / "diep.toml"
+    path.write_text("a = " + "[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "nested far too deeply" in line
+    assert "Fix that file and try again" in line  # their own file: there is no built-in one to fall back to
+
+
+def test_a_huge_exercise_file_is_refused_unread(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    path = tmp_path / "groot.toml"
+    path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    assert "larger than 4 MB" in _one_line(capsys.readouterr())
+
+
+@pytest.mark.parametrize("kind", ["a pipe nobody writes to", "an endless device"])
+def test_an_answers_script_that_is_not_a_file_is_refused_at_once(kind, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """A pipe would block for ever and /dev/zero would be read until memory runs out."""
+    import os
+
+    if kind == "an endless device":
+        script = Path("/dev/zero")
+    else:
+        script = tmp_path / "fifo"
+        os.mkfifo(script)
+    began = time.monotonic()
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                     "--answers", str(script), "--seconds", "1"])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(script) in line and "not a regular file" in line, line
+    assert time.monotonic() - began < 30
+
+
+def test_an_events_file_on_a_full_disk_leaves_the_session_running(tmp_path, capsys, caplog, monkeypatch):  # type: ignore[no-untyped-def]
+    """/dev/full fails every write with ENOSPC: the events file is a diagnostic, the session is theirs."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--events", "/dev/full"])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err, captured.err
+    assert "events file could not be written" in caplog.text  # on the terminal outside pytest
+    assert not (paths.data_dir() / "crash.log").exists()
+
+
+def test_export_never_replaces_something_that_is_not_a_file(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """As root, an atomic replace onto /dev/null would swap the device for a web page."""
+    import os
+    import stat
+
+    fifo = tmp_path / "pagina.html"
+    os.mkfifo(fifo)
+    Journal().close()
+    assert cli.main(["journal", "--export", str(fifo)]) == 2
+    line = _one_line(capsys.readouterr())
+    assert str(fifo) in line and "not a file" in line
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize("names", ["{spreker},Joris", "Sanne,Jo<b>ris", "Sanne,@joris"])
+def test_names_with_braces_or_symbols_are_refused(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", names]) == 2
+    assert "--names" in _one_line(capsys.readouterr())
+
+
+@pytest.mark.parametrize("names", ["Anne-Marie,D'Angelo", "Zoë,José", "Léa,Øyvind"])
+def test_names_as_people_write_them_are_welcome(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", names]) == 0
+    assert names.split(",")[1] in capsys.readouterr().out
+
+
+def test_a_wrong_option_value_says_to_change_the_option_not_a_file(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--turn-seconds", "-5"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert "--turn-seconds" in line and "another value" in line and "remove it" not in line

@@ -52,9 +52,12 @@ class DataFileError(UserError):
 
     exit_code = ExitStatus.DATA_FILE
 
-    def __init__(self, path: object, place: str, problem: str) -> None:
+    def __init__(self, path: object, place: str, problem: str, fix: str = "") -> None:
         where = f"{path}" + (f", {place}" if place else "")
-        super().__init__(f"{where}: {problem}.", "Fix that file, or remove it to use the built-in one.")
+        if not fix:  # an option's value is not a file; a file of one's own has no built-in twin to fall back to
+            fix = (f"Give {path} another value." if str(path).startswith("--")
+                   else "Fix that file, or remove it to use the built-in one.")
+        super().__init__(f"{where}: {problem}.", fix)
         self.path = path
         self.place = place
         self.problem = problem

@@ -61,14 +61,30 @@ class EventLog:
             del self.events[: len(self.events) - self._keep]
         if self._file is not None:
             line = event if self.words else without_words(event)
-            self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
-            self._file.flush()
+            try:
+                self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+                self._file.flush()
+            except OSError as exc:  # a full disk: the events file is a diagnostic, the session is theirs
+                self._give_up(exc)
         return event
+
+    def _give_up(self, exc: OSError) -> None:
+        log.warning("The events file could not be written (%s); the session goes on without it.",
+                    exc.strerror or exc)
+        file, self._file = self._file, None
+        try:
+            if file is not None:
+                file.close()
+        except OSError:
+            pass  # what could not be flushed is lost from the file, not from the session
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] == kind]
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:
+                log.warning("The events file could not be written (%s).", exc.strerror or exc)
             self._file = None

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
-from voicecoach.errors import StorageError
+from voicecoach.errors import StorageError, UserError
 from voicecoach.journal import FOLLOW_UP_WORDS, Agreement, Journal
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,9 @@ def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = No
     path = Path(path)
     if path.is_dir():
         path = path / DEFAULT_NAME  # a folder was named: the page goes in it
+    if path.exists() and not path.is_file():  # the page replaces a file; never a device or a socket
+        raise UserError(f"{path} is not a file the overview can replace.",
+                           "Give a file name ending in .html, or a folder, with --export.")
     page = render_html(journal, names)
     tmp = ""
     try:

@@ -14,6 +14,7 @@ import numpy as np
 from voicecoach.audio.pcm import RATE, Audio, read_wav
 from voicecoach.clock import Clock
 from voicecoach.errors import UserError
+from voicecoach.tomlfile import TextFileProblem, read_text
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +128,12 @@ class ScriptError(UserError):
 def parse_script(path: Path) -> list[Audio | float]:
     """Lines: a WAV path (relative to the script) or `silence SECONDS`; # comments."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ScriptError(f"Cannot read the answers script {path} ({exc.strerror}).", "Check the path.") from None
-    except UnicodeDecodeError as exc:
-        where = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ScriptError(f"{path}, line {where}: this is not UTF-8 text.", "Save the script as UTF-8.") from None
+        lines = read_text(path).splitlines()
+    except TextFileProblem as exc:
+        if exc.line:
+            raise ScriptError(f"{path}, line {exc.line}: this is not UTF-8 text.", "Save the script as UTF-8.") from None
+        raise ScriptError(f"Cannot use the answers script {path}: {exc.reason}.",
+                          "Check the path; a script is a short UTF-8 text file.") from None
     items: list[Audio | float] = []
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()

@@ -143,9 +143,15 @@ def load_exercise(name_or_path: str | Path, timing_overrides: dict[str, Any] | N
         path = exercises_dir() / f"{name_or_path}.toml"
         if not path.exists():
             raise DataFileError(
-                name_or_path, "", f"there is no such exercise; choose one of: {', '.join(available())}"
+                name_or_path, "", f"there is no such exercise; choose one of: {', '.join(available())}",
+                "See `voicecoach list`.",
             )
-    exercise = parse_exercise(read_toml(path), str(path))
+    try:
+        exercise = parse_exercise(read_toml(path), str(path))
+    except DataFileError as exc:
+        if not path.is_relative_to(exercises_dir()):  # their own exercise: nothing built-in replaces it
+            raise DataFileError(exc.path, exc.place, exc.problem, "Fix that file and try again.") from None
+        raise
     if timing_overrides:
         exercise = replace(exercise, timing=exercise.timing.with_overrides(timing_overrides, overrides_from, "timing"))
     return exercise

@@ -25,6 +25,7 @@ REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause"
             "journal_agreement", "journal_gratitude", "journal_end")
 TOGETHER = 0  # the speaker number of a turn they take together
 MAX_NAME = 40  # characters
+NAME_MARKS = frozenset(" -'’.")
 
 
 @functools.cache
@@ -101,7 +102,9 @@ class Names:
                             'Write e.g. --names "Sanne,Joris".')
         for name in parts:
             # Said in nearly every prompt: a pasted paragraph or a control character would be said every time.
-            if len(name) > MAX_NAME or any(unicodedata.category(c).startswith("C") for c in name):
+            # Letters only (any script), with the marks, spaces, hyphens and apostrophes names have: braces,
+            # digits or symbols are a slip, and would be read out as such.
+            if len(name) > MAX_NAME or not all(unicodedata.category(c)[0] in "LM" or c in NAME_MARKS for c in name):
                 raise UserError(f"--names needs two first names of at most {MAX_NAME} letters, on one line; "
                                 f"{name[:20]!r}… is not one.", 'Write e.g. --names "Sanne,Joris".')
         return Names(parts[0], parts[1])
