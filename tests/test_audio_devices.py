@@ -76,7 +76,32 @@ def terminate_as_cli() -> Iterator[None]:
     signal.signal(signal.SIGTERM, old)
 
 
+def _signal_delay(tries: int = 3) -> float:
+    """How long this machine, now, takes from a SIGTERM to the KeyboardInterrupt in a main thread that
+    waits in 50 ms steps (what any speaker loop could do at best): the baseline a busy computer adds."""
+    worst = 0.0
+    for _ in range(tries):
+        sent: list[float] = []
+
+        def stop(sent: list[float] = sent) -> None:
+            sent.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        timer = threading.Timer(0.2, stop)
+        timer.start()
+        try:
+            for _ in range(100):
+                time.sleep(0.05)
+        except KeyboardInterrupt:
+            worst = max(worst, time.monotonic() - sent[0])
+        finally:
+            timer.cancel()
+    return worst
+
+
 def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, terminate_as_cli):
+    """Within 200 ms on an idle computer; on a loaded one (other test runs on 2 cores) plus the delay the
+    same signal takes to reach an idle loop, measured in the same test."""
     from voicecoach.audio.live import LiveSpeaker
 
     recorder = Recorder("table.monitor", tmp_path / "heard.wav")
@@ -100,10 +125,11 @@ def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, ter
         timer.cancel()
         speaker.close()
     recorder.stop()
-    assert stopped - sent[0] < STOP_SECONDS  # play() let the interruption through
+    budget = STOP_SECONDS + _signal_delay()
+    assert stopped - sent[0] < budget, f"play() took {stopped - sent[0]:.2f} s to let the stop through ({budget:.2f})"
     ends = recorder.sound_ends(threshold=1000)
     assert ends is not None, "the speaker played nothing"
-    assert ends - sent[0] < STOP_SECONDS, f"the voice went on {ends - sent[0]:.2f} s after the stop"
+    assert ends - sent[0] < budget, f"the voice went on {ends - sent[0]:.2f} s after the stop (budget {budget:.2f})"
 
 
 def _voicecoach(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
