@@ -577,6 +577,19 @@ def test_forget_follows_a_store_moved_elsewhere_and_linked(tmp_path, capsys):  #
     assert list(elsewhere.iterdir()) == []
 
 
+def test_forget_through_a_linked_folder_deletes_only_what_voicecoach_wrote(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """Recordings linked to a folder of theirs (the lead's adversarial pass): their photo stayed lost before."""
+    theirs = tmp_path / "photos"
+    theirs.mkdir()
+    (theirs / "holiday.jpg").write_bytes(b"JPEG")
+    (theirs / "session-3-20250101-x.wav").write_bytes(b"RIFF Sanne")  # ours
+    data = paths.private_dir(paths.data_dir())
+    (data / "recordings").symlink_to(theirs, target_is_directory=True)
+    assert cli.main(["forget", "--yes"]) == 0
+    assert not (data / "recordings").is_symlink()
+    assert sorted(p.name for p in theirs.iterdir()) == ["holiday.jpg"]
+
+
 def test_orphan_cleanup_touches_only_voicecoachs_own_recordings(typed, tmp_path):  # type: ignore[no-untyped-def]
     """A recordings folder linked to a folder of theirs: only our own unlisted files go."""
     theirs = tmp_path / "music"

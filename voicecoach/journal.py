@@ -17,7 +17,7 @@ from typing import Any
 
 from voicecoach.errors import StorageError
 from voicecoach.journal_file import SIDE_SUFFIXES, JournalFile
-from voicecoach.paths import data_dir, private_dir, private_stores
+from voicecoach.paths import data_dir, own_entries, private_dir, private_stores
 
 log = logging.getLogger(__name__)
 
@@ -345,8 +345,9 @@ def forget_everything() -> list[Path]:
     for p in private_stores():
         try:
             if p.is_symlink() and p.is_dir():
-                # Moved elsewhere (another disk) and linked: what is in it is still theirs to forget.
-                for child in p.iterdir():
+                # Moved elsewhere (another disk) and linked: what we wrote there is still theirs to forget,
+                # and the folder may hold files of their own (music beside the recordings), which stay.
+                for child in own_entries(p):
                     shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
                 p.unlink()
             elif p.is_dir():

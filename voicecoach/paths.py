@@ -46,6 +46,17 @@ KEPT_IN_DATA = ("models",)
 LOCK_NAMES = ("session.lock", "writers.lock")
 
 
+# What voicecoach itself names inside a store that may be a link to a folder of theirs (moved to another
+# disk, or shared with their own files): only these go when `forget` meets such a link.
+OWN_NAMES = {"recordings": ("session-*.wav", "session-*.part"), "cache": ("prompts", "tts-tmp")}
+
+
+def own_entries(store: Path) -> list[Path]:
+    """What voicecoach wrote in `store`, a folder reached through a link; nothing it cannot name as its own."""
+    kind = "cache" if store == cache_dir() else store.name
+    return sorted({p for pattern in OWN_NAMES.get(kind, ()) for p in store.glob(pattern)})
+
+
 def private_stores() -> list[Path]:
     """Everything voicecoach writes about the couple, for `forget`.
 
