@@ -381,3 +381,22 @@ def test_a_wrong_option_value_says_to_change_the_option_not_a_file(capsys, monke
     assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--turn-seconds", "-5"]) == 5
     line = _one_line(capsys.readouterr())
     assert "--turn-seconds" in line and "another value" in line and "remove it" not in line
+
+
+@pytest.mark.parametrize("option", ["--export", "--events", "--speaker-file"])
+def test_no_output_file_may_be_the_journal(option, ko_model_path, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """`journal --export` onto the journal replaced everything they kept with a web page."""
+    with Journal() as journal:
+        journal.add_agreement(journal.start_session("herstelgesprek", ("A", "B")), "Samen koken", None)
+    target = str(paths.data_dir() / "journal.sqlite3")
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    script = tmp_path / "stil.txt"
+    script.write_text("silence 1\n", encoding="utf-8")
+    by_voice = ["--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script)]
+    args = (["journal", "--export", target] if option == "--export"
+            else ["run", "herstelgesprek", "--fast", *by_voice, option, target])
+    assert cli.main(args) == 2
+    line = _one_line(capsys.readouterr())
+    assert option in line and "keeps your journal" in line, line
+    with Journal() as journal:
+        assert [a.text for a in journal.agreements()] == ["Samen koken"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import platformdirs
 
+from voicecoach.errors import UserError
+
 APP = "voicecoach"
 # The project checkout's models/ folder; used when running from a clone.
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -55,6 +57,17 @@ def own_entries(store: Path) -> list[Path]:
     """What voicecoach wrote in `store`, a folder reached through a link; nothing it cannot name as its own."""
     kind = "cache" if store == cache_dir() else store.name
     return sorted({p for pattern in OWN_NAMES.get(kind, ()) for p in store.glob(pattern)})
+
+
+def outside_stores(path: Path, option: str) -> Path:
+    """A file they name for voicecoach to write (--export, --events, --speaker-file) must not be one of ours:
+    the journal replaced by a web page would be everything they kept, gone."""
+    target = Path(path).expanduser().resolve()
+    for store in (data_dir(), cache_dir()):
+        if target == store.resolve() or target.is_relative_to(store.resolve()):
+            raise UserError(f"{path} is inside {store}, where voicecoach keeps your journal and recordings.",
+                            f"Give {option} a file in another folder.")
+    return Path(path)
 
 
 def private_stores() -> list[Path]:

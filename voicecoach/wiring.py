@@ -116,7 +116,7 @@ def make_source(args: argparse.Namespace, clock: Clock) -> AudioSource:
 def make_speaker(args: argparse.Namespace, clock: Clock, notices: list[str]) -> tuple[Speaker, bool]:
     """The speaker, and whether prompts must also be printed (no sound possible)."""
     if getattr(args, "speaker_file", None):
-        return WavSpeaker(Path(args.speaker_file), clock), False
+        return WavSpeaker(paths.outside_stores(Path(args.speaker_file), "--speaker-file"), clock), False
     # --fast plays nothing, unless a speaker was named: then they want to hear it.
     if (clock.simulated and not getattr(args, "output_device", None)) or getattr(args, "mute", False):
         return SilentSpeaker(clock), False
@@ -136,7 +136,7 @@ def make_synth(args: argparse.Namespace, language: str) -> Pyttsx3Synth:
 
 
 def make_events(args: argparse.Namespace, clock: Clock) -> EventLog:
-    path = Path(args.events) if getattr(args, "events", None) else None
+    path = paths.outside_stores(Path(args.events), "--events") if getattr(args, "events", None) else None
     try:
         return EventLog(clock, path, words=bool(getattr(args, "events_words", False)))
     except OSError as exc:

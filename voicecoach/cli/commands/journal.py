@@ -23,11 +23,12 @@ def journal_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def journal(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from voicecoach import running
+    from voicecoach import paths, running
     from voicecoach.export import export_html
     from voicecoach.journal import Journal
     from voicecoach.overview import overview
 
+    target = paths.outside_stores(Path(args.export), "--export") if args.export else None
     with Journal() as j:
         # No session runs: one that never ended was interrupted, and a recording without its row is a leftover.
         with contextlib.suppress(running.AlreadyRunning), running.session():
@@ -35,8 +36,8 @@ def journal(args: argparse.Namespace, env: Environment) -> ExitStatus:
             j.remove_orphan_recordings()
         if j.recovered_from is not None:
             env.out(f"The journal was damaged; it was set aside as {j.recovered_from} and a new one started.")
-        if args.export:
-            out = export_html(j, Path(args.export))
+        if target is not None:
+            out = export_html(j, target)
             env.out(f"Wrote {out}.")
             return ExitStatus.SUCCESS
         view = overview(j)
