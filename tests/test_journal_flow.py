@@ -24,7 +24,7 @@ STEP = "Elke zondag samen wandelen"
 def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
     first = by_voice(["run"], [
         "미래",                           # the menu: the future picture, by its word
-        talk("b1"), talk("b2"), talk("samen"), talk("goals"), talk("step"), talk("stepr"), YES, YES,
+        talk("b1"), talk("b2"), talk("samen"), talk("goals"), talk("step"), talk("stepr"), YES, YES, YES, YES,  # both agree, both consent
         NO,                               # another exercise? no
     ])
     assert first.code == 0, first.out
@@ -62,7 +62,7 @@ def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk): 
 
 
 def test_follow_up_typed_when_it_did_not_work_out(typed):  # type: ignore[no-untyped-def]
-    first = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "Zondag wandelen", "ja", "ja"])
+    first = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "Zondag wandelen", "ja", "ja hoor", "ja", "ja graag"])
     assert first.code == 0, first.out
     run = typed(["run", "dagelijks-gesprek"], ["", "nee", "ja", "a", "b", "c", "d"])  # silence, then no
     assert run.code == 0, run.out
@@ -76,7 +76,7 @@ def test_follow_up_typed_when_it_did_not_work_out(typed):  # type: ignore[no-unt
 
 
 def test_no_answer_leaves_the_agreement_skipped(typed):  # type: ignore[no-untyped-def]
-    typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "x", "ja", "ja"])
+    typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "x", "ja", "ja", "ja", "ja"])
     run = typed(["run", "dagelijks-gesprek"], ["hmm", "", "tja", "ja", "a", "b", "c", "d"])
     assert run.code == 0, run.out
     assert run.of("follow_up")[0]["how"] == "overgeslagen" and "even rusten" in run.out

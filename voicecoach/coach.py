@@ -85,7 +85,7 @@ class Coach:
         if resume or (named is None and progress is not None):
             if progress is None:
                 raise UserError("There is nothing to continue.", "Start an exercise with `voicecoach run`.")
-            if resume or asking.yes_no(texts.get("resume_question")):
+            if resume or asking.yes_no(texts.get("resume_question", titel=self._title(progress.exercise))):
                 continued = progress
                 named = progress.exercise
         if journal is not None and journal.summary().sessions == 0:
@@ -166,6 +166,11 @@ class Coach:
                 fact_n += 1
             if reply.intent is not None:
                 question.prompted = False
+
+    def _title(self, name: str) -> str:
+        """How an exercise is named inside a sentence: "het herstelgesprek"."""
+        exercise = self.exercises.load(name)
+        return exercise.spoken or exercise.title.lower()
 
     def _texts(self, names: Names) -> Texts:
         return Texts(self.conv.vocab, names)

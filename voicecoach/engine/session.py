@@ -148,7 +148,8 @@ class Session:
             stage.record.step_completed(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
-                stage.say(stage.texts.get("stop"))
+                kept = stage.record.active  # with --no-journal nothing is kept: it must not say so
+                stage.say(stage.texts.get("stop") + (" " + stage.texts.get("stop_kept") if kept else ""))
             return
         if previous != step_id:
             self.current = make_step(self.exercise.step(step_id), stage)

@@ -17,7 +17,8 @@ from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
+REQUIRED = ("safety", "silence", "unclear", "stuck", "stuck_retry", "stop_kept", "stop_ask", "stop_not", "turn_nudge_start",
+            "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
             "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
             "together", "ordinals", "and", "or", "defaults", "mic_missing", "mic_lost", "mic_back", "storage_full",
@@ -142,6 +143,7 @@ class Texts:
             "spreker": self.names.of(speaker), "luisteraar": self.names.of(3 - speaker),
             "een": self.names.one, "twee": self.names.two,
             "ja": v.first("confirm"), "nee": v.first("deny"),
+            "klopt": word("right", v.first("confirm")), "klopt_niet": word("wrong", v.first("deny")),
             "klaar": word("done", "klaar"), "verder": word("resume", "verder"),
             "verander": word("change", "verander"), "stop": word("stop", "stop"),
             "afsluiting": self.common.get("closing", ""),

@@ -17,7 +17,10 @@ class Say(StepRun):
 
 
 class Confirm(StepRun):
-    """A yes/no question: yes goes on, no goes to `on_deny` (or on)."""
+    """A yes/no question: yes goes on, no goes to `on_deny` (or on). With `ask_both`, each partner answers by name."""
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        return (None,) if self.step.extra.get("ask_both") else ()
 
     def perform(self) -> str | None:
         return self.ask()

@@ -65,7 +65,10 @@ class Values(StepRun):
         items = self.items()
         values = {"waarden": join(items), "keuze": join(items, alternatives=True), "voorbeeld": self.examples(),
                   "waarde": self.target or (items[-1] if items else ""), **extra}
-        return self.stage.fill(text, self.step, **values)
+        return super().fill(text, **values)
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        return ("check",) if self.step.kind == "shared" else ()  # the shared values: each says yes by name
 
     def prompt(self) -> str:
         step, phase, items, texts = self.step, self.phase, self.items(), self.stage.texts
