@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of test_exercises are imported, then named as arguments
 """Answered the way a Dutch couple talks (issue 10): ja/nee and their everyday forms for every yes/no
 question, klopt / klopt niet for the mirroring check, each partner asked by name where both decide,
 "stop" in a turn asked first, and the machine taking the blame when it cannot hear them."""
