@@ -43,6 +43,7 @@ def assert_answers_fit_the_questions(run: Run) -> None:
 def test_herstelgesprek_answered_as_people_talk(typed: Callable[..., Run]) -> None:
     run = typed(["run", "herstelgesprek"], [
         "ja hoor", "ja graag",                          # each says yes to working on it, by name
+        "ja", "ja", "ja", "ja",                         # each is calm, each keeps to the rules
         "Ik voel me moe als het laat wordt", "Je bent moe 's avonds", "ja",  # "klopt dat?" takes ja too
         "klopt",                                        # "is er nog meer?" is a yes/no question: not klopt
         "nee, dat was het",

@@ -36,6 +36,8 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
         "silence 10",                 # samen: nobody answers in time -> a gentle reprompt
         say("네"),                    # samen: Sanne says yes
         say("네"),                    # ...and Joris, asked by name
+        say("네"), say("네"),         # each is calm enough to begin
+        say("네"), say("네"),         # each will keep to the three rules
         talk("speak1"),               # spiegel_een: Sanne speaks, ends early with the done word
         talk("reflect1"),             # Joris mirrors
         say("네, 아니요"),            # klopt niet -> Sanne says what was missed
@@ -107,6 +109,8 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
 def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     typed = [
         "", "ja hoor", "ja",                          # samen: Enter alone is silence, then each says yes
+        "ja", "nee",                                  # calm enough? Joris is not: a time-out is offered
+        "ja", "ja", "ja", "ja",                       # asked again, both are; both keep to the rules
         "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen", "klopt niet",
         "Ik mis je vooral 's avonds", "Je mist me 's avonds", "waarom", "herhaal", "klopt", "nee dat was het",
         "pauze", "verder", "Ik wil meer rust", "Je wilt meer rust", "ja", "nee hoor",
