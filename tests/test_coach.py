@@ -49,7 +49,7 @@ def test_a_visit_follows_up_then_offers_the_menu_without_argparse(tmp_path: Path
         assert coach.visit() == "left"
         prompts = table.prompts()
         assert prompts[:3] == ["Vorige keer spraken jullie af:", "Elke zondag wandelen", "Is dat gelukt? Zeg ja of nee."]
-        assert prompts[4].startswith("Ik stel voor: Dagelijks gesprek.")  # open agreements suggest the daily talk
+        assert prompts[4].startswith("Zullen we het dagelijks gesprek doen? Zeg ja.")  # open agreements suggest the daily talk
         assert prompts[-1].startswith("Tot een volgende keer.")
         assert [a.follow_up for a in journal.agreements()] == ["goed"]
 

@@ -149,3 +149,28 @@ def test_the_resume_question_names_the_exercise_and_takes_ja_hoor(typed: Callabl
     assert run.prompts[0] == question
     assert "klaargekomen" not in run.out
     assert [e["exercise"] for e in run.of("session_started")] == ["herstelgesprek"]
+
+
+def test_the_menu_proposes_one_thing_and_help_is_short(typed: Callable[..., Run]) -> None:
+    run = typed(["run"], ["help", "nee hoor", "dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])
+    assert run.code == 0, run.out
+    assert run.prompts[1] == "Zullen we de waardenkaart doen? Zeg ja. Liever iets anders? Zeg dan nee."
+    assert run.prompts[2] == "Noem één oefening, bijvoorbeeld: dagelijks gesprek. Of zeg stop."
+    assert run.prompts[3].startswith("Welke oefening willen jullie doen? Zeg: dagelijks gesprek, dankbaarheid, herstelgesprek")
+    assert [e["exercise"] for e in run.of("session_started")] == ["dankbaarheid"]
+
+
+def test_a_menu_it_cannot_hear_takes_the_blame_and_listens_once_more(typed: Callable[..., Run]) -> None:
+    run = typed(["run", "--no-journal"], ["hm", "", "eh", "dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])
+    assert run.code == 0, run.out
+    failed = "Het lukt me nu niet om jullie te verstaan. Zeg bijvoorbeeld alleen: dagelijks gesprek. Of zeg stop."
+    assert failed in run.prompts and run.prompts.count(failed) == 1
+    assert [e["exercise"] for e in run.of("session_started")] == ["dankbaarheid"]
+    gone = typed(["run", "--no-journal"], ["hm", "", "eh", "hm", "", "eh"])
+    assert gone.code == 0 and gone.prompts[-1].startswith("Het lukt me nu niet om jullie te verstaan. Probeer")
+
+
+def test_help_names_only_the_words_that_do_something_now(typed: Callable[..., Run]) -> None:
+    run = typed(["run", "dagelijks-gesprek", "--no-journal"], ["help", "stop"])
+    said = run.after("Liggen de telefoons weg")
+    assert said.startswith("Je kunt nu zeggen: ja, nee, herhaal") and "verder" not in said and "help" not in said

@@ -49,7 +49,7 @@ def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk): 
     assert run.of("follow_up") == [{**run.of("follow_up")[0], "agreement": agreement.id, "how": "goed"}]
     assert run.prompts[2].startswith("Wat fijn. Dat is een succes")
     assert run.of("menu")[0]["suggestion"] == "dagelijks-gesprek"
-    assert run.prompts[3].startswith("Ik stel voor: Dagelijks gesprek. Zeg 네 om daarmee te beginnen.")
+    assert run.prompts[3] == "Zullen we het dagelijks gesprek doen? Zeg 네. Liever iets anders? Zeg dan 아니요."
     assert [e["exercise"] for e in run.of("session_started")] == ["dagelijks-gesprek"]
     # between exercises: a "wist je dat" from the article, then the offer of another one
     assert run.after("Dat was jullie gesprek van vandaag").startswith("Nog iets om mee te nemen. Wist je dat")
@@ -85,9 +85,9 @@ def test_no_answer_leaves_the_agreement_skipped(typed):  # type: ignore[no-untyp
 def test_menu_suggests_from_the_journal_and_tells_a_fact_on_waarom(typed):  # type: ignore[no-untyped-def]
     run = typed(["run"], ["waarom", "ja"])  # then the typing stops inside the exercise
     assert run.code == 2
-    assert run.out.index("Bel Veilig Thuis") < run.out.index("Ik stel voor: Waardenkaart.")  # safety first
+    assert run.out.index("Bel Veilig Thuis") < run.out.index("Zullen we de waardenkaart doen?")  # safety first
     assert run.of("menu")[0]["suggestion"] == "waardenkaart"  # no shared values yet
-    assert run.after("Ik stel voor: Waardenkaart.").startswith("Wist je dat")
+    assert run.after("Zullen we de waardenkaart doen?").startswith("Wist je dat")
     assert "We maken samen een waardenkaart" in run.out
     # a named choice by its menu word; "stop" in the menu ends kindly
     other = typed(["run", "--no-journal"], ["dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])

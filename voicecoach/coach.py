@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicecoach import moments
-from voicecoach.engine.ask import Asking, Question
+from voicecoach.engine.ask import Asking, Question, Reply
 from voicecoach.engine.exercise import available
 from voicecoach.engine.session import Session
 from voicecoach.engine.texts import Names, Texts, join
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 # How a visit ended: an exercise's outcome, or "left" (the menu was left without one).
 ENDED_WELL = ("completed", "stopped", "left")
+
+
+def _fixed(prompt: str, intents: list[str], seconds: float, tries: int) -> Question:
+    """A question whose reprompt is the question itself (the menu: not understood, the choices again)."""
+    return Question(lambda: prompt, intents, seconds, tries, lambda key, n: prompt)
 
 
 class ConversationVoice:
@@ -136,36 +141,51 @@ class Coach:
             raise UserError("The vocabulary has no words for choosing an exercise.",
                             "Name one: `voicecoach run herstelgesprek`.")
         words = join([vocab.first(i) for i in choices], alternatives=True)
+        example = vocab.first(next(iter(choices)))
         suggested = suggestion if suggestion in choices.values() else None
-        if suggested:
-            prompt = texts.get("menu_suggest", oefening=self.exercises.load(suggested).title, woorden=words)
-        else:
-            prompt = texts.get("menu", woorden=words)
         self.events.emit("menu", suggestion=suggested)
-        heard = [*choices, *(["confirm"] if suggested else []), "stop", "why", "repeat", "help"]
         timing = self.exercises.timing()
-        # Not understood: the choices again; "herhaal", "help" and "waarom" cost no try.
-        question = Question(lambda: prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds,
-                            timing.max_tries, lambda key, n: prompt)
         fact_n = moments.fact_base(self.journal)
         voice = ConversationVoice(self.conv)
+        failed = False
         while True:
-            reply = question.round(voice)
+            # One thing proposed ("ja" starts it, "nee" gives the list), or the list itself.
+            prompt = (texts.get("menu_suggest", oefening=self._title(suggested)) if suggested
+                      else texts.get("menu", woorden=words))
+            heard = [*choices, *(["confirm", "deny"] if suggested else []), "stop", "why", "repeat", "help"]
+            question = _fixed(prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds, timing.max_tries)
+            question.prompted = failed  # after "I cannot hear you" the example was just said
+            reply = self._menu_round(question, voice)
+            while reply.intent in ("why", "help", "repeat"):  # answered; they cost no try
+                if reply.intent == "why":
+                    self.conv.say(texts.fact(fact_n))
+                    fact_n += 1
+                elif reply.intent == "help":
+                    self.conv.say(texts.get("menu_help", voorbeeld=example))
+                question.prompted = reply.intent == "help"  # help said what to say; the rest ask again
+                reply = self._menu_round(question, voice)
             if reply.gave_up:
-                self.conv.say(texts.get("menu_failed"))
-                return None
+                if failed:
+                    self.conv.say(texts.get("menu_gone"))
+                    return None
+                failed = True  # once more, with an example: the machine takes the blame
+                self.conv.say(texts.get("menu_failed", voorbeeld=example))
+                continue
             if reply.intent == "stop":
                 self.conv.say(texts.get("menu_bye"))
                 return None
             if reply.intent == "confirm" and suggested:
                 return suggested
             if reply.intent in choices:
-                return choices[reply.intent]
-            if reply.intent == "why":
-                self.conv.say(texts.fact(fact_n))
-                fact_n += 1
-            if reply.intent is not None:
-                question.prompted = False
+                return choices[str(reply.intent)]
+            suggested, failed = None, False  # "nee": the list
+
+    @staticmethod
+    def _menu_round(question: Question, voice: ConversationVoice) -> Reply:
+        reply = question.round(voice)
+        while reply.intent is None and not reply.gave_up:
+            reply = question.round(voice)
+        return reply
 
     def _title(self, name: str) -> str:
         """How an exercise is named inside a sentence: "het herstelgesprek"."""

@@ -15,7 +15,8 @@ BY_KIND: dict[str, tuple[str, ...]] = {"values": _LIST, "shared": (*_LIST, "alle
 # The shared texts (_common.toml) that are filled in with more than BASE.
 COMMON: dict[str, tuple[str, ...]] = {
     "help": ("woorden",), "timeout": ("minuten",), "turn_warning": ("seconden",), "menu": ("woorden",),
-    "menu_suggest": ("oefening", "woorden"), "between": ("weetje",), "value_again": ("voorbeeld",),
+    "menu_suggest": ("oefening", "woorden"), "menu_help": ("voorbeeld",), "menu_failed": ("voorbeeld",),
+    "between": ("weetje",), "value_again": ("voorbeeld",),
     "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
     "list_again": ("waarde",), "which_again": _LIST, "journal_sessions": ("aantal",), "journal_values": ("waarden",),
     "journal_gratitude": ("aantal",), "resume_question": ("titel",),
