@@ -174,3 +174,23 @@ def test_help_names_only_the_words_that_do_something_now(typed: Callable[..., Ru
     run = typed(["run", "dagelijks-gesprek", "--no-journal"], ["help", "stop"])
     said = run.after("Liggen de telefoons weg")
     assert said.startswith("Je kunt nu zeggen: ja, nee, herhaal") and "verder" not in said and "help" not in said
+
+
+def test_no_wist_je_dat_twice_in_one_visit(typed: Callable[..., Run]) -> None:
+    run = typed(["run", "--no-journal"], ["waarom", "dagelijks gesprek", "waarom", "waarom", "ja", "a", "b", "c", "d",
+                                          "nee"])
+    assert run.code == 0, run.out
+    facts = [p[p.index("Wist je dat"):] for p in run.prompts if "Wist je dat" in p]
+    assert len(facts) == 3 and len(set(facts)) == 3, facts  # the menu's, the exercise's and the one between
+
+
+def test_the_journal_says_one_minute(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from voicecoach.overview import overview
+
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        session = journal.start_session("dagelijks-gesprek", ("Sanne", "Joris"))
+        journal.turn(session, "beurt_een", "Sanne", 40.0)
+        journal.turn(session, "beurt_twee", "Joris", 30.0)
+        journal.end_session(session, "completed")
+        lines = overview(journal).lines
+    assert "Samen aan het woord: 1 minuut." in lines, lines

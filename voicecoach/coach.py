@@ -60,6 +60,7 @@ class Coach:
     journal: Journal | None
     exercises: Exercises
     notice: Callable[[str], None]  # a line for the screen (stderr)
+    facts: int = 0  # the next "wist je dat" of this visit: each is told once, in the menu, an exercise or between
 
     def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
         """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
@@ -80,6 +81,7 @@ class Coach:
 
     def _visit(self, named: str | None, resume: bool, given: str | None) -> str:
         journal, conv = self.journal, self.conv
+        self.facts = moments.fact_base(journal)  # every visit starts elsewhere in the list
         progress = saved_progress(journal, self.exercises, self.notice)
         given = given or saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
@@ -112,11 +114,14 @@ class Coach:
             session = self._session(name, names, continued)
             outcome = session.run()
             if session.chosen:  # a choice step leads on to another exercise
+                self.facts = session.fact_base + session.facts_told
                 session = self._session(session.chosen, names, None)
                 outcome = session.run()
             if outcome != "completed" or not from_menu:
                 return outcome  # a named exercise ends with its own closing words
-            moments.between(self.conv, texts, session.fact_base + session.facts_told, self.events)
+            self.facts = session.fact_base + session.facts_told
+            moments.between(self.conv, texts, self.facts, self.events)
+            self.facts += 1
             if not asking.yes_no(texts.get("another")):
                 self.conv.say(texts.get("menu_bye"))
                 return outcome
@@ -128,7 +133,7 @@ class Coach:
         if continued is not None:
             initial, memory = continued.state, continued.data
         return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
-                       initial=initial, memory=memory, fact_base=moments.fact_base(self.journal))
+                       initial=initial, memory=memory, fact_base=self.facts)
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
         """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.
@@ -145,7 +150,6 @@ class Coach:
         suggested = suggestion if suggestion in choices.values() else None
         self.events.emit("menu", suggestion=suggested)
         timing = self.exercises.timing()
-        fact_n = moments.fact_base(self.journal)
         voice = ConversationVoice(self.conv)
         failed = False
         while True:
@@ -158,8 +162,8 @@ class Coach:
             reply = self._menu_round(question, voice)
             while reply.intent in ("why", "help", "repeat"):  # answered; they cost no try
                 if reply.intent == "why":
-                    self.conv.say(texts.fact(fact_n))
-                    fact_n += 1
+                    self.conv.say(texts.fact(self.facts))
+                    self.facts += 1
                 elif reply.intent == "help":
                     self.conv.say(texts.get("menu_help", voorbeeld=example))
                 question.prompted = reply.intent == "help"  # help said what to say; the rest ask again
