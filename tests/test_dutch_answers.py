@@ -194,3 +194,19 @@ def test_the_journal_says_one_minute(tmp_path) -> None:  # type: ignore[no-untyp
         journal.end_session(session, "completed")
         lines = overview(journal).lines
     assert "Samen aan het woord: 1 minuut." in lines, lines
+
+
+def test_without_names_it_says_who_is_partner_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_coach import Table
+    from voicecoach.coach import Coach
+    from voicecoach.settings import Exercises, Settings
+
+    table = Table(["stop"])
+    coach = Coach(table.conv, table.events, None, Exercises(Settings()), lambda line: None)
+    assert coach.visit("dagelijks-gesprek") == "stopped"
+    who = "Ik noem jullie partner één en partner twee. Partner één is wie links zit, partner twee wie rechts zit."
+    assert table.prompts()[0] == who
+    named = Table(["stop"])
+    Coach(named.conv, named.events, None, Exercises(Settings()), lambda line: None).visit(
+        "dagelijks-gesprek", names="Sanne,Joris")
+    assert who not in named.prompts()

@@ -101,6 +101,8 @@ class Coach:
         if journal is not None and continued is None:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
             moments.follow_up(conv, asking, journal, self.events)
+        if names == Names():  # no names: screen-free, they must hear who is who
+            conv.say(texts.get("who_is_who"))
         return self._exercises(named, continued, suggestion, names, texts, asking)
 
     def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
