@@ -69,8 +69,10 @@ def test_herstelgesprek_answered_as_people_talk(typed: Callable[..., Run]) -> No
 
 
 def test_dagelijks_gesprek_and_toekomstbeeld_answered_as_people_talk(typed: Callable[..., Run]) -> None:
-    run = typed(["run", "dagelijks-gesprek"], ["nee, nog niet", "ja hoor", "a", "b", "c", "d"])
+    run = typed(["run", "dagelijks-gesprek"], ["nee, nog niet", "klaar", "ja hoor", "a", "b", "c", "d"])
     assert run.code == 0, run.out
+    waited = [e for e in run.of("listening") if e["seconds"] == 180]
+    assert len(waited) == 1  # it really waits (minutes), then asks once more
     assert run.states[:4] == ["welkom", "klaar_voor", "eerst_weg", "klaar_voor"]
     run = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", "Zondag wandelen", "Zondag wandelen",
                                            "ja", "ja hoor", "ja graag", "nee, liever niet"])

@@ -311,7 +311,7 @@ def test_toekomstbeeld_typed(typed):  # type: ignore[no-untyped-def]
 
 def test_dagelijks_gesprek_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
     run = by_voice(["run", "dagelijks-gesprek"], [
-        NO, YES,                          # phones away? not yet; then yes
+        NO, YES, YES,                     # phones away? not yet; "ja" ends the wait; asked again: yes
         "silence 160", talk("t2"), talk("t3"), "silence 160",
     ])
     assert run.code == 0, run.out

@@ -19,7 +19,7 @@ RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
 TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent",
                "ask", "which", "change", "both", "none", "item", "counted")
 # Whole-number fields, with the kinds that use them and their allowed range.
-NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10)}
+NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10), "wait_seconds": (("say",), 1, 3600)}
 # What a step may keep in the journal (`keep = ...`), by kind: an agreement keeps an agreement unless told.
 KEEPS = {"agreement": ("agreement", "sentence"), "count": ("gratitude",)}
 # Kinds whose turn both partners may take together (`together = true`).
