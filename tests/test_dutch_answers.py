@@ -212,3 +212,11 @@ def test_without_names_it_says_who_is_partner_one(tmp_path) -> None:  # type: ig
     Coach(named.conv, named.events, None, Exercises(Settings()), lambda line: None).visit(
         "dagelijks-gesprek", names="Sanne,Joris")
     assert who not in named.prompts()
+
+
+def test_a_resumed_exercise_says_where_they_were(typed: Callable[..., Run]) -> None:
+    first = typed(["run", "herstelgesprek"], ["ja"] * 6)  # the typing ends in Sanne's first turn
+    assert first.code == 2
+    run = typed(["resume"], ["Ik voel me moe"])
+    recap = "We gaan verder met spiegelen. Sanne vertelt, Joris luistert en zegt het terug."
+    assert run.prompts[0] == recap and run.prompts[1].startswith("Sanne, jij begint.")

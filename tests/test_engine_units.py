@@ -143,7 +143,7 @@ def test_common_texts_fill_in(caplog):  # type: ignore[no-untyped-def]
     for key, value in texts.common.items():
         if key in ("timing", "defaults"):
             continue
-        for text in value if isinstance(value, list) else [value]:
+        for text in value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]:
             filled = _fill_all(texts, text, 1, placeholders.COMMON.get(key, ()))
             assert not re.search(r"[{}]", filled), (key, filled)
     for key, text in texts.common["defaults"].items():

@@ -45,7 +45,7 @@ def spoken_texts() -> Iterator[tuple[str, str]]:
         data: dict[str, Any] = read_toml(path)
         if path.name == "_common.toml":
             for key, value in data.items():
-                if key == "defaults":
+                if key in ("defaults", "recap"):
                     for name, text in value.items():
                         yield from _texts(text, f"{path.name} defaults.{name}")
                 elif key != "timing":
