@@ -220,3 +220,12 @@ def test_a_resumed_exercise_says_where_they_were(typed: Callable[..., Run]) -> N
     run = typed(["resume"], ["Ik voel me moe"])
     recap = "We gaan verder met spiegelen. Sanne vertelt, Joris luistert en zegt het terug."
     assert run.prompts[0] == recap and run.prompts[1].startswith("Sanne, jij begint.")
+
+
+def test_there_is_a_way_out_of_changing_a_value(typed: Callable[..., Run]) -> None:
+    run = typed(["run", "waardenkaart", "--no-journal"], [
+        "rust", "humor", "moed", "liefde", "trouw", "verander rust", "nee", "ja", "stop"])
+    assert run.code == 0, run.out
+    assert "Wat komt er in de plaats van rust? Of zeg nee, dan blijft het rust." in run.prompts
+    assert [e["value"] for e in run.of("value_kept")] == ["rust"] and not run.of("value_changed")
+    assert run.of("values_confirmed")[0]["values"] == ["rust", "humor", "moed", "liefde", "trouw"]
