@@ -229,3 +229,16 @@ def test_there_is_a_way_out_of_changing_a_value(typed: Callable[..., Run]) -> No
     assert "Wat komt er in de plaats van rust? Of zeg nee, dan blijft het rust." in run.prompts
     assert [e["value"] for e in run.of("value_kept")] == ["rust"] and not run.of("value_changed")
     assert run.of("values_confirmed")[0]["values"] == ["rust", "humor", "moed", "liefde", "trouw"]
+
+
+def test_options_without_a_command_start_the_menu(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from voicecoach import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["--text", "--fast", "--names", "Sanne,Joris", "--no-journal"]) == 0
+    assert "Welke oefening willen jullie doen?" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["-v", "--text", "--no-journal"]) == 0
+    assert cli.main(["--version"]) == 0 and cli.main(["list"]) == 0
