@@ -15,7 +15,7 @@ from voicecoach.speech.vocab import load_vocabulary
 Say = Callable[..., Path]
 
 SENTENCE = "오늘은 정말 바쁜 하루였어요 그리고 내일도 바빠요"
-STEPS = ["welkom", "samen", "regels", "ikboodschap", "spiegel_een", "wissel", "spiegel_twee", "afspraken",
+STEPS = ["welkom", "samen", "kalm", "regels", "regels_goed", "ikboodschap", "spiegel_een", "wissel", "spiegel_twee", "afspraken",
          "afspraak_een", "afspraak_twee", "afsluiting"]
 
 
@@ -42,10 +42,12 @@ def answers_from(step: str, say: Say, folder: Path, consent: bool | None = None,
         nonlocal consent
         asked = consent is None
         consent = give if asked else consent
-        return [t, t, yes] + ([yes if give else no] if asked else [])  # propose, reflect, agree (, consent)
+        # propose, reflect, each agrees (, each consents: Joris is not asked after Sanne's no)
+        return [t, t, yes, yes] + (([yes, yes] if give else [no]) if asked else [])
 
     per_step: dict[str, Callable[[], list[str]]] = {
-        "samen": lambda: [yes], "spiegel_een": lambda: mirror, "spiegel_twee": lambda: mirror,
+        "samen": lambda: [yes, yes], "kalm": lambda: [yes, yes], "regels_goed": lambda: [yes, yes],
+        "spiegel_een": lambda: mirror, "spiegel_twee": lambda: mirror,
         "afspraak_een": agreement, "afspraak_twee": agreement,
     }
     out: list[str] = []

@@ -48,8 +48,8 @@ def test_a_visit_follows_up_then_offers_the_menu_without_argparse(tmp_path: Path
         coach = Coach(table.conv, table.events, journal, Exercises(Settings()), lambda line: None)
         assert coach.visit() == "left"
         prompts = table.prompts()
-        assert prompts[:3] == ["Vorige keer spraken jullie af:", "Elke zondag wandelen", "Is dat gelukt? Zeg klopt of klopt niet."]
-        assert prompts[4].startswith("Ik stel voor: Dagelijks gesprek.")  # open agreements suggest the daily talk
+        assert prompts[:3] == ["Vorige keer spraken jullie af:", "Elke zondag wandelen", "Is dat gelukt? Zeg ja of nee."]
+        assert prompts[4].startswith("Zullen we het dagelijks gesprek doen? Zeg ja.")  # open agreements suggest the daily talk
         assert prompts[-1].startswith("Tot een volgende keer.")
         assert [a.follow_up for a in journal.agreements()] == ["goed"]
 
@@ -146,7 +146,8 @@ def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
     """The time-out listens for minutes; a "stop" in it is a trigger fired from a callback (queued)."""
     from voicecoach.engine.exercise import load_exercise
 
-    lines = ["time-out", after] + (["verder", "ja", "stop"] if after == "verder" else [])
+    lines = ["time-out", after] + (["verder", "ja", "ja", "ja", "ja", "ja", "ja", "stop", "ja"]
+                                   if after == "verder" else [])
     table = Table(lines)
     session = Session(load_exercise("herstelgesprek"), table.conv, Names("Sanne", "Joris"), events=table.events)
     outcome = session.run()
@@ -160,4 +161,4 @@ def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
         assert session.state == "stopped" and table.events.of("state")[-1]["state"] == "stopped"
     else:  # back: welcome back, a pause until "verder", the question again, then on
         assert prompts.index(texts.get("timeout_over")) < prompts.index(texts.get("resume"))
-        assert [e["state"] for e in table.events.of("state")][:3] == ["welkom", "samen", "regels"]
+        assert [e["state"] for e in table.events.of("state")][:4] == ["welkom", "samen", "kalm", "regels"]

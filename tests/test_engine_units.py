@@ -40,7 +40,7 @@ def test_list_items_are_phrases_alone_or_after_an_intent():
     phrases = NL.phrase_map(["confirm", "change", "item:rust", "change:rust", "item:veiligheid", "safety"])
     assert phrases["rust"] == "item:rust"
     assert phrases["verander rust"] == phrases["ruil rust"] == "change:rust"
-    assert phrases["verander"] == "change" and phrases["klopt"] == "confirm"
+    assert phrases["verander"] == "change" and phrases["ja"] == "confirm"
     assert phrases["veiligheid"] == "safety"  # the later name wins a shared phrase
     assert NL.phrase_map(["change:humor", "item:veiligheid"])["veiligheid"] == "item:veiligheid"
 
@@ -143,7 +143,7 @@ def test_common_texts_fill_in(caplog):  # type: ignore[no-untyped-def]
     for key, value in texts.common.items():
         if key in ("timing", "defaults"):
             continue
-        for text in value if isinstance(value, list) else [value]:
+        for text in value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]:
             filled = _fill_all(texts, text, 1, placeholders.COMMON.get(key, ()))
             assert not re.search(r"[{}]", filled), (key, filled)
     for key, text in texts.common["defaults"].items():
@@ -173,7 +173,7 @@ def test_the_shared_texts_are_checked_too(tmp_path, monkeypatch):  # type: ignor
 
     common = (exercise.exercises_dir() / "_common.toml").read_text(encoding="utf-8")
     mine = tmp_path / "_common.toml"
-    mine.write_text(common.replace('stuck = "Het lukt', 'stuck = "{sprekr}, het lukt'), encoding="utf-8")
+    mine.write_text(common.replace('stuck = "Ik kan', 'stuck = "{sprekr}, ik kan'), encoding="utf-8")
     monkeypatch.setattr(texts, "common_path", lambda: mine)
     texts.load_common.cache_clear()
     try:

@@ -34,7 +34,10 @@ def events_of(path: Path) -> list[dict]:
 def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsys):
     script = [
         "silence 10",                 # samen: nobody answers in time -> a gentle reprompt
-        say("네"),                    # samen: confirm
+        say("네"),                    # samen: Sanne says yes
+        say("네"),                    # ...and Joris, asked by name
+        say("네"), say("네"),         # each is calm enough to begin
+        say("네"), say("네"),         # each will keep to the three rules
         talk("speak1"),               # spiegel_een: Sanne speaks, ends early with the done word
         talk("reflect1"),             # Joris mirrors
         say("네, 아니요"),            # klopt niet -> Sanne says what was missed
@@ -52,11 +55,11 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
         say("아니요"),                # nothing more
         talk("propose1"),             # afspraak_een
         talk("reflect3"),
-        say("네"),                    # both agree
-        say("네"),                    # consent to keep the agreement
+        say("네"), say("네"),         # each agrees, by name
+        say("네"), say("네"),         # each consents to keeping the agreement
         talk("propose2"),             # afspraak_twee
         talk("reflect4"),
-        say("네"),                    # both agree (consent already given)
+        say("네"), say("네"),         # each agrees (consent already given)
     ]
     lines = [str(x) if not isinstance(x, str) else x for x in script]
     (tmp_path / "couple.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -78,7 +81,7 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
     assert any("Veilig Thuis" in p for p in prompts)
     # silence before the first answer, with its own reprompt
     assert heard[0] == ("silence", None) and heard[1] == ("intent", "confirm")
-    assert prompts[prompts.index(next(p for p in prompts if p.startswith("Willen jullie"))) + 1].startswith("Ik hoorde niets")
+    assert prompts[prompts.index(next(p for p in prompts if p.startswith("Sanne, wil jij"))) + 1].startswith("Ik hoorde niets")
     # the mirroring loop: klopt niet -> correct -> reflect again -> klopt
     i = states.index("spiegel_een__correct")
     assert states[i - 1] == "spiegel_een__check" and states[i + 1] == "spiegel_een__reflect"
@@ -105,13 +108,14 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
 
 def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     typed = [
-        "", "klopt",                                  # samen: Enter alone is silence, then klopt
+        "", "ja hoor", "ja",                          # samen: Enter alone is silence, then each says yes
+        "ja", "nee",                                  # calm enough? Joris is not: a time-out is offered
+        "ja", "ja", "ja", "ja",                       # asked again, both are; both keep to the rules
         "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen", "klopt niet",
-        "waarom",                                     # why, during the correction turn
-        "Ik mis je vooral 's avonds", "Je mist me 's avonds", "herhaal", "klopt", "nee",
-        "pauze", "verder", "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
-        "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja",
-        "Zondag samen wandelen", "Zondag wandelen", "ja",
+        "Ik mis je vooral 's avonds", "Je mist me 's avonds", "waarom", "herhaal", "klopt", "nee dat was het",
+        "pauze", "verder", "Ik wil meer rust", "Je wilt meer rust", "ja", "nee hoor",
+        "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja graag", "ja", "ja",
+        "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
     ]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
     code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris"])

@@ -24,7 +24,7 @@ STEP = "Elke zondag samen wandelen"
 def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
     first = by_voice(["run"], [
         "미래",                           # the menu: the future picture, by its word
-        talk("b1"), talk("b2"), talk("samen"), talk("goals"), talk("step"), talk("stepr"), YES, YES,
+        talk("b1"), talk("b2"), talk("samen"), talk("goals"), talk("step"), talk("stepr"), YES, YES, YES, YES,  # both agree, both consent
         NO,                               # another exercise? no
     ])
     assert first.code == 0, first.out
@@ -49,7 +49,7 @@ def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk): 
     assert run.of("follow_up") == [{**run.of("follow_up")[0], "agreement": agreement.id, "how": "goed"}]
     assert run.prompts[2].startswith("Wat fijn. Dat is een succes")
     assert run.of("menu")[0]["suggestion"] == "dagelijks-gesprek"
-    assert run.prompts[3].startswith("Ik stel voor: Dagelijks gesprek. Zeg 네 om daarmee te beginnen.")
+    assert run.prompts[3] == "Zullen we het dagelijks gesprek doen? Zeg 네. Liever iets anders? Zeg dan 아니요."
     assert [e["exercise"] for e in run.of("session_started")] == ["dagelijks-gesprek"]
     # between exercises: a "wist je dat" from the article, then the offer of another one
     assert run.after("Dat was jullie gesprek van vandaag").startswith("Nog iets om mee te nemen. Wist je dat")
@@ -62,7 +62,7 @@ def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk): 
 
 
 def test_follow_up_typed_when_it_did_not_work_out(typed):  # type: ignore[no-untyped-def]
-    first = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "Zondag wandelen", "ja", "ja"])
+    first = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "Zondag wandelen", "ja", "ja hoor", "ja", "ja graag"])
     assert first.code == 0, first.out
     run = typed(["run", "dagelijks-gesprek"], ["", "nee", "ja", "a", "b", "c", "d"])  # silence, then no
     assert run.code == 0, run.out
@@ -76,7 +76,7 @@ def test_follow_up_typed_when_it_did_not_work_out(typed):  # type: ignore[no-unt
 
 
 def test_no_answer_leaves_the_agreement_skipped(typed):  # type: ignore[no-untyped-def]
-    typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "x", "ja", "ja"])
+    typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "x", "ja", "ja", "ja", "ja"])
     run = typed(["run", "dagelijks-gesprek"], ["hmm", "", "tja", "ja", "a", "b", "c", "d"])
     assert run.code == 0, run.out
     assert run.of("follow_up")[0]["how"] == "overgeslagen" and "even rusten" in run.out
@@ -85,9 +85,9 @@ def test_no_answer_leaves_the_agreement_skipped(typed):  # type: ignore[no-untyp
 def test_menu_suggests_from_the_journal_and_tells_a_fact_on_waarom(typed):  # type: ignore[no-untyped-def]
     run = typed(["run"], ["waarom", "ja"])  # then the typing stops inside the exercise
     assert run.code == 2
-    assert run.out.index("Bel Veilig Thuis") < run.out.index("Ik stel voor: Waardenkaart.")  # safety first
+    assert run.out.index("Bel Veilig Thuis") < run.out.index("Zullen we de waardenkaart doen?")  # safety first
     assert run.of("menu")[0]["suggestion"] == "waardenkaart"  # no shared values yet
-    assert run.after("Ik stel voor: Waardenkaart.").startswith("Wist je dat")
+    assert run.after("Zullen we de waardenkaart doen?").startswith("Wist je dat")
     assert "We maken samen een waardenkaart" in run.out
     # a named choice by its menu word; "stop" in the menu ends kindly
     other = typed(["run", "--no-journal"], ["dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])

@@ -64,10 +64,10 @@ def test_a_whole_session_runs_with_the_network_refused_and_logs_nothing_said(ko_
 
 
 TYPED = [
-    "klopt", "Ik voel me GEHEIM-EEN alleen", "Je voelt je alleen", "klopt", "nee",
+    "ja", "ja", "ja", "ja", "ja", "ja", "Ik voel me GEHEIM-EEN alleen", "Je voelt je alleen", "klopt", "nee",
     "Ik wil GEHEIM-TWEE meer rust", "Je wilt meer rust", "klopt", "nee",
-    "Elke avond GEHEIM-DRIE praten", "Elke avond praten", "ja", "ja",
-    "Zondag GEHEIM-VIER wandelen", "Zondag wandelen", "ja",
+    "Elke avond GEHEIM-DRIE praten", "Elke avond praten", "ja", "ja", "ja", "ja",
+    "Zondag GEHEIM-VIER wandelen", "Zondag wandelen", "ja", "ja",
 ]
 
 

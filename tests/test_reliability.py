@@ -206,7 +206,7 @@ def test_session_pauses_for_a_lost_microphone_and_resumes(ko_model_path, say, tm
     from voicecoach import wiring
 
     script = answers_from("welkom", say, tmp_path)
-    script[1] = "silence 200.0"  # Sanne's first turn runs to its deadline: is its time kept whole?
+    script[6] = "silence 200.0"  # Sanne's first turn (after six yeses by name) runs to its deadline: is its time kept whole?
     made: list[FlakyMic] = []
     original = wiring.make_source
 

@@ -24,10 +24,11 @@ from voicecoach.journal import Journal
 typed = test_exercises.typed
 
 # The typed herstelgesprek (as in test_privacy): up to the first agreement kept, then the second.
-FIRST_PART = ["klopt", "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
+# Each partner answers by name: to working on it, to being calm, to the rules, to each agreement and to keeping it.
+FIRST_PART = ["ja", "ja", "ja", "ja", "ja", "ja", "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
               "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
-              "Elke avond samen praten", "Elke avond praten", "ja", "ja"]
-SECOND_PART = ["Zondag samen wandelen", "Zondag wandelen", "ja"]
+              "Elke avond samen praten", "Elke avond praten", "ja", "ja", "ja", "ja"]
+SECOND_PART = ["Zondag samen wandelen", "Zondag wandelen", "ja", "ja"]
 
 
 def outcomes(db: Path | None = None) -> list[tuple[str, str | None]]:
@@ -56,9 +57,9 @@ def test_resumed_between_agreements_keeps_one_session_and_plays_both_back(typed)
 
 
 def test_journal_counts_a_resumed_session_once(typed, capsys):  # type: ignore[no-untyped-def]
-    typed(["run", "herstelgesprek"], FIRST_PART[:4])
-    typed(["resume"], FIRST_PART[4:8])
-    typed(["resume"], FIRST_PART[8:] + SECOND_PART)
+    typed(["run", "herstelgesprek"], FIRST_PART[:6])
+    typed(["resume"], FIRST_PART[6:10])
+    typed(["resume"], FIRST_PART[10:] + SECOND_PART)
     assert cli.main(["journal", "--mute"]) == 0
     assert "Sessies: 1 (herstelgesprek 1x)" in capsys.readouterr().out
 
@@ -70,10 +71,10 @@ def test_waardenkaart_resumed_after_the_shared_step_keeps_each_partners_values(t
     first = typed(["run", "waardenkaart"], [
         "rust", "humor", "moed", "liefde", "trouw", "ja",
         "humor", "moed", "plezier", "groei", "natuur", "ja",
-        "ja",  # the shared five, confirmed: then the typing stops
+        "ja", "ja",  # the shared five, confirmed by each: then the typing stops
     ])
     assert first.code == 2, first.out
-    run = typed(["resume"], ["", "", "", "Wij zijn er voor elkaar", "ja", "ja"])
+    run = typed(["resume"], ["", "", "", "Wij zijn er voor elkaar", "ja", "ja", "ja", "ja"])
     assert run.code == 0, run.out
     with Journal() as journal:
         vm = journal.latest_value_map()
@@ -137,7 +138,7 @@ def test_kept_agreement_and_the_next_steps_progress_are_one_transaction(typed, m
     with Journal() as journal:
         assert journal.agreements() == []  # not kept without the move that follows it
         assert journal.load_progress().state == "afspraak_een__propose"  # type: ignore[union-attr]
-    rest = typed(["resume"], FIRST_PART[9:] + SECOND_PART)
+    rest = typed(["resume"], FIRST_PART[14:] + SECOND_PART)
     assert rest.code == 0, rest.out
     with Journal() as journal:
         assert sorted(a.text for a in journal.agreements()) == ["Elke avond samen praten", "Zondag samen wandelen"]
@@ -538,8 +539,9 @@ def test_a_disk_that_fills_up_mid_session_never_costs_the_journal(free, tmp_path
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-Urm", "true"], capture_output=True).returncode:
         pytest.skip("no private mount namespace here (unshare -Urm): the full disk is simulated in other tests")
     full = FIRST_PART + SECOND_PART
-    start = {"welkom": 0, "samen": 0, "regels": 1, "ikboodschap": 1, "spiegel_een": 1, "wissel": 5, "spiegel_twee": 5,
-             "afspraken": 9, "afspraak_een": 9, "afspraak_twee": 13, "afsluiting": 16}
+    start = {"welkom": 0, "samen": 0, "kalm": 2, "regels": 4, "regels_goed": 4, "ikboodschap": 6, "spiegel_een": 6,
+             "wissel": 10, "spiegel_twee": 10, "afspraken": 14, "afspraak_een": 14, "afspraak_twee": 20,
+             "afsluiting": 24}
     rest_by_step = {step: full[i:] for step, i in start.items()}
     driver = tmp_path / "driver.py"
     driver.write_text(FULL_DISK_DRIVER)

@@ -124,4 +124,4 @@ def test_an_hour_long_session_with_a_long_pause(ko_model_path, say, tmp_path, ca
     assert [t[1] for t in turns] == ["Sanne", "Joris", "Joris", "Sanne", "Sanne", "Joris", "Joris", "Sanne"]
     assert len(agreements) == 2 and all(rec and Path(paths.data_dir() / "recordings" / rec).exists()
                                         for _, rec in agreements)
-    assert steps[:4] == ["welkom", "samen", "regels", "ikboodschap"] and progress == 0
+    assert steps[:5] == ["welkom", "samen", "kalm", "regels", "regels_goed"] and progress == 0

@@ -10,7 +10,7 @@ from voicecoach.speech.recognizer import Hypothesis, Word
 from voicecoach.speech.vocab import load_vocabulary, normalize, parse_vocabulary
 
 NL = load_vocabulary(language="nl")
-ANSWERS = NL.phrase_map(["confirm", "deny", "repeat"])
+ANSWERS = NL.phrase_map(["right", "wrong", "confirm", "deny", "repeat"])  # the mirroring check's answers
 
 
 def hyp(text: str, score: float = 50.0, seconds_per_word: float = 0.3) -> Hypothesis:
@@ -19,12 +19,15 @@ def hyp(text: str, score: float = 50.0, seconds_per_word: float = 0.3) -> Hypoth
 
 
 def test_builtin_dutch_vocabulary_has_the_mirroring_words():
-    assert NL.phrase_map(["confirm"])["klopt"] == "confirm"
-    assert NL.phrase_map(["deny"])["klopt niet"] == "deny"
-    assert NL.first("confirm") == "klopt" and NL.first("deny") == "klopt niet"
+    assert NL.phrase_map(["right"])["klopt"] == "right"
+    assert NL.phrase_map(["wrong"])["klopt niet"] == "wrong"
+    assert NL.first("right") == "klopt" and NL.first("wrong") == "klopt niet"
+    # yes/no questions: ja / nee and their everyday forms
+    assert NL.first("confirm") == "ja" and NL.first("deny") == "nee"
+    assert NL.phrase_map(["confirm", "deny"])["nee dat was het"] == "deny"
 
 
-@pytest.mark.parametrize("text,intent", [("klopt", "confirm"), ("dat klopt", "confirm"), ("klopt niet", "deny"),
+@pytest.mark.parametrize("text,intent", [("klopt", "right"), ("dat klopt", "right"), ("klopt niet", "wrong"),
                                          ("nee", "deny"), ("herhaal", "repeat")])
 def test_whole_phrase_decides(text, intent):
     heard = decide([hyp(text)], 0.4, ANSWERS, NL)
@@ -46,12 +49,12 @@ def test_competing_readings_lower_the_confidence():
     close = [hyp("klopt", 50.0), hyp("klopt niet", 49.8)]
     assert decide(close, 0.5, ANSWERS, NL).reason == "low confidence"
     clear = [hyp("klopt", 50.0), hyp("klopt niet", 40.0)]
-    assert decide(clear, 0.5, ANSWERS, NL).intent == "confirm"
+    assert decide(clear, 0.5, ANSWERS, NL).intent == "right"
 
 
 def test_readings_with_the_same_meaning_add_up():
     shares = intent_posteriors([hyp("klopt", 50.0), hyp("dat klopt", 50.0), hyp("nee", 45.0)], ANSWERS)
-    assert shares["confirm"] > 0.98
+    assert shares["right"] > 0.98
 
 
 def test_speech_far_longer_than_the_phrase_is_unclear():

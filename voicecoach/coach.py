@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voicecoach import moments
-from voicecoach.engine.ask import Asking, Question
+from voicecoach.engine.ask import Asking, Question, Reply
 from voicecoach.engine.exercise import available
 from voicecoach.engine.session import Session
 from voicecoach.engine.texts import Names, Texts, join
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 # How a visit ended: an exercise's outcome, or "left" (the menu was left without one).
 ENDED_WELL = ("completed", "stopped", "left")
+
+
+def _fixed(prompt: str, intents: list[str], seconds: float, tries: int) -> Question:
+    """A question whose reprompt is the question itself (the menu: not understood, the choices again)."""
+    return Question(lambda: prompt, intents, seconds, tries, lambda key, n: prompt)
 
 
 class ConversationVoice:
@@ -55,6 +60,7 @@ class Coach:
     journal: Journal | None
     exercises: Exercises
     notice: Callable[[str], None]  # a line for the screen (stderr)
+    facts: int = 0  # the next "wist je dat" of this visit: each is told once, in the menu, an exercise or between
 
     def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
         """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
@@ -75,6 +81,7 @@ class Coach:
 
     def _visit(self, named: str | None, resume: bool, given: str | None) -> str:
         journal, conv = self.journal, self.conv
+        self.facts = moments.fact_base(journal)  # every visit starts elsewhere in the list
         progress = saved_progress(journal, self.exercises, self.notice)
         given = given or saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
@@ -85,7 +92,7 @@ class Coach:
         if resume or (named is None and progress is not None):
             if progress is None:
                 raise UserError("There is nothing to continue.", "Start an exercise with `voicecoach run`.")
-            if resume or asking.yes_no(texts.get("resume_question")):
+            if resume or asking.yes_no(texts.get("resume_question", titel=self._title(progress.exercise))):
                 continued = progress
                 named = progress.exercise
         if journal is not None and journal.summary().sessions == 0:
@@ -94,6 +101,8 @@ class Coach:
         if journal is not None and continued is None:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
             moments.follow_up(conv, asking, journal, self.events)
+        if names == Names():  # no names: screen-free, they must hear who is who
+            conv.say(texts.get("who_is_who"))
         return self._exercises(named, continued, suggestion, names, texts, asking)
 
     def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
@@ -107,11 +116,14 @@ class Coach:
             session = self._session(name, names, continued)
             outcome = session.run()
             if session.chosen:  # a choice step leads on to another exercise
+                self.facts = session.fact_base + session.facts_told
                 session = self._session(session.chosen, names, None)
                 outcome = session.run()
             if outcome != "completed" or not from_menu:
                 return outcome  # a named exercise ends with its own closing words
-            moments.between(self.conv, texts, session.fact_base + session.facts_told, self.events)
+            self.facts = session.fact_base + session.facts_told
+            moments.between(self.conv, texts, self.facts, self.events)
+            self.facts += 1
             if not asking.yes_no(texts.get("another")):
                 self.conv.say(texts.get("menu_bye"))
                 return outcome
@@ -123,7 +135,7 @@ class Coach:
         if continued is not None:
             initial, memory = continued.state, continued.data
         return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
-                       initial=initial, memory=memory, fact_base=moments.fact_base(self.journal))
+                       initial=initial, memory=memory, fact_base=self.facts)
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
         """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.
@@ -136,36 +148,55 @@ class Coach:
             raise UserError("The vocabulary has no words for choosing an exercise.",
                             "Name one: `voicecoach run herstelgesprek`.")
         words = join([vocab.first(i) for i in choices], alternatives=True)
+        example = vocab.first(next(iter(choices)))
         suggested = suggestion if suggestion in choices.values() else None
-        if suggested:
-            prompt = texts.get("menu_suggest", oefening=self.exercises.load(suggested).title, woorden=words)
-        else:
-            prompt = texts.get("menu", woorden=words)
         self.events.emit("menu", suggestion=suggested)
-        heard = [*choices, *(["confirm"] if suggested else []), "stop", "why", "repeat", "help"]
         timing = self.exercises.timing()
-        # Not understood: the choices again; "herhaal", "help" and "waarom" cost no try.
-        question = Question(lambda: prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds,
-                            timing.max_tries, lambda key, n: prompt)
-        fact_n = moments.fact_base(self.journal)
         voice = ConversationVoice(self.conv)
+        failed = False
         while True:
-            reply = question.round(voice)
+            # One thing proposed ("ja" starts it, "nee" gives the list), or the list itself.
+            prompt = (texts.get("menu_suggest", oefening=self._title(suggested)) if suggested
+                      else texts.get("menu", woorden=words))
+            heard = [*choices, *(["confirm", "deny"] if suggested else []), "stop", "why", "repeat", "help"]
+            question = _fixed(prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds, timing.max_tries)
+            question.prompted = failed  # after "I cannot hear you" the example was just said
+            reply = self._menu_round(question, voice)
+            while reply.intent in ("why", "help", "repeat"):  # answered; they cost no try
+                if reply.intent == "why":
+                    self.conv.say(texts.fact(self.facts))
+                    self.facts += 1
+                elif reply.intent == "help":
+                    self.conv.say(texts.get("menu_help", voorbeeld=example))
+                question.prompted = reply.intent == "help"  # help said what to say; the rest ask again
+                reply = self._menu_round(question, voice)
             if reply.gave_up:
-                self.conv.say(texts.get("menu_failed"))
-                return None
+                if failed:
+                    self.conv.say(texts.get("menu_gone"))
+                    return None
+                failed = True  # once more, with an example: the machine takes the blame
+                self.conv.say(texts.get("menu_failed", voorbeeld=example))
+                continue
             if reply.intent == "stop":
                 self.conv.say(texts.get("menu_bye"))
                 return None
             if reply.intent == "confirm" and suggested:
                 return suggested
             if reply.intent in choices:
-                return choices[reply.intent]
-            if reply.intent == "why":
-                self.conv.say(texts.fact(fact_n))
-                fact_n += 1
-            if reply.intent is not None:
-                question.prompted = False
+                return choices[str(reply.intent)]
+            suggested, failed = None, False  # "nee": the list
+
+    @staticmethod
+    def _menu_round(question: Question, voice: ConversationVoice) -> Reply:
+        reply = question.round(voice)
+        while reply.intent is None and not reply.gave_up:
+            reply = question.round(voice)
+        return reply
+
+    def _title(self, name: str) -> str:
+        """How an exercise is named inside a sentence: "het herstelgesprek"."""
+        exercise = self.exercises.load(name)
+        return exercise.spoken or exercise.title.lower()
 
     def _texts(self, names: Names) -> Texts:
         return Texts(self.conv.vocab, names)

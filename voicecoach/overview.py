@@ -63,7 +63,8 @@ def overview(journal: Journal) -> Overview:
     else:
         out.lines.append("Afspraken: nog geen.")
     out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
-    out.lines.append(f"Samen aan het woord: {round(summary.turn_minutes)} minuten.")
+    minutes = round(summary.turn_minutes)
+    out.lines.append(f"Samen aan het woord: {minutes} {'minuut' if minutes == 1 else 'minuten'}.")
     if summary.gratitude_total:
         out.spoken.append(fill_in(said["journal_gratitude"], aantal=summary.gratitude_total))
     out.spoken.append(said["journal_end"])

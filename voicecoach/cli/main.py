@@ -18,6 +18,16 @@ from voicecoach.errors import ExitStatus, UserError
 log = logging.getLogger(__name__)
 
 DEFAULT_COMMAND = "run"  # `voicecoach` alone: the spoken menu
+GLOBAL_OPTIONS = ("-v", "-vv", "-vvv", "--verbose", "--list-devices", "--version", "-h", "--help")
+
+
+def with_default_command(args: list[str], names: set[str]) -> list[str]:
+    """`voicecoach --text` or `voicecoach --names A,B` is the menu with those options, not a usage error."""
+    for i, arg in enumerate(args):
+        if arg in GLOBAL_OPTIONS:
+            continue
+        return [*args[:i], DEFAULT_COMMAND, *args[i:]] if arg.startswith("-") and arg not in names else args
+    return [*args, DEFAULT_COMMAND]
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
@@ -27,9 +37,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
     commands = all_commands()
     parser = build_parser(commands, env)
     try:
-        parsed = parser.parse_args(args)
-        if parsed.command is None:
-            parsed = parser.parse_args([*args, DEFAULT_COMMAND])
+        parsed = parser.parse_args(with_default_command(args, {c.name for c in commands}))
     except SystemExit as exc:  # argparse: --help, --version, or a usage error it printed
         return ExitStatus(exc.code or 0) if isinstance(exc.code, int) else ExitStatus.USER_ERROR
     _configure_logging(parsed.verbose, env)

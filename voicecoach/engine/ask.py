@@ -79,10 +79,15 @@ class Question:
 
 @dataclass(frozen=True)
 class Answers:
-    """The intents that mean yes and no: "klopt"/"klopt niet" today; ja/nee may get their own (issue 10)."""
+    """The intents that mean yes and no: "ja", "ja hoor", "nee dat was het" (lang/nl.toml)."""
 
     yes: str = "confirm"
     no: str = "deny"
+
+
+# The mirroring check ("klopt dat?") also hears "klopt" and "klopt niet": they mean yes and no there.
+CHECK_ANSWERS = ("right", "wrong", "confirm", "deny")
+MEANS = {"right": "confirm", "wrong": "deny"}
 
 
 @dataclass

@@ -19,7 +19,7 @@ RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
 TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent",
                "ask", "which", "change", "both", "none", "item", "counted")
 # Whole-number fields, with the kinds that use them and their allowed range.
-NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10)}
+NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10), "wait_seconds": (("say",), 1, 3600)}
 # What a step may keep in the journal (`keep = ...`), by kind: an agreement keeps an agreement unless told.
 KEEPS = {"agreement": ("agreement", "sentence"), "count": ("gratitude",)}
 # Kinds whose turn both partners may take together (`together = true`).
@@ -103,6 +103,7 @@ class Exercise:
     steps: tuple[Step, ...]
     timing: Timing
     source: str
+    spoken: str = ""  # how it is named inside a sentence ("het herstelgesprek"); else the title
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
@@ -219,9 +220,12 @@ def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: 
                 raise DataFileError(source, f"{place}.{key}", f"only a step of kind {' or '.join(kinds)} has a {key}")
             if type(value) is not int or not low <= value <= high:
                 raise DataFileError(source, f"{place}.{key}", f"expected a whole number from {low} to {high}")
-    for key in ("ask_more", "mirror", "together"):
+    for key in ("ask_more", "mirror", "together", "ask_both"):
         if key in extra and not isinstance(extra[key], bool):
             raise DataFileError(source, f"{place}.{key}", "expected true or false")
+    if extra.get("ask_both") and kind != "confirm":
+        raise DataFileError(source, f"{place}.ask_both", "only a confirm step asks both partners (agreements and shared "
+                                                     "values always do)")
     if extra.get("together") and kind not in TOGETHER_KINDS:
         raise DataFileError(source, f"{place}.together", "only a turn can be taken together")
     if "keep" in extra and extra["keep"] not in KEEPS.get(kind, ()):
@@ -314,5 +318,5 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     return Exercise(
         name=str(name), title=_text(data, "title", source, "title") or str(name),
         summary=_text(data, "summary", source, "summary"), why=_text(data, "why", source, "why"),
-        steps=tuple(steps), timing=timing, source=source,
+        steps=tuple(steps), timing=timing, source=source, spoken=_text(data, "spoken", source, "spoken"),
     )

@@ -7,17 +7,19 @@ import string
 from voicecoach.errors import DataFileError
 
 # Filled in every text: the partners, the words that work (from the vocabulary), the closing words.
-BASE = ("spreker", "luisteraar", "een", "twee", "ja", "nee", "klaar", "verder", "verander", "stop", "afsluiting")
+BASE = ("spreker", "luisteraar", "een", "twee", "ja", "nee", "klopt", "klopt_niet", "klaar", "verder", "verander", "stop",
+        "afsluiting")
 _LIST = ("waarde", "waarden", "keuze", "voorbeeld", "nummer")
 # What a step's texts may use beyond BASE, by its kind.
 BY_KIND: dict[str, tuple[str, ...]] = {"values": _LIST, "shared": (*_LIST, "allebei", "voorstel"), "count": ("nummer",)}
 # The shared texts (_common.toml) that are filled in with more than BASE.
 COMMON: dict[str, tuple[str, ...]] = {
     "help": ("woorden",), "timeout": ("minuten",), "turn_warning": ("seconden",), "menu": ("woorden",),
-    "menu_suggest": ("oefening", "woorden"), "between": ("weetje",), "value_again": ("voorbeeld",),
+    "menu_suggest": ("oefening", "woorden"), "menu_help": ("voorbeeld",), "menu_failed": ("voorbeeld",),
+    "between": ("weetje",), "value_again": ("voorbeeld",),
     "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
     "list_again": ("waarde",), "which_again": _LIST, "journal_sessions": ("aantal",), "journal_values": ("waarden",),
-    "journal_gratitude": ("aantal",),
+    "journal_gratitude": ("aantal",), "resume_question": ("titel",),
 }
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
 DEFAULTS_KIND = {

@@ -82,6 +82,8 @@ class Session:
                 record.session_id = self.journal.start_session(self.exercise.name, (self.names.one, self.names.two))
         try:
             self._enter(None)
+            if self.initial is not None and self.state not in (END, STOPPED):
+                stage.say(stage.texts.recap(self.current.step), remember=False)  # where they were
             while self.state not in (END, STOPPED):
                 trigger = self._paused() if stage.paused_since is not None else self.current.perform()
                 if trigger is None:
@@ -148,7 +150,8 @@ class Session:
             stage.record.step_completed(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
-                stage.say(stage.texts.get("stop"))
+                kept = stage.record.active  # with --no-journal nothing is kept: it must not say so
+                stage.say(stage.texts.get("stop") + (" " + stage.texts.get("stop_kept") if kept else ""))
             return
         if previous != step_id:
             self.current = make_step(self.exercise.step(step_id), stage)

@@ -157,7 +157,13 @@ class Stage:
                      for i in intents], alternatives=True)
 
     def help_for(self, answers: Sequence[str], turn: bool = False) -> str:
-        return self.texts.get("help", woorden=self.words(self.listenable(answers, turn)))
+        """The words that do something now: not "help" itself, "verder" only in a pause, and in a turn
+        neither "waarom" (not listened for there) nor the answers of a question."""
+        idle = {"help", "why"} if turn else {"help"}
+        if self.paused_since is None:
+            idle.add("resume")
+        useful = [i for i in self.listenable(answers, turn) if i not in idle]
+        return self.texts.get("help", woorden=self.words(useful))
 
     def pause(self) -> None:
         """Nothing works for now: pause, so they can take their time ("verder" goes on)."""

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicecoach.engine import placeholders
-from voicecoach.engine.exercise import MAX_PROMPT_CHARS, Step, common_path
+from voicecoach.engine.exercise import KINDS, MAX_PROMPT_CHARS, Step, common_path
 from voicecoach.errors import DataFileError, UserError
 from voicecoach.speech.vocab import Vocabulary
 from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ("safety", "silence", "unclear", "stuck", "help", "why_none", "pause", "resume", "timeout",
+REQUIRED = ("safety", "silence", "unclear", "stuck", "stuck_retry", "stop_kept", "stop_ask", "stop_not", "turn_nudge_start",
+            "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
             "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
-            "together", "ordinals", "and", "or", "defaults", "mic_missing", "mic_lost", "mic_back", "storage_full",
+            "together", "ordinals", "and", "or", "defaults", "recap", "mic_missing", "mic_lost", "mic_back", "storage_full",
             "journal_empty", "journal_sessions", "journal_values", "journal_sentence", "journal_agreements",
             "journal_agreement", "journal_gratitude", "journal_end")
 TOGETHER = 0  # the speaker number of a turn they take together
@@ -41,6 +42,12 @@ def load_common() -> dict[str, Any]:
     for key, value in data.items():
         if key == "timing":
             continue  # checked by Timing.defaults()
+        if key == "recap":
+            for kind in KINDS:
+                if not isinstance(value, dict) or not isinstance(value.get(kind), str):
+                    raise DataFileError(path, f"recap.{kind}", "expected a text for each kind of step")
+                placeholders.check(value[kind], (), path, f"recap.{kind}")
+            continue
         if key == "defaults":
             for name, text in value.items():
                 kind = placeholders.DEFAULTS_KIND[name]
@@ -145,6 +152,7 @@ class Texts:
             "spreker": self.names.of(speaker), "luisteraar": self.names.of(3 - speaker),
             "een": self.names.one, "twee": self.names.two,
             "ja": v.first("confirm"), "nee": v.first("deny"),
+            "klopt": word("right", v.first("confirm")), "klopt_niet": word("wrong", v.first("deny")),
             "klaar": word("done", "klaar"), "verder": word("resume", "verder"),
             "verander": word("change", "verander"), "stop": word("stop", "stop"),
             "afsluiting": self.common.get("closing", ""),
@@ -161,6 +169,10 @@ class Texts:
         if speaker == TOGETHER and f"{key}_samen" in self.common:
             key = f"{key}_samen"
         return self.fill(str(self.common[key]), speaker, **extra)
+
+    def recap(self, step: Step) -> str:
+        """Where an unfinished exercise goes on, said before its step."""
+        return self.fill(str(self.common["recap"][step.kind]), step.speaker)
 
     def fact(self, n: int) -> str:
         """The n-th "wist je dat" moment, going round."""

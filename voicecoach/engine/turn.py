@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from voicecoach.engine.ask import Question, Reply
 from voicecoach.engine.stage import Stage, TurnObserver
 from voicecoach.speech.decide import Heard
+
+
+def turn_commands(stage: Stage) -> list[str]:
+    """What a speaking turn listens for: "klaar" and the commands, but not "waarom" or "help": a word
+    inside someone's ik-boodschap must not start a lecture (they work again once the turn is over)."""
+    return [i for i in stage.listenable([], turn=True) if i not in ("why", "help")]
+
+
+class _Aside:
+    """The stop question inside a turn: asked, and heard with the other answers left out."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    def ask(self, text: str) -> None:
+        self.stage.say(text, remember=False)
+
+    def tell(self, text: str) -> None:
+        self.stage.say(text, remember=False)
+
+    def listen(self, intents: Sequence[str], seconds: float) -> Heard:
+        return self.stage.conv.listen(list(intents), seconds)
 
 
 class TimedTurn:
@@ -48,12 +71,14 @@ class TimedTurn:
             until = min(until, warn_at)
         if not self.nudged:
             until = min(until, self.quiet_since + t.nudge_after)
-        heard = stage.conv.listen(stage.listenable([], turn=True), max(0.0, until - clock.now()), turn=True,
+        heard = stage.conv.listen(turn_commands(stage), max(0.0, until - clock.now()), turn=True,
                                   record=self.record, new_phase=self.fresh,
                                   observe=self.observer.feed if self.observer is not None else None)
         self.fresh = heard.kind == "intent"  # after a command they answer anew; after a warning they go on
         self.deadline += heard.lost  # a lost microphone froze the turn
         self._keep(heard)
+        if heard.kind == "intent" and heard.intent == "stop" and not self._really_stop():
+            return None
         if heard.kind == "intent" and heard.intent != "done":
             return heard.intent
         now = clock.now()
@@ -66,7 +91,8 @@ class TimedTurn:
             self._aside(stage.texts.get("turn_warning", seconden=int(round(t.warn_before))))
         elif not self.nudged and now >= self.quiet_since + t.nudge_after:  # quiet_since may have moved
             self.nudged = True
-            self._aside(stage.texts.get("turn_nudge", self.speaker))
+            begun = self.quiet_since > self.started or bool(self.said)  # nothing said yet: no "nog iets"
+            self._aside(stage.texts.get("turn_nudge" if begun else "turn_nudge_start", self.speaker))
         return None
 
     def hold(self, seconds: float) -> None:
@@ -105,6 +131,21 @@ class TimedTurn:
             self.audio.append(heard.audio)
         if heard.said:
             self.said.append(heard.said)
+
+    def _really_stop(self) -> bool:
+        """"stop" in the middle of someone's words may be part of them: ask first, on the turn's own time."""
+        stage, start = self.stage, self.stage.clock.now()
+        question = Question(lambda: stage.texts.get("stop_ask"), ["confirm", "deny"], stage.timing.question_seconds,
+                            stage.timing.max_tries, stage.texts.nth)
+        reply = Reply()
+        while reply.intent not in ("confirm", "deny") and not reply.gave_up:
+            reply = question.round(_Aside(stage))
+        stage.emit("stop_asked", stop=reply.intent == "confirm")
+        if reply.intent != "confirm":
+            stage.say(stage.texts.get("stop_not", self.speaker), remember=False)
+        self.hold(stage.clock.now() - start)
+        self.fresh = True
+        return reply.intent == "confirm"
 
     def _aside(self, text: str) -> None:
         """A remark of ours inside the turn: speaking to them takes none of their time."""

@@ -17,6 +17,7 @@ from voicecoach import paths
 from voicecoach.audio.pcm import Audio
 from voicecoach.errors import UserError
 from voicecoach.speech.prompt_cache import PromptCache
+from voicecoach.speech.pronunciation import load_pronunciation
 from voicecoach.speech.render import ProgramRoute, RenderFailed, Route, WorkerRoute, WorkFiles, remove_stale
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Pyttsx3Synth:
     def render(self, text: str) -> Audio:
         if not any(c.isalnum() for c in text):
             return Audio.silence(0.0)
+        text = load_pronunciation(self.settings.language).apply(text)  # "time-out" said the Dutch way
         audio = self.cache.get(text)
         if audio is None:
             parts = [self._render_piece(piece) for piece in pieces(text)]

@@ -23,7 +23,10 @@ class Agreement(StepRun):
     def prompt(self) -> str:
         phase = self.phase
         text = self.step.text if phase == "propose" else self.stage.texts.step_text(self.step, phase or "")
-        return self.stage.fill(text, self.step)
+        return self.fill(text)
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        return ("agree", "consent")  # both agree, and both consent to keeping it (their voices)
 
     def perform(self) -> str | None:
         if self.phase not in TURN_PHASES:

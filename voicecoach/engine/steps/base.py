@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from transitions.core import EventData
 
-from voicecoach.engine.ask import Question, Reprompt
+from voicecoach.engine.ask import MEANS, Question, Reprompt
 from voicecoach.engine.exercise import Step
 from voicecoach.engine.stage import Stage
 from voicecoach.engine.texts import TOGETHER
 from voicecoach.engine.turn import TimedTurn
+from voicecoach.speech.vocab import COMMANDS
 
 # The phases of compound steps that are turns, and whose turn they are.
 TURN_PHASES = {"speak": "speaker", "reflect": "listener", "add": "speaker", "correct": "speaker", "propose": "speaker"}
@@ -31,6 +32,8 @@ class StepRun:
         self.whys = 0  # "waarom" in this phase: the first explains the step, the next tell a fact
         self.question: Question | None = None
         self.turn: TimedTurn | None = None
+        self.stuck: Question | None = None  # "zullen we even pauzeren?" after too many misses
+        self.asking: int | None = None  # in a question for both, the partner asked now (by name)
 
     def enter(self, phase: str | None) -> None:
         """The machine entered one of this step's states (again): its phase starts afresh."""
@@ -38,6 +41,8 @@ class StepRun:
         self.whys = 0
         self.question = None
         self.turn = None
+        self.stuck = None
+        self.asking = 1 if phase in self.both_phases() else None
 
     def perform(self) -> str | None:
         """One round of the phase: a trigger for the machine, or None to be called again."""
@@ -45,7 +50,15 @@ class StepRun:
 
     def prompt(self) -> str:
         """What the phase says first ("herhaal" says it when nothing was said yet)."""
-        return self.stage.fill(self.step.text, self.step)
+        return self.fill(self.step.text)
+
+    def fill(self, text: str, **extra: str) -> str:
+        """A text of this step, {spreker} being the partner asked (a question for both) or the step's speaker."""
+        return self.stage.texts.fill(text, self.asking or self.step.speaker, **extra)
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        """The phases whose question each partner answers by name: yes only when both said yes."""
+        return ()
 
     def answers(self) -> list[str]:
         """The intents that answer the phase's question."""
@@ -82,12 +95,36 @@ class StepRun:
             answers = self.answers() if answers is None else list(answers)
             self.question = Question(self.prompt, answers, self.stage.timing.question_seconds,
                                      self.stage.timing.max_tries, again or self.reprompt)
+        if self.stuck is not None:
+            return self._ask_stuck(self.stuck)
         reply = self.question.round(self.stage)
-        if reply.gave_up:
-            self.stage.say(self.stage.texts.get("stuck"))
-            self.stage.pause()
+        if reply.gave_up:  # the machine did not hear them: it says so, and offers a pause
+            self.stuck = Question(lambda: self.stage.texts.get("stuck"), ["confirm", "deny"],
+                                  self.stage.timing.question_seconds, self.stage.timing.max_tries, self.stage.texts.nth)
             return None
-        return reply.intent
+        intent = MEANS.get(reply.intent or "", reply.intent)
+        if self.asking is None or intent is None or intent in COMMANDS:
+            return intent
+        if intent == "confirm" and self.asking == 1:  # one yes: now the other partner, by name
+            self.stage.emit("answered", step=self.step.id, partner=self.stage.names.of(1), answer=intent)
+            self.asking, self.question = 2, None
+            return None
+        self.stage.emit("answered", step=self.step.id, partner=self.stage.names.of(self.asking), answer=intent)
+        self.asking = 1  # a no (or a change) decides; asked again, both answer again
+        return intent
+
+    def _ask_stuck(self, stuck: Question) -> str | None:
+        """"Zullen we even pauzeren?": yes (or no answer at all) pauses, no asks the question once more."""
+        reply = stuck.round(self.stage)
+        if reply.intent not in ("confirm", "deny", None) or (reply.intent is None and not reply.gave_up):
+            return reply.intent  # a command, or one more try
+        self.stuck = None
+        if reply.intent == "deny":
+            self.stage.say(self.stage.texts.get("stuck_retry"), remember=False)
+            if self.question is not None:
+                self.question.restart()
+            return None
+        return "pause"  # the pause itself (and "verder") is the controls'
 
     def reprompt(self, key: str, n: int) -> str:
         """After silence or an unclear answer: the shared reprompts, a little more help each time."""

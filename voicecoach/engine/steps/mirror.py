@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from transitions.core import EventData
 
+from voicecoach.engine.ask import CHECK_ANSWERS
 from voicecoach.engine.exercise import Step
 from voicecoach.engine.stage import Stage
 from voicecoach.engine.steps.base import TURN_PHASES, StepRun
@@ -20,6 +21,10 @@ class Mirror(StepRun):
         phase = self.phase
         text = self.step.text if phase == "speak" else self.stage.texts.step_text(self.step, phase or "")
         return self.stage.fill(text, self.step)
+
+    def answers(self) -> list[str]:
+        # "klopt dat?" takes klopt / klopt niet, and ja / nee too; "is er nog meer?" takes ja / nee.
+        return list(CHECK_ANSWERS) if self.phase == "check" else super().answers()
 
     def perform(self) -> str | None:
         if self.phase in TURN_PHASES:

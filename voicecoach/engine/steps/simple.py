@@ -9,15 +9,33 @@ from voicecoach.engine.texts import TOGETHER
 
 
 class Say(StepRun):
-    """Says its text, then moves on."""
+    """Says its text, then moves on; with `wait_seconds` it first waits that long for them ("klaar", "ja")."""
+
+    until: float | None = None
+
+    def enter(self, phase: str | None) -> None:
+        super().enter(phase)
+        self.until = None
 
     def perform(self) -> str | None:
-        self.stage.say(self.prompt())
-        return "next"
+        stage, wait = self.stage, self.step.extra.get("wait_seconds")
+        if self.until is None:
+            stage.say(self.prompt())
+            if not wait:
+                return "next"
+            self.until = stage.clock.now() + float(wait)
+        ready = ["done", "confirm", "resume"]
+        heard = stage.listen(ready, max(0.0, self.until - stage.clock.now()))
+        if heard.kind == "intent" and heard.intent not in ready:
+            return heard.intent  # a command; the waiting goes on after it
+        return "next" if heard.kind == "intent" or stage.clock.now() >= self.until else None
 
 
 class Confirm(StepRun):
-    """A yes/no question: yes goes on, no goes to `on_deny` (or on)."""
+    """A yes/no question: yes goes on, no goes to `on_deny` (or on). With `ask_both`, each partner answers by name."""
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        return (None,) if self.step.extra.get("ask_both") else ()
 
     def perform(self) -> str | None:
         return self.ask()

@@ -65,7 +65,10 @@ class Values(StepRun):
         items = self.items()
         values = {"waarden": join(items), "keuze": join(items, alternatives=True), "voorbeeld": self.examples(),
                   "waarde": self.target or (items[-1] if items else ""), **extra}
-        return self.stage.fill(text, self.step, **values)
+        return super().fill(text, **values)
+
+    def both_phases(self) -> tuple[str | None, ...]:
+        return ("check",) if self.step.kind == "shared" else ()  # the shared values: each says yes by name
 
     def prompt(self) -> str:
         step, phase, items, texts = self.step, self.phase, self.items(), self.stage.texts
@@ -86,7 +89,8 @@ class Values(StepRun):
             self.propose()
             return "next"
         if phase in ("name", "change"):
-            heard = self.ask([f"item:{v}" for v in self.catalogue()], self.value_again)
+            way_out = ["deny"] if phase == "change" else []  # "nee": keep the value after all
+            heard = self.ask([*way_out, *(f"item:{v}" for v in self.catalogue())], self.value_again)
             if heard is None or not heard.startswith("item:"):
                 return heard
             return self.take(heard.partition(":")[2])
@@ -159,6 +163,10 @@ class Values(StepRun):
 
     def aim(self, event: EventData) -> None:
         self.target = self.picked
+
+    def keep_value(self, event: EventData) -> None:
+        self.stage.emit("value_kept", step=self.step.id, value=self.target)
+        self.target = self.picked = None
 
     def replace_value(self, event: EventData) -> None:
         items = self.items()
