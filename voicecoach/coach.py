@@ -22,6 +22,7 @@ from voicecoach.journal import Journal, Progress
 from voicecoach.resumable import saved_names, saved_progress
 from voicecoach.settings import Exercises
 from voicecoach.speech.decide import Heard
+from voicecoach.turns import TurnAwareness, spoken_duration
 from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Coach:
     journal: Journal | None
     exercises: Exercises
     notice: Callable[[str], None]  # a line for the screen (stderr)
+    turns: TurnAwareness | None = None  # with a microphone: who spoke how long, and a word after an interruption
 
     def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
         """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
@@ -94,6 +96,8 @@ class Coach:
         if journal is not None and continued is None:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
             moments.follow_up(conv, asking, journal, self.events)
+        if self.turns is not None:
+            self.turns.ask_consent(asking, conv.say)
         return self._exercises(named, continued, suggestion, names, texts, asking)
 
     def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
@@ -105,10 +109,10 @@ class Coach:
             if name is None:
                 return "left"
             session = self._session(name, names, continued)
-            outcome = session.run()
+            outcome = self._run(session, texts)
             if session.chosen:  # a choice step leads on to another exercise
                 session = self._session(session.chosen, names, None)
-                outcome = session.run()
+                outcome = self._run(session, texts)
             if outcome != "completed" or not from_menu:
                 return outcome  # a named exercise ends with its own closing words
             moments.between(self.conv, texts, session.fact_base + session.facts_told, self.events)
@@ -123,7 +127,33 @@ class Coach:
         if continued is not None:
             initial, memory = continued.state, continued.data
         return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
-                       initial=initial, memory=memory, fact_base=moments.fact_base(self.journal))
+                       initial=initial, memory=memory, fact_base=moments.fact_base(self.journal),
+                       turns=self.turns.exercise() if self.turns is not None else None)
+
+    def _run(self, session: Session, texts: Texts) -> str:
+        """One exercise; completed, and if they like (config.toml [turns] speaking_time), how long each spoke."""
+        outcome = session.run()
+        if outcome == "completed" and self.turns is not None and self.turns.settings.speaking_time:
+            self._speaking_time(session, texts)
+        return outcome
+
+    def _speaking_time(self, session: Session, texts: Texts) -> None:
+        names = session.names
+        seconds = {names.one: 0.0, names.two: 0.0}
+        session_id = session.stage.record.session_id
+        if self.journal is not None and session_id is not None:  # a resumed exercise: its earlier steps too
+            for kept in self.journal.speaking_times(session_id):
+                seconds.update(kept.seconds)
+        else:
+            for _, _, summary in session.stage.watched:
+                spoken = getattr(summary, "spoken", None)
+                for partner, s in (spoken() if spoken is not None else {}).items():
+                    seconds[names.of(partner)] += s
+        if sum(seconds.values()) < 1.0:
+            return  # no turn was heard (an exercise without turns)
+        self.events.emit("speaking_time", seconds=[round(s, 1) for s in seconds.values()])  # no names
+        self.conv.say(texts.get("turns.speaking_time", tijd_een=spoken_duration(seconds[names.one], texts.common),
+                                tijd_twee=spoken_duration(seconds[names.two], texts.common)))
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
         """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.

@@ -1,0 +1,225 @@
+"""Turn awareness through the real engine: scripted couples of two distinct espeak-ng voices, the Korean Vosk
+model, the journal, `voicecoach journal` and the fridge page.
+
+Each couple first says yes (or no) to a voice profile, then takes two clean turns (voicecoach learns their
+voices from them), then two turns of the case under test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import KO_VOCAB
+from tests.couple import word, write_script
+from voicecoach.audio.pcm import RATE, Audio, read_wav, write_wav
+from voicecoach.cli.main import main
+from voicecoach.environment import Environment
+from voicecoach.journal import Journal
+from voicecoach.speech.speakers import profile_path
+from voicecoach.turns import consent_path
+
+SANNE, JORIS = "ko+f2", "ko"  # two distinct synthetic voices (a woman's variant, the default man's)
+SANNE_SAYS = ["오늘 저녁에 우리는 조용히 이야기를 나누었어요.", "나는 당신이 바쁠 때 조금 외로움을 느껴요.",
+              "우리가 함께 산책을 하면 마음이 편해져요.", "지난주에 당신이 도와줘서 정말 고마웠어요.",
+              "가끔 내 말을 끝까지 들어주면 좋겠어요.", "주말에는 휴대폰 없이 시간을 보내고 싶어요."]
+JORIS_SAYS = ["우리 둘 다 피곤할 때는 쉽게 화가 나요.", "앞으로 이 년 뒤에는 작은 집에서 살고 싶어요.",
+              "나는 아침마다 커피를 마시면서 하루를 계획해요.", "당신의 웃음소리를 들으면 기분이 좋아져요.",
+              "우리가 처음 만났던 날을 아직도 기억해요.", "매일 십 분씩 서로의 하루에 대해 이야기해요."]
+INTERRUPT = ["아니요, 그건 정말 사실이 아니에요. 잠깐만요, 그렇게 된 게 전혀 아니에요.",
+             "그런데 늦게 들어온 사람은 당신이었잖아요? 당신은 항상 그렇게 말하지만 그건 틀렸어요."]
+BACKCHANNEL = ["음", "아", "응", "음"]
+
+EXERCISE = """
+name = "beurten"
+title = "Beurten"
+summary = "Om de beurt praten."
+why = "Om de beurt praten geeft ieder ruimte."
+
+[timing]
+warn_before = 30
+nudge_after = 90
+
+[[steps]]
+id = "een"
+kind = "turn"
+speaker = 1
+seconds = 26
+text = "{spreker}, vertel."
+
+[[steps]]
+id = "twee"
+kind = "turn"
+speaker = 2
+seconds = 26
+text = "{spreker}, vertel."
+
+[[steps]]
+id = "drie"
+kind = "turn"
+speaker = 1
+seconds = 26
+text = "{spreker}, vertel nog meer."
+
+[[steps]]
+id = "vier"
+kind = "turn"
+speaker = 1
+seconds = 26
+text = "{spreker}, en verder?"
+
+[[steps]]
+id = "slot"
+kind = "say"
+text = "Dank jullie wel."
+"""
+
+
+def _talk(say, voice: str, sentences: list[str], gap: float = 0.6) -> np.ndarray:  # type: ignore[no-untyped-def]
+    parts = []
+    for s in sentences:
+        parts += [read_wav(say(s, voice=voice)).to_rate(RATE).samples.astype(np.float32), np.zeros(int(gap * RATE), np.float32)]
+    return np.concatenate(parts)
+
+
+def _overlay(base: np.ndarray, sound: np.ndarray, at: float, gain: float = 1.0) -> np.ndarray:
+    i = int(at * RATE)
+    out = np.concatenate([base, np.zeros(max(0, i + len(sound) - len(base)), np.float32)])
+    out[i : i + len(sound)] += gain * sound
+    return out
+
+
+def _wav(folder: Path, name: str, signal: np.ndarray) -> str:
+    path = folder / f"{name}.wav"
+    write_wav(path, Audio(np.clip(signal, -32768, 32767).astype(np.int16)))
+    return str(path)
+
+
+def _case_turns(say, folder: Path, case: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Two turns of Sanne's, with Joris interrupting (once in each), quiet, or only going "mm"."""
+    turns = []
+    for n, sentences in enumerate((SANNE_SAYS[:3], SANNE_SAYS[3:])):
+        talk = _talk(say, SANNE, sentences)
+        if case == "interrupts":
+            # Talking for seconds: in her pause after the first sentence (she waits, then goes on), then over her.
+            first = len(read_wav(say(sentences[0], voice=SANNE)).to_rate(RATE).samples) / RATE + 0.3
+            him = _talk(say, JORIS, [INTERRUPT[n]], gap=0.0)
+            pause = np.zeros(int(len(him) + 0.8 * RATE), np.float32)
+            cut = int(first * RATE)
+            talk = np.concatenate([talk[:cut], pause, talk[cut:]])
+            talk = _overlay(talk, him, first + 0.2)
+        elif case == "mm":
+            for k, sound in enumerate(BACKCHANNEL):
+                mm = read_wav(say(sound, voice=JORIS)).to_rate(RATE).samples.astype(np.float32)
+                talk = _overlay(talk, mm, 1.5 + k * 2.6, gain=0.8)
+        turns.append(_wav(folder, f"{case}-{n}", talk))
+    return turns
+
+
+def _run(tmp_path: Path, ko_model_path: Path, say, case: str, consent: bool = True,  # type: ignore[no-untyped-def]
+         extra: list[str] | None = None) -> tuple[int, list[dict], str]:
+    yes, no = str(say(word("confirm"))), str(say(word("deny")))
+    enroll = [_wav(tmp_path, "sanne", _talk(say, SANNE, SANNE_SAYS[::-1][:5])),
+              _wav(tmp_path, "joris", _talk(say, JORIS, JORIS_SAYS[:5]))]
+    answers = [yes, yes] if consent else [no]
+    script = write_script(tmp_path / "couple.txt", [*answers, *enroll, *_case_turns(say, tmp_path, case)])
+    exercise = tmp_path / "beurten.toml"
+    exercise.write_text(EXERCISE, encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["run", str(exercise), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                   "--answers", str(script), "--names", "Sanne,Joris", "--speaker-file", str(tmp_path / "out.wav"),
+                   "--events", str(events), "--events-words", *(extra or [])],
+                  Environment(io.StringIO(), out, err))
+    lines = [json.loads(x) for x in events.read_text(encoding="utf-8").splitlines()]
+    return int(status), lines, err.getvalue()
+
+
+def _prompts(events: list[dict]) -> list[str]:
+    return [e["text"] for e in events if e["event"] == "prompt"]
+
+
+def _remarks(events: list[dict]) -> list[str]:
+    return [p for p in _prompts(events) if "helemaal uit te laten praten" in p]
+
+
+def _speaking(step: str) -> dict[str, tuple[float, int, int]]:
+    with Journal() as j:
+        rows = j._rows("SELECT partner, seconds, interruptions, attributed FROM speaking WHERE step = ?", step)
+    return {r["partner"]: (r["seconds"], r["interruptions"], r["attributed"]) for r in rows}
+
+
+@pytest.mark.slow
+def test_the_listener_interrupting_twice_gets_one_gentle_word_after_the_turn(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
+    status, events, err = _run(tmp_path, ko_model_path, say, "interrupts")
+    assert status == 0, err
+    prompts = _prompts(events)
+    asked = [p for p in prompts if "mag ik jouw stem leren kennen" in p]
+    assert [p.split(",")[0] for p in asked] == ["Sanne", "Joris"]  # each asked by name
+    path = profile_path()
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600  # learned from the first two turns
+    assert _remarks(events) == ["Joris, probeer Sanne helemaal uit te laten praten. Jouw beurt komt zo."]
+    # After her turn ended, never inside it: the remark comes after the end of turn "drie", before turn "vier".
+    kinds = [(e["event"], e.get("text", "")) for e in events if e["event"] in ("turn_ended", "turn_started", "prompt")]
+    at = kinds.index(("prompt", _remarks(events)[0]))
+    ended = [i for i, (k, _) in enumerate(kinds) if k == "turn_ended"]
+    started = [i for i, (k, _) in enumerate(kinds) if k == "turn_started"]
+    assert ended[2] < at < started[3]
+    drie, vier = _speaking("drie"), _speaking("vier")
+    assert drie["Joris"][0] >= 1.5 and vier["Joris"][0] >= 1.5  # his talking over her, heard as his
+    assert drie["Joris"][1] >= 1 and vier["Joris"][1] >= 1  # noted each time; said once
+    assert drie["Sanne"][2] == 1  # voices told apart
+    # At the end, how long each spoke, in words.
+    assert prompts[-1].startswith("Sanne sprak ongeveer ") and ", Joris ongeveer " in prompts[-1]
+    assert "Joris" not in err and "Sanne" not in err  # nothing of them on the screen's log
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["quiet", "mm"])
+def test_no_remark_when_nobody_interrupts_or_only_says_mm(ko_model_path, say, tmp_path, case):  # type: ignore[no-untyped-def]
+    status, events, err = _run(tmp_path, ko_model_path, say, case)
+    assert status == 0, err
+    assert profile_path().exists()  # the voices were told apart, so a remark was possible
+    assert _speaking("drie")["Sanne"][2] == 1
+    assert _remarks(events) == []
+    assert _speaking("drie")["Joris"][1] == 0 and _speaking("vier")["Joris"][1] == 0
+
+
+@pytest.mark.slow
+def test_consent_refused_keeps_no_profile_and_makes_no_remark(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
+    status, events, err = _run(tmp_path, ko_model_path, say, "interrupts", consent=False)
+    assert status == 0, err
+    asked = [p for p in _prompts(events) if "mag ik jouw stem leren kennen" in p]
+    assert [p.split(",")[0] for p in asked] == ["Sanne"]  # after her no, Joris is not asked
+    assert not profile_path().exists()
+    assert json.loads(consent_path().read_text())["voice_profile"] is False
+    assert _remarks(events) == []
+    # Speaking time is still measured, by voice activity in each one's own turns.
+    een, twee = _speaking("een"), _speaking("twee")
+    assert een["Sanne"][0] > 5 and twee["Joris"][0] > 5 and een["Sanne"][2] == 0
+
+
+@pytest.mark.slow
+def test_journal_and_fridge_page_show_who_spoke_how_long(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
+    status, _, err = _run(tmp_path, ko_model_path, say, "quiet")
+    assert status == 0, err
+    with Journal() as j:
+        (kept,) = j.speaking_times()
+    sanne, joris = kept.seconds["Sanne"], kept.seconds["Joris"]
+    assert sanne > joris > 5  # three of the four turns were hers
+    out = io.StringIO()
+    assert main(["journal", "--mute"], Environment(io.StringIO(), out, io.StringIO())) == 0
+    text = out.getvalue()
+    assert "Wie kwam aan het woord" in text
+    line = next(x for x in text.splitlines() if "beurten:" in x)
+    assert f"Sanne {sanne / 60:.1f}".replace(".", ",") in line and f"Joris {joris / 60:.1f}".replace(".", ",") in line
+    page = tmp_path / "fridge.html"
+    assert main(["journal", "--export", str(page)], Environment(io.StringIO(), io.StringIO(), io.StringIO())) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "Wie kwam aan het woord" in html and 'class="chart"' in html
+    assert f"<title>{sanne / 60:.1f} min</title>" in html and f"<title>{joris / 60:.1f} min</title>" in html
