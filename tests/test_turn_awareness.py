@@ -223,3 +223,129 @@ def test_journal_and_fridge_page_show_who_spoke_how_long(ko_model_path, say, tmp
     html = page.read_text(encoding="utf-8")
     assert "Wie kwam aan het woord" in html and 'class="chart"' in html
     assert f"<title>{sanne / 60:.1f} min</title>" in html and f"<title>{joris / 60:.1f} min</title>" in html
+
+
+MIRROR = """
+name = "spiegel"
+title = "Spiegel"
+summary = "Spiegelen."
+why = "Spiegelen helpt."
+
+[timing]
+warn_before = 30
+nudge_after = 90
+mirror_seconds = 20
+ask_more = false
+
+[[steps]]
+id = "spiegel"
+kind = "mirror"
+speaker = 1
+seconds = 26
+text = "{spreker}, vertel."
+
+[[steps]]
+id = "slot"
+kind = "say"
+text = "Dank jullie wel."
+"""
+
+
+@pytest.mark.slow
+def test_a_step_redone_after_resume_counts_its_turns_once(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
+    """Stopped at the mirroring question, after both turns of the step: resume does the step again from its
+    beginning, and the journal has its speaking time once."""
+    yes, no, stop = str(say(word("confirm"))), str(say(word("deny"))), str(say(word("stop")))
+    sanne = _talk(say, SANNE, SANNE_SAYS[:4])
+    joris = _talk(say, JORIS, JORIS_SAYS[:3])
+    turn, mirror = _wav(tmp_path, "sanne", sanne), _wav(tmp_path, "joris", joris)
+    exercise = tmp_path / "spiegel.toml"
+    exercise.write_text(MIRROR, encoding="utf-8")
+    common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris",
+              "--speaker-file", str(tmp_path / "out.wav")]
+    env = Environment(io.StringIO(), io.StringIO(), io.StringIO())
+    first = write_script(tmp_path / "first.txt", [no, turn, mirror, stop])  # no profile; stop at "klopt dat?"
+    assert main(["run", str(exercise), "--answers", str(first), *common], env) == 0
+    assert _speaking("spiegel") == {}  # the step was not completed: nothing counted yet
+    again = write_script(tmp_path / "again.txt", [turn, mirror, yes])
+    assert main(["resume", "--answers", str(again), *common], env) == 0
+    kept = _speaking("spiegel")
+    assert 0.5 * len(sanne) / RATE < kept["Sanne"][0] <= len(sanne) / RATE  # her one turn, not two
+    assert 0.5 * len(joris) / RATE < kept["Joris"][0] <= len(joris) / RATE
+    with Journal() as j:
+        assert len(j.speaking_times()) == 1  # one session, gone on after the resume
+
+
+def test_the_profile_and_the_consent_are_private_and_forget_removes_them(tmp_path: Path) -> None:
+    from voicecoach import paths
+    from voicecoach.speech.speakers import SpeakerProfile
+    from voicecoach.turns import save_consent
+
+    rng = np.random.default_rng(0)
+    t = np.arange(4 * RATE) / RATE
+
+    def voice(f0: float) -> Audio:  # a periodic buzz with a little noise: enough "voice" for a profile
+        x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 12)) + 0.05 * rng.standard_normal(len(t))
+        return Audio((6000 * x / np.abs(x).max()).astype(np.int16))
+
+    save_consent(True)
+    SpeakerProfile.fit([[voice(110.0)], [voice(210.0)]]).save(profile_path())
+    for path in (profile_path(), consent_path()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path in paths.private_stores()
+    assert main(["forget", "--yes"], Environment(io.StringIO(), io.StringIO(), io.StringIO())) == 0
+    assert not profile_path().exists() and not consent_path().exists()
+
+
+def test_saying_no_later_removes_the_profile(tmp_path: Path) -> None:
+    from voicecoach.turns import load_consent, save_consent
+
+    profile_path().parent.mkdir(parents=True, exist_ok=True)
+    profile_path().write_text("{}")
+    save_consent(False)
+    assert load_consent() is False and not profile_path().exists()
+
+
+def test_remarks_off_in_config_toml_and_by_voice(tmp_path: Path) -> None:
+    """config.toml [turns] remarks = false; and "geen opmerkingen" during a session writes it there."""
+    from voicecoach.clock import SimClock
+    from voicecoach.device.config_file import config_path
+    from voicecoach.engine.exercise import load_exercise
+    from voicecoach.engine.session import Session
+    from voicecoach.engine.texts import Names, Texts
+    from voicecoach.errors import DataFileError
+    from voicecoach.events import EventLog
+    from voicecoach.settings import load_settings
+    from voicecoach.speech.vocab import load_vocabulary
+    from voicecoach.turns import TurnAwareness, TurnSettings
+    from voicecoach.voice import TextConversation
+
+    assert TurnSettings.of(load_settings()) == TurnSettings(remarks=True, speaking_time=True)
+    config = config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[turns]\nremarks = \"nee\"\n")
+    with pytest.raises(DataFileError, match="turns.remarks"):
+        load_settings()
+
+    config.write_text("# ours\n[reminder]\ntime = \"20:00\"\n")
+    nl = load_vocabulary()
+    clock = SimClock()
+    events = EventLog(clock)
+    conv = TextConversation(nl, clock, events, io.StringIO("geen opmerkingen\nstop\n"), io.StringIO())
+    awareness = TurnAwareness(TurnSettings.of(load_settings()), consent=True)
+    assert awareness.remarks
+    session = Session(load_exercise("herstelgesprek"), conv, Names("Sanne", "Joris"), events=events,
+                      turns=awareness.exercise())
+    assert session.run() == "stopped"
+    assert not awareness.remarks
+    assert Texts(nl, Names()).get("turns.quiet") in [e["text"] for e in events.of("prompt")]
+    assert TurnSettings.of(load_settings()).remarks is False
+    assert config.read_text().startswith("# ours")  # their own lines kept
+
+
+def test_spoken_durations_are_natural_dutch() -> None:
+    from voicecoach.turns import spoken_duration
+
+    said = [spoken_duration(s) for s in (5, 30, 62, 95, 118, 150, 600, 1320, 1500, 1800)]
+    assert said == ["minder dan een halve minuut", "een halve minuut", "een minuut", "anderhalve minuut",
+                    "twee minuten", "twee en een halve minuut", "tien minuten", "tweeëntwintig minuten", "vijfentwintig minuten", "dertig minuten"]

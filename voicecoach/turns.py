@@ -90,14 +90,25 @@ def spoken_duration(seconds: float, common: dict[str, Any] | None = None) -> str
     """A duration as people say it, to half a minute: "anderhalve minuut", "twee minuten" (_common.toml [turns])."""
     said = common or load_common()
     halves = int(seconds / 30 + 0.5)
-    numbers = said["turns.numbers"]
     if halves == 0:
         return str(said["turns.under_half"])
     if halves <= 3:
         return str(said[("turns.half", "turns.one", "turns.one_and_half")[halves - 1]])
-    n = halves // 2
     key = "turns.minutes_and_half" if halves % 2 else "turns.minutes"
-    return fill_in(str(said[key]), aantal=str(numbers[n]) if n < len(numbers) else str(n))
+    return fill_in(str(said[key]), aantal=_number(halves // 2, said))
+
+
+def _number(n: int, said: dict[str, Any]) -> str:
+    """1..99 as a Dutch word ("vijfentwintig", "tweeëntwintig"); larger numbers as digits."""
+    numbers, tens = said["turns.numbers"], said["turns.tens"]
+    if n < len(numbers):
+        return str(numbers[n])
+    if n >= 100:
+        return str(n)
+    unit, ten = str(numbers[n % 10]), str(tens[n // 10])
+    if n % 10 == 0:
+        return ten
+    return f"{unit}{'ën' if unit.endswith('e') else 'en'}{ten}"
 
 
 @dataclass

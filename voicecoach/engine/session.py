@@ -148,7 +148,8 @@ class Session:
         stage.emit("state", state=self.state)
         if previous is not None and previous != step_id:
             stage.record.step_completed(previous)
-            stage.keep_speaking(previous)
+            if self.state != STOPPED:  # a stopped step is done again on resume: its turns are counted then
+                stage.keep_speaking(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
                 stage.say(stage.texts.get("stop"))
