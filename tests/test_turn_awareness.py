@@ -348,4 +348,5 @@ def test_spoken_durations_are_natural_dutch() -> None:
 
     said = [spoken_duration(s) for s in (5, 30, 62, 95, 118, 150, 600, 1320, 1500, 1800)]
     assert said == ["minder dan een halve minuut", "een halve minuut", "een minuut", "anderhalve minuut",
-                    "twee minuten", "twee en een halve minuut", "tien minuten", "tweeëntwintig minuten", "vijfentwintig minuten", "dertig minuten"]
+                    "twee minuten", "twee en een halve minuut", "tien minuten", "tweeëntwintig minuten",
+                    "vijfentwintig minuten", "dertig minuten"]
