@@ -350,3 +350,26 @@ def test_spoken_durations_are_natural_dutch() -> None:
     assert said == ["minder dan een halve minuut", "een halve minuut", "een minuut", "anderhalve minuut",
                     "twee minuten", "twee en een halve minuut", "tien minuten", "tweeëntwintig minuten",
                     "vijfentwintig minuten", "dertig minuten"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("consent", [True, False])
+def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say, tmp_path, consent):  # type: ignore[no-untyped-def]
+    """`voicecoach check`: each partner's answers and sentence, then the question; the profile is made of what
+    they said there (kept in memory until then)."""
+    items: list[str | float] = []
+    for voice in (SANNE, JORIS):
+        items += [str(say(w, voice=voice)) for w in ("네", "아니요") * 3]
+        items.append(_wav(tmp_path, voice, _talk(say, voice, SANNE_SAYS[:2] if voice == SANNE else JORIS_SAYS[:2])))
+    yes, no = str(say(word("confirm"))), str(say(word("deny")))
+    items += [yes, yes] if consent else [yes, no]
+    script = write_script(tmp_path / "check.txt", items)
+    out = io.StringIO()
+    main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
+         Environment(io.StringIO(), out, io.StringIO()))
+    if consent:
+        assert "Your voice profile was kept" in out.getvalue(), out.getvalue()
+        assert stat.S_IMODE(profile_path().stat().st_mode) == 0o600
+    else:
+        assert "No voice profile was kept" in out.getvalue(), out.getvalue()
+        assert not profile_path().exists()
