@@ -373,3 +373,14 @@ def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say,
     else:
         assert "No voice profile was kept" in out.getvalue(), out.getvalue()
         assert not profile_path().exists()
+
+
+def test_a_damaged_profile_is_one_sentence_and_learned_again(tmp_path: Path) -> None:
+    from voicecoach.turns import TurnAwareness, TurnSettings, save_consent
+
+    save_consent(True)
+    profile_path().write_text('{"format": "voicecoach-voice-profile", "version": 1, "mean": "x"}')
+    said: list[str] = []
+    awareness = TurnAwareness.load(TurnSettings(), said.append)
+    assert awareness.profile is None and awareness.learning()  # their next turns make a new one
+    assert len(said) == 1 and "damaged" in said[0] and "learned again" in said[0] and '"x"' not in said[0]
