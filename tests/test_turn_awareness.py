@@ -1,8 +1,8 @@
 """Turn awareness through the real engine: scripted couples of two distinct espeak-ng voices, the Korean Vosk
 model, the journal, `voicecoach journal` and the fridge page.
 
-Each couple first says yes (or no) to a voice profile, then takes two clean turns (voicecoach learns their
-voices from them), then two turns of the case under test.
+Each couple said yes (or no) to a voice profile before (in `voicecoach check`, tested at the end), then takes
+two clean turns (voicecoach learns their voices from them), then two turns of the case under test.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from voicecoach.cli.main import main
 from voicecoach.environment import Environment
 from voicecoach.journal import Journal
 from voicecoach.speech.speakers import profile_path
-from voicecoach.turns import consent_path
+from voicecoach.turns import consent_path, save_consent
 
 SANNE, JORIS = "ko+f2", "ko"  # two distinct synthetic voices (a woman's variant, the default man's)
 SANNE_SAYS = ["오늘 저녁에 우리는 조용히 이야기를 나누었어요.", "나는 당신이 바쁠 때 조금 외로움을 느껴요.",
@@ -123,11 +123,10 @@ def _case_turns(say, folder: Path, case: str) -> list[str]:  # type: ignore[no-u
 
 def _run(tmp_path: Path, ko_model_path: Path, say, case: str, consent: bool = True,  # type: ignore[no-untyped-def]
          extra: list[str] | None = None) -> tuple[int, list[dict], str]:
-    yes, no = str(say(word("confirm"))), str(say(word("deny")))
+    save_consent(consent)  # their answer in `voicecoach check`
     enroll = [_wav(tmp_path, "sanne", _talk(say, SANNE, SANNE_SAYS[::-1][:5])),
               _wav(tmp_path, "joris", _talk(say, JORIS, JORIS_SAYS[:5]))]
-    answers = [yes, yes] if consent else [no]
-    script = write_script(tmp_path / "couple.txt", [*answers, *enroll, *_case_turns(say, tmp_path, case)])
+    script = write_script(tmp_path / "couple.txt", [*enroll, *_case_turns(say, tmp_path, case)])
     exercise = tmp_path / "beurten.toml"
     exercise.write_text(EXERCISE, encoding="utf-8")
     events = tmp_path / "events.jsonl"
@@ -159,8 +158,6 @@ def test_the_listener_interrupting_twice_gets_one_gentle_word_after_the_turn(ko_
     status, events, err = _run(tmp_path, ko_model_path, say, "interrupts")
     assert status == 0, err
     prompts = _prompts(events)
-    asked = [p for p in prompts if "mag ik jouw stem leren kennen" in p]
-    assert [p.split(",")[0] for p in asked] == ["Sanne", "Joris"]  # each asked by name
     path = profile_path()
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600  # learned from the first two turns
     assert _remarks(events) == ["Joris, probeer Sanne helemaal uit te laten praten. Jouw beurt komt zo."]
@@ -194,14 +191,13 @@ def test_no_remark_when_nobody_interrupts_or_only_says_mm(ko_model_path, say, tm
 def test_consent_refused_keeps_no_profile_and_makes_no_remark(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
     status, events, err = _run(tmp_path, ko_model_path, say, "interrupts", consent=False)
     assert status == 0, err
-    asked = [p for p in _prompts(events) if "mag ik jouw stem leren kennen" in p]
-    assert [p.split(",")[0] for p in asked] == ["Sanne"]  # after her no, Joris is not asked
     assert not profile_path().exists()
     assert json.loads(consent_path().read_text())["voice_profile"] is False
     assert _remarks(events) == []
     # Speaking time is still measured, by voice activity in each one's own turns.
     een, twee = _speaking("een"), _speaking("twee")
     assert een["Sanne"][0] > 5 and twee["Joris"][0] > 5 and een["Sanne"][2] == 0
+    assert not any("sprak ongeveer" in p for p in _prompts(events))  # not said: they did not opt in
 
 
 @pytest.mark.slow
@@ -255,7 +251,7 @@ text = "Dank jullie wel."
 def test_a_step_redone_after_resume_counts_its_turns_once(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
     """Stopped at the mirroring question, after both turns of the step: resume does the step again from its
     beginning, and the journal has its speaking time once."""
-    yes, no, stop = str(say(word("confirm"))), str(say(word("deny"))), str(say(word("stop")))
+    yes, stop = str(say(word("confirm"))), str(say(word("stop")))
     sanne = _talk(say, SANNE, SANNE_SAYS[:4])
     joris = _talk(say, JORIS, JORIS_SAYS[:3])
     turn, mirror = _wav(tmp_path, "sanne", sanne), _wav(tmp_path, "joris", joris)
@@ -264,7 +260,7 @@ def test_a_step_redone_after_resume_counts_its_turns_once(ko_model_path, say, tm
     common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris",
               "--speaker-file", str(tmp_path / "out.wav")]
     env = Environment(io.StringIO(), io.StringIO(), io.StringIO())
-    first = write_script(tmp_path / "first.txt", [no, turn, mirror, stop])  # no profile; stop at "klopt dat?"
+    first = write_script(tmp_path / "first.txt", [turn, mirror, stop])  # stopped at "klopt dat?"
     assert main(["run", str(exercise), "--answers", str(first), *common], env) == 0
     assert _speaking("spiegel") == {}  # the step was not completed: nothing counted yet
     again = write_script(tmp_path / "again.txt", [turn, mirror, yes])
@@ -364,9 +360,20 @@ def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say,
     yes, no = str(say(word("confirm"))), str(say(word("deny")))
     items += [yes, yes] if consent else [yes, no]
     script = write_script(tmp_path / "check.txt", items)
+    config = tmp_path / "home-config.toml"
+    config.write_text('names = "Sanne,Joris"\n')
+    from voicecoach.device.config_file import config_path
+
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text(config.read_text())
+    events = tmp_path / "events.jsonl"
     out = io.StringIO()
-    main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
-         Environment(io.StringIO(), out, io.StringIO()))
+    main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+          "--events", str(events), "--events-words"], Environment(io.StringIO(), out, io.StringIO()))
+    lines = [json.loads(x) for x in events.read_text(encoding="utf-8").splitlines()]
+    asked = [p for p in _prompts(lines) if "mag ik jouw stem leren kennen" in p]
+    assert [p.split(",")[0] for p in asked] == ["Sanne", "Joris"]  # each asked by name
+    assert json.loads(consent_path().read_text())["voice_profile"] is consent
     if consent:
         assert "Your voice profile was kept" in out.getvalue(), out.getvalue()
         assert stat.S_IMODE(profile_path().stat().st_mode) == 0o600

@@ -96,8 +96,6 @@ class Coach:
         if journal is not None and continued is None:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
             moments.follow_up(conv, asking, journal, self.events)
-        if self.turns is not None:
-            self.turns.ask_consent(asking, conv.say)
         return self._exercises(named, continued, suggestion, names, texts, asking)
 
     def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
@@ -133,7 +131,8 @@ class Coach:
     def _run(self, session: Session, texts: Texts) -> str:
         """One exercise; completed, and if they like (config.toml [turns] speaking_time), how long each spoke."""
         outcome = session.run()
-        if outcome == "completed" and self.turns is not None and self.turns.settings.speaking_time:
+        turns = self.turns
+        if outcome == "completed" and turns is not None and turns.consent and turns.settings.speaking_time:
             self._speaking_time(session, texts)
         return outcome
 

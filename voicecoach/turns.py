@@ -182,9 +182,10 @@ class TurnAwareness:
         return TurnAwareness(settings, consent, profile, notice)
 
     def ask_consent(self, asking: Asking, say: Callable[[str], None]) -> None:
-        """Once: may voicecoach learn their voices? Each partner by name; yes only when both say yes."""
-        if self.consent is not None:
-            return
+        """May voicecoach learn their voices? Each partner by name; yes only when both say yes.
+
+        Asked in `voicecoach check`, the moment the couple sets voicecoach up for their voices: a question
+        inside a visit would stand between them and the exercise they came for."""
         texts = asking.texts
         say(texts.get("turns.consent_intro"))
         self.consent = asking.both_yes("turns.consent")
@@ -284,8 +285,7 @@ def learn_from_check(collector: VoiceCollector, asking: Asking, say: Callable[[s
     """After the calibration: with both partners' yes, their profile from what they just said. Returns a line
     for the screen (never anything of the voices)."""
     awareness = TurnAwareness.load(settings)
-    if awareness.consent is not True:
-        awareness.consent = None  # `check` is their own choice to be learned: asked again
+    if awareness.consent is not True:  # `check` is their own choice to be learned: asked (again) here
         awareness.ask_consent(asking, say)
     if not awareness.consent:
         return "No voice profile was kept (not both said yes)."
