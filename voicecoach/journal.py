@@ -170,11 +170,9 @@ class Journal:
                           " GROUP BY s.id, k.partner ORDER BY s.id", *args)
         out: dict[int, Speaking] = {}
         for r in rows:
-            if r["id"] not in out:
-                names = [r["partner_a"], r["partner_b"]]
-                out[r["id"]] = Speaking(r["id"], r["exercise"], datetime.fromisoformat(r["started_at"]),
-                                        dict.fromkeys(names, 0.0), dict.fromkeys(names, 0))
-            entry = out[r["id"]]
+            names = (r["partner_a"], r["partner_b"])
+            entry = out.setdefault(r["id"], Speaking(r["id"], r["exercise"], datetime.fromisoformat(r["started_at"]),
+                                                     dict.fromkeys(names, 0.0), dict.fromkeys(names, 0)))
             entry.seconds[r["partner"]] = entry.seconds.get(r["partner"], 0.0) + float(r["seconds"])
             entry.interruptions[r["partner"]] = entry.interruptions.get(r["partner"], 0) + int(r["interruptions"])
         return list(out.values())

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,6 +271,11 @@ class VoiceCollector:
         self.partner = 1
         self.enrollment = Enrollment(seconds=60.0)
         self._vad = energy_vad()
+
+    def each(self, items: Sequence[str]) -> Iterator[tuple[int, str]]:
+        """Partner 1's item, then partner 2's: what is heard meanwhile is that partner's voice."""
+        for self.partner, item in enumerate(items, 1):
+            yield self.partner, item
 
     def __call__(self, chunk: Chunk) -> None:
         until = self.spoke_until()

@@ -95,8 +95,7 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         answer_seconds = Timing.defaults().question_seconds
         samples: list[calibration.Sample] = []
         conv.say(texts["calibrate_intro"])
-        for partner, intro in enumerate(("calibrate_first", "calibrate_second"), 1):
-            voices.partner = partner
+        for partner, intro in voices.each(("calibrate_first", "calibrate_second")):  # partner 1, then 2
             conv.say(texts[intro])
             for intent in ("confirm", "deny") * 3:
                 samples.append(_calibration_sample(conv, listener, partner, intent, answer_seconds))
@@ -123,7 +122,6 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
                 f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
         conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
-        conv.tap.observer = None
         env.out(_learn_voices(conv, voices))
         return ExitStatus.SUCCESS if good else ExitStatus.ERROR
     finally:
@@ -141,6 +139,8 @@ def _collect_voices(conv: Any) -> Any:
 
 
 def _learn_voices(conv: Any, voices: Any) -> str:
+    if conv.tap is not None:
+        conv.tap.observer = None  # the calibration is over: nothing more is kept
     from voicecoach.engine.ask import Asking
     from voicecoach.engine.exercise import Timing
     from voicecoach.engine.texts import Names, Texts
