@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import subprocess
@@ -44,7 +45,8 @@ from voicecoach.speech.turn_watch import TurnWatch, energy_vad  # noqa: E402
 from voicecoach.speech.vad import EnergyVad  # noqa: E402
 
 SPLIT = Path(__file__).resolve().parent / "bench_turns_split.toml"
-CACHE = REPO / "artifacts" / "bench_turns" / "speech"
+# Rendered speech, outside the repository (a test run must write nothing into the checkout).
+CACHE = Path(os.environ.get("VOICECOACH_BENCH_TURNS_CACHE", Path.home() / ".cache" / "voicecoach-bench-turns")) / "speech"
 CHUNK = 320
 
 KO_SENTENCES = [
