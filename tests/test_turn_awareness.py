@@ -391,3 +391,22 @@ def test_a_damaged_profile_is_one_sentence_and_learned_again(tmp_path: Path) -> 
     awareness = TurnAwareness.load(TurnSettings(), said.append)
     assert awareness.profile is None and awareness.learning()  # their next turns make a new one
     assert len(said) == 1 and "damaged" in said[0] and "learned again" in said[0] and '"x"' not in said[0]
+
+
+def test_the_fridge_chart_has_two_bars_a_week(tmp_path: Path) -> None:
+    from voicecoach.export import render_html, weekly_speaking
+
+    with Journal(tmp_path / "j.sqlite3") as j:
+        for day, sanne, joris in (("2026-11-02", 120, 60), ("2026-11-05", 60, 30), ("2026-11-12", 30, 150)):
+            s = j.start_session("dagelijks-gesprek", ("Sanne", "Joris"))
+            j._write("UPDATE sessions SET started_at = ? WHERE id = ?", f"{day}T20:00:00+01:00", s)
+            j.speaking(s, "praat", "Sanne", sanne)
+            j.speaking(s, "praat", "Joris", joris, interruptions=1)
+            j.speaking(s, "praat", "Joris", 0)  # a step done twice adds up
+        weeks = weekly_speaking(j.speaking_times())
+        assert [(str(monday), minutes) for monday, minutes in weeks] == [
+            ("2026-11-02", (3.0, 1.5)), ("2026-11-09", (0.5, 2.5))]  # Monday to Sunday, minutes each
+        html = render_html(j)
+    chart = html.split('class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<rect") == 4 and "2 nov" in chart and "9 nov" in chart
+    assert "<title>2.5 min</title>" in chart and "Wie kwam aan het woord" in html
