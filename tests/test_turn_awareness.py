@@ -410,3 +410,45 @@ def test_the_fridge_chart_has_two_bars_a_week(tmp_path: Path) -> None:
     chart = html.split('class="chart"', 1)[1].split("</svg>", 1)[0]
     assert chart.count("<rect") == 4 and "2 nov" in chart and "9 nov" in chart
     assert "<title>2.5 min</title>" in chart and "Wie kwam aan het woord" in html
+
+
+def test_a_watched_turn_starts_after_our_own_voice_and_its_echo(ko_model_path, say, tmp_path):  # type: ignore[no-untyped-def]
+    """The prompt and the chime (and their echo) are ours: never counted as the speaker's voice, never learned.
+    (The source drops them before the listener, `begin_listening(ignore_until)`; the observer sees what it sees.)"""
+    from voicecoach.cli.commands import all_commands
+    from voicecoach.cli.parser import build_parser
+    from voicecoach.engine.exercise import parse_exercise
+    from voicecoach.engine.session import Session
+    from voicecoach.engine.texts import Names
+    from voicecoach.speech.endpoint import ListenSettings
+    from voicecoach.speech.turn_watch import TurnWatch
+    from voicecoach.wiring import wire
+
+    script = write_script(tmp_path / "couple.txt", [str(say(SANNE_SAYS[0], voice=SANNE))])
+    env = Environment(io.StringIO(), io.StringIO(), io.StringIO())
+    args = build_parser(all_commands(), env).parse_args(
+        ["run", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script),
+         "--speaker-file", str(tmp_path / "o.wav")])
+    wired = wire(args, env)
+    ours: list[float] = []
+    seen: list[float] = []
+
+    class Watch(TurnWatch):
+        def feed(self, chunk, voice=None):  # type: ignore[no-untyped-def]
+            seen.append(chunk.t0)
+            super().feed(chunk, voice)
+
+    def watch(who: int) -> Watch:
+        ours.append(wired.conversation.spoke_until)  # type: ignore[attr-defined]  # the chime's end
+        return Watch(who)
+
+    exercise = {"name": "beurt", "steps": [{"id": "praat", "kind": "turn", "speaker": 1, "seconds": 6,
+                                            "text": "{spreker}, vertel.", "why": "Daarom."}]}
+    try:
+        session = Session(parse_exercise(exercise, "beurt.toml"), wired.conversation, Names("Sanne", "Joris"),
+                          events=wired.events, observe_turn=watch)
+        assert session.run() == "completed"
+    finally:
+        wired.close()
+    assert ours[0] is not None and seen
+    assert ours[0] + ListenSettings().self_tail - 0.021 <= seen[0] <= ours[0] + ListenSettings().self_tail + 0.021

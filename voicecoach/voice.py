@@ -17,7 +17,6 @@ from voicecoach.engine.texts import load_common
 from voicecoach.errors import UserError
 from voicecoach.events import EventLog
 from voicecoach.speech.decide import Heard
-from voicecoach.speech.endpoint import ListenSettings
 from voicecoach.speech.listener import Listener
 from voicecoach.speech.synth import SynthError, Synthesizer
 from voicecoach.speech.vocab import Vocabulary, normalize
@@ -57,20 +56,6 @@ class Conversation(Protocol):
                new_phase: bool = True, observe: ChunkObserver | None = None) -> Heard:
         """Listen for the phrases of `intents`; `turn`: a speaking turn (see Listener.listen);
         `observe` is shown every chunk listened to (by voice: the microphone's audio)."""
-
-
-def _after_own_voice(observe: ChunkObserver | None, spoke_until: float | None) -> ChunkObserver | None:
-    """An observer shown only what comes after our own voice (the prompt, the chime) and its echo, as the
-    listener hears it: a turn's watcher must not count our voice as the speaker's, nor learn it as theirs."""
-    if observe is None or spoke_until is None:
-        return observe
-    until = spoke_until + ListenSettings().self_tail
-
-    def after(chunk: Chunk) -> None:
-        if chunk.t1 > until:
-            observe(chunk)
-
-    return after
 
 
 class VoiceConversation:
@@ -143,7 +128,7 @@ class VoiceConversation:
         start = self.clock.now()
         self.events.emit("listening", intents=intents, seconds=round(seconds, 2), turn=turn)
         if self.tap is not None:
-            self.tap.observer = _after_own_voice(observe, self.spoke_until)
+            self.tap.observer = observe
         try:
             heard = self.listener.listen(intents, start + seconds, turn=turn, spoke_until=self.spoke_until,
                                          record=record, new_phase=new_phase)
