@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark of voicecoach's listening, in one run: decision latency against
 Vosk's own example loop, CPU, start-up (decision to the next prompt's audio),
-memory over a long session, timer accuracy, and the held-out hearing
+memory over a long session, timer accuracy, the held-out hearing
 table of scripts/hearing.py (recall, wrong, unclear per condition, voicecoach
-and the naive loop).
+and the naive loop), and turn awareness on its held-out voices (scripts/bench_turns.py).
 
     python scripts/bench.py [--quick] [--out DIR]
 
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_baseline as bb
+import bench_turns
 import hearing
 import numpy as np
 from bench_baseline import LEAD_IN, PAD, REPO, Ear, Lang, Rig, Trial, ms_stats, pct, rss_mb
@@ -344,7 +345,8 @@ def markdown(r: dict[str, Any]) -> str:
     for what, value, target, met in targets(r):
         shown = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
         lines.append(f"| {what} | {shown} | {target} | {'' if met is None else 'PASS' if met else 'MISS'} |")
-    return "\n".join(lines) + "\n\n" + hearing.markdown(r["hearing"])
+    turns = f"\n\nTurn awareness (scripts/bench_turns.py):\n\n{bench_turns.report(r['turns'])}" if "turns" in r else ""
+    return "\n".join(lines) + "\n\n" + hearing.markdown(r["hearing"]) + turns
 
 
 def chart(raw: dict[str, list[float]], path: Path) -> None:
@@ -387,6 +389,8 @@ def run(quick: bool, reuse: Path | None = None) -> tuple[dict[str, Any], dict[st
         ("timer", lambda: timer(rig)),
         ("hearing", lambda: hearing_table(quick, reuse)),
     ]
+    if not quick:  # turn awareness on its held-out voices (its quick run is tests/test_bench_turns.py's)
+        sections.append(("turns", lambda: bench_turns.measure("held_out")))
     for name, section in sections:
         t = time.perf_counter()
         if name == "latency":

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import subprocess
@@ -44,7 +45,8 @@ from voicecoach.speech.turn_watch import TurnWatch, energy_vad  # noqa: E402
 from voicecoach.speech.vad import EnergyVad  # noqa: E402
 
 SPLIT = Path(__file__).resolve().parent / "bench_turns_split.toml"
-CACHE = REPO / "artifacts" / "bench_turns" / "speech"
+# Rendered speech, outside the repository (a test run must write nothing into the checkout).
+CACHE = Path(os.environ.get("VOICECOACH_BENCH_TURNS_CACHE", Path.home() / ".cache" / "voicecoach-bench-turns")) / "speech"
 CHUNK = 320
 
 KO_SENTENCES = [
@@ -445,25 +447,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["held_out", "tuning"], default="held_out")
     ap.add_argument("--compare", action="store_true", help="also score other model sizes and a neural embedding")
     ap.add_argument("--out", type=Path, default=REPO / "artifacts" / "bench_turns")
+    ap.add_argument("--docs", action="store_true",
+                    help="also write docs/bench/bench_turns.* and the README's table (full held-out runs only)")
     args = ap.parse_args(argv)
+    result = measure(args.split, args.quick, args.compare)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_turns.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    table = report(result)
+    (args.out / "bench_turns.md").write_text(table, encoding="utf-8")
+    if args.docs and not args.quick and args.split == "held_out" and not args.compare:
+        write_docs(result, table)
+    print(table)
+    return 0
+
+
+def measure(split_name: str = "held_out", quick: bool = False, compare: bool = False) -> dict[str, Any]:
+    """Every section on the voices of `split_name`; scripts/bench.py runs it as its "turns" section."""
     split = tomllib.loads(SPLIT.read_text(encoding="utf-8"))
     overlap = set(split["tuning"]["variants"]) & set(split["held_out"]["variants"])
     if overlap:
         raise SystemExit(f"{SPLIT}: voices on both sides of the split: {sorted(overlap)}")
-    variants = split[args.split]["variants"]
+    variants = split[split_name]["variants"]
     installed = {line.split()[4].removeprefix("!v/") for line in subprocess.run(
         ["espeak-ng", "--voices=variant"], capture_output=True, text=True, check=True).stdout.splitlines()[1:]}
     if set(variants) - installed:  # espeak-ng would quietly speak with its default voice instead
         raise SystemExit(f"espeak-ng has no variant {sorted(set(variants) - installed)}")
     rng = random.Random(13)
-    n_pairs, n_turns, stretch_s = (4, 4, 10.0) if args.quick else (24, 20, 25.0)
+    n_pairs, n_turns, stretch_s = (4, 4, 10.0) if quick else (24, 20, 25.0)
     different = make_pairs(variants, rng, n_pairs, False, split)
     hard = make_pairs(variants, rng, n_pairs // 2, True, split)
     began = time.monotonic()
-    result: dict[str, Any] = {"split": args.split, "voices": variants, "quick": args.quick}
+    result: dict[str, Any] = {"split": split_name, "voices": variants, "quick": quick}
 
     approaches: dict[str, Callable[[list[list[Audio]]], Decider] | None] = {"gmm16 (chosen)": gmm_fitter(16)}
-    if args.compare:
+    if compare:
         approaches = {"stats (1 Gaussian)": gmm_fitter(1), "gmm4": gmm_fitter(4), "gmm8": gmm_fitter(8), **approaches,
                       "resemblyzer d-vector": embedding_fitter()}
     result["attribution"] = {}
@@ -490,12 +507,25 @@ def main(argv: list[str] | None = None) -> int:
     result["cpu"] = {"turnwatch_pct_core": 100 * cpu / audio, "energy_vad_baseline_pct_core":
                      100 * (quiet["vad_cpu_s"] + loud["vad_cpu_s"]) / audio}
     result["seconds"] = time.monotonic() - began
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_turns.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    table = report(result)
-    (args.out / "bench_turns.md").write_text(table, encoding="utf-8")
-    print(table)
-    return 0
+    return result
+
+
+DOCS_START = "<!-- turns table: written by scripts/bench_turns.py --docs; do not edit by hand -->"
+DOCS_END = "<!-- end of turns table -->"
+
+
+def write_docs(result: dict[str, Any], table: str) -> None:
+    """docs/bench/bench_turns.json and .md, and the README's held-out table between its markers."""
+    docs = REPO / "docs" / "bench"
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "bench_turns.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    (docs / "bench_turns.md").write_text(table, encoding="utf-8")
+    readme = REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if DOCS_START in text and DOCS_END in text:
+        before, rest = text.split(DOCS_START, 1)
+        readme.write_text(f"{before}{DOCS_START}\n\n{table.strip()}\n\n{DOCS_END}{rest.split(DOCS_END, 1)[1]}",
+                          encoding="utf-8")
 
 
 def report(r: dict[str, Any]) -> str:

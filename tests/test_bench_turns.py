@@ -6,6 +6,7 @@ No target is asserted here (and no held-out number): the script measures and rep
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,8 @@ def test_quick_run_measures_every_section(tmp_path: Path) -> None:
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (scripts/system-packages --test)")
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_turns.py"), "--quick", "--split", "tuning",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT, check=False)
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+                          env={**os.environ, "VOICECOACH_BENCH_TURNS_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "bench_turns.json").read_text(encoding="utf-8"))
     assert results["split"] == "tuning" and results["quick"] is True

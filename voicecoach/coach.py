@@ -22,6 +22,7 @@ from voicecoach.journal import Journal, Progress
 from voicecoach.resumable import saved_names, saved_progress
 from voicecoach.settings import Exercises
 from voicecoach.speech.decide import Heard
+from voicecoach.turns import TurnAwareness, spoken_duration
 from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Coach:
     exercises: Exercises
     notice: Callable[[str], None]  # a line for the screen (stderr)
     facts: int = 0  # the next "wist je dat" of this visit: each is told once, in the menu, an exercise or between
+    turns: TurnAwareness | None = None  # with a microphone: who spoke how long, and a word after an interruption
 
     def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
         """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
@@ -114,11 +116,11 @@ class Coach:
             if name is None:
                 return "left"
             session = self._session(name, names, continued)
-            outcome = session.run()
+            outcome = self._run(session, texts)
             if session.chosen:  # a choice step leads on to another exercise
                 self.facts = session.fact_base + session.facts_told
                 session = self._session(session.chosen, names, None)
-                outcome = session.run()
+                outcome = self._run(session, texts)
             if outcome != "completed" or not from_menu:
                 return outcome  # a named exercise ends with its own closing words
             self.facts = session.fact_base + session.facts_told
@@ -135,7 +137,34 @@ class Coach:
         if continued is not None:
             initial, memory = continued.state, continued.data
         return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
-                       initial=initial, memory=memory, fact_base=self.facts)
+                       initial=initial, memory=memory, fact_base=self.facts,
+                       turns=self.turns.exercise() if self.turns is not None else None)
+
+    def _run(self, session: Session, texts: Texts) -> str:
+        """One exercise; completed, and if they like (config.toml [turns] speaking_time), how long each spoke."""
+        outcome = session.run()
+        turns = self.turns
+        if outcome == "completed" and turns is not None and turns.consent and turns.settings.speaking_time:
+            self._speaking_time(session, texts)
+        return outcome
+
+    def _speaking_time(self, session: Session, texts: Texts) -> None:
+        names = session.names
+        seconds = {names.one: 0.0, names.two: 0.0}
+        session_id = session.stage.record.session_id
+        if self.journal is not None and session_id is not None:  # a resumed exercise: its earlier steps too
+            for kept in self.journal.speaking_times(session_id):
+                seconds.update(kept.seconds)
+        else:
+            for _, _, summary in session.stage.watched:
+                spoken = getattr(summary, "spoken", None)
+                for partner, s in (spoken() if spoken is not None else {}).items():
+                    seconds[names.of(partner)] += s
+        if sum(seconds.values()) < 1.0:
+            return  # no turn was heard (an exercise without turns)
+        self.events.emit("speaking_time", seconds=[round(s, 1) for s in seconds.values()])  # no names
+        self.conv.say(texts.get("turns.speaking_time", tijd_een=spoken_duration(seconds[names.one], texts.common),
+                                tijd_twee=spoken_duration(seconds[names.two], texts.common)))
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
         """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.

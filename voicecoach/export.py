@@ -12,13 +12,15 @@ from html import escape
 from pathlib import Path
 
 from voicecoach.errors import StorageError, UserError
-from voicecoach.journal import FOLLOW_UP_WORDS, Agreement, Journal
+from voicecoach.journal import FOLLOW_UP_WORDS, Agreement, Journal, Speaking
 
 log = logging.getLogger(__name__)
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 PETALS = ("#f4a261", "#e9c46a", "#e76f51", "#f6bd60", "#95b8a2", "#f28482", "#cdb4db", "#a3c4bc")
+SPEAKERS = ("#e76f51", "#2a9d8f")  # the first and the second partner's bars
+CHART_WEEKS = 8  # "wie kwam aan het woord": the newest weeks with turns
 MAX_AGREEMENTS = 10  # one A4 page; the newest matter most on the fridge
 DEFAULT_NAME = "voicecoach-overzicht.html"  # when --export names a folder
 
@@ -53,6 +55,9 @@ ul.agreements li::before { content: "\\2665"; color: #e76f51; position: absolute
 .row section { flex: 1; text-align: center; }
 .big { font-size: 34px; color: #e76f51; line-height: 1.1; margin: 1mm 0 0; }
 .empty { color: #8a7466; font-style: italic; margin: 0; }
+.chart { display: block; width: 100%; height: auto; }
+.legend { text-align: center; font-size: 13px; margin: 1mm 0 0; }
+.legend span { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 1mm 0 4mm; }
 footer { text-align: center; font-size: 12px; color: #a08b7d; }
 """
 
@@ -107,6 +112,55 @@ def values_svg(values: list[str] | tuple[str, ...]) -> str:
                      ' font-style="italic">wij</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def weekly_speaking(kept: list[Speaking], weeks: int = CHART_WEEKS) -> list[tuple[date, tuple[float, float]]]:
+    """Minutes the first and the second partner spoke, per week (its Monday), the newest `weeks` weeks with turns."""
+    by_week: dict[date, list[float]] = {}
+    for s in kept:
+        day = s.started_at.date()
+        monday = date.fromordinal(day.toordinal() - day.weekday())
+        seconds = list(s.seconds.values()) + [0.0, 0.0]
+        week = by_week.setdefault(monday, [0.0, 0.0])
+        week[0] += seconds[0] / 60
+        week[1] += seconds[1] / 60
+    return [(monday, (m[0], m[1])) for monday, m in sorted(by_week.items())[-weeks:]]
+
+
+def speaking_svg(weeks: list[tuple[date, tuple[float, float]]]) -> str:
+    """Two bars a week, one per partner: how many minutes each was heard in the turns."""
+    width, height, base, top = 640, 190, 160, 22
+    most = max([max(m) for _, m in weeks] + [1.0])
+    slot = width / max(len(weeks), 1)
+    bar = min(26.0, slot / 3)
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"'
+             ' aria-label="Minuten aan het woord per week">',
+             f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#e7c9a9"/>']
+    for i, (monday, pair) in enumerate(weeks):
+        centre = slot * (i + 0.5)
+        for k, value in enumerate(pair):
+            h = (base - top) * value / most
+            x = centre - bar + k * bar
+            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" rx="3"'
+                         f' fill="{SPEAKERS[k]}"><title>{value:.1f} min</title></rect>')
+            parts.append(f'<text x="{x + bar / 2 - 1:.1f}" y="{base - h - 4:.1f}" font-size="11" text-anchor="middle"'
+                         f' fill="#4a3b32">{value:.1f}</text>'.replace(".0<", "<"))
+        parts.append(f'<text x="{centre:.1f}" y="{base + 18}" font-size="12" text-anchor="middle" fill="#8a7466">'
+                     f'{monday.day} {MONTHS[monday.month - 1][:3]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _speaking_section(journal: Journal, names: tuple[str, str] | None) -> str:
+    kept = journal.speaking_times()
+    if not kept:
+        return ""
+    weeks = weekly_speaking(kept)
+    who = names or tuple(kept[-1].seconds)[:2]
+    legend = "".join(f'<span style="background:{colour}"></span>{escape(name)}'
+                     for colour, name in zip(SPEAKERS, who, strict=False))
+    return (f'<section><h2>Wie kwam aan het woord</h2>{speaking_svg(weeks)}'
+            f'<p class="legend">{legend} &nbsp;(minuten per week, gemeten in de beurten)</p></section>')
 
 
 def _agreement_item(a: Agreement) -> str:
@@ -164,6 +218,7 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
 <section><h2>Onze gezamenlijke waarden</h2>{shared}</section>
 {own}
 <section><h2>Onze afspraken</h2>{listed}</section>
+{_speaking_section(journal, names)}
 <div class="row">
 <section><h2>Dankbaarheid</h2><p class="big">{summary.gratitude_total}</p>
 <p class="empty">keer iets gezegd waar we dankbaar voor zijn</p></section>

@@ -56,6 +56,17 @@ class ValueMap:
 
 
 @dataclass(frozen=True)
+class Speaking:
+    """How long each partner's voice was heard in one session's turns."""
+
+    session_id: int
+    exercise: str
+    started_at: datetime
+    seconds: dict[str, float]  # partner's name -> seconds, in the order they were named
+    interruptions: dict[str, int]  # partner's name -> turns of the other they talked over
+
+
+@dataclass(frozen=True)
 class Summary:
     sessions_by_exercise: dict[str, int]
     last_session: datetime | None
@@ -140,6 +151,31 @@ class Journal:
     def turn(self, session_id: int, step: str, speaker: str, seconds: float) -> None:
         self._write("INSERT INTO turns (session_id, step, speaker, seconds) VALUES (?, ?, ?, ?)",
                     session_id, step, speaker, float(seconds))
+
+    def speaking(self, session_id: int, step: str, partner: str, seconds: float, interruptions: int = 0,
+                 attributed: bool = False) -> None:
+        """A completed step's speaking time for one partner; a step done twice in a session adds up."""
+        self._write("INSERT INTO speaking VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, step, partner) DO UPDATE"
+                    " SET seconds = seconds + excluded.seconds, interruptions = interruptions + excluded.interruptions,"
+                    " attributed = MAX(attributed, excluded.attributed)",
+                    session_id, step, partner, max(0.0, float(seconds)), int(interruptions), int(attributed))
+
+    def speaking_times(self, session_id: int | None = None) -> list[Speaking]:
+        """Per session (oldest first, or just `session_id`): seconds each partner spoke in its turns."""
+        where = "" if session_id is None else " WHERE s.id = ?"
+        args = () if session_id is None else (session_id,)
+        rows = self._rows("SELECT s.id, s.exercise, s.started_at, s.partner_a, s.partner_b, k.partner,"
+                          " SUM(k.seconds) AS seconds, SUM(k.interruptions) AS interruptions"
+                          f" FROM speaking k JOIN sessions s ON s.id = k.session_id{where}"
+                          " GROUP BY s.id, k.partner ORDER BY s.id", *args)
+        out: dict[int, Speaking] = {}
+        for r in rows:
+            names = (r["partner_a"], r["partner_b"])
+            entry = out.setdefault(r["id"], Speaking(r["id"], r["exercise"], datetime.fromisoformat(r["started_at"]),
+                                                     dict.fromkeys(names, 0.0), dict.fromkeys(names, 0)))
+            entry.seconds[r["partner"]] = entry.seconds.get(r["partner"], 0.0) + float(r["seconds"])
+            entry.interruptions[r["partner"]] = entry.interruptions.get(r["partner"], 0) + int(r["interruptions"])
+        return list(out.values())
 
     def steps(self, session_id: int) -> list[str]:
         return [r["step"] for r in self._rows(

@@ -58,6 +58,13 @@ SCHEMA = [
     # CREATE IF NOT EXISTS adds it to an older journal, and an older voicecoach ignores it.
     """CREATE TABLE IF NOT EXISTS sentence_recordings (
         session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE, recording TEXT NOT NULL)""",
+    # Turn awareness: seconds each partner's voice was heard in a step's turns (added when the step is
+    # completed, with its progress), how often the listener talked over it, and whether voices were told apart.
+    """CREATE TABLE IF NOT EXISTS speaking (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, step TEXT NOT NULL,
+        partner TEXT NOT NULL, seconds REAL NOT NULL CHECK (seconds >= 0),
+        interruptions INTEGER NOT NULL CHECK (interruptions >= 0), attributed INTEGER NOT NULL,
+        PRIMARY KEY (session_id, step, partner))""",
 ]
 
 

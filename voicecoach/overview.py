@@ -11,6 +11,12 @@ from voicecoach.journal import FOLLOW_UP_WORDS, Journal
 log = logging.getLogger(__name__)
 
 SPOKEN_AGREEMENTS = 3  # told by voice: the newest few; all of them are printed
+SPEAKING_SESSIONS = 5  # printed: how long each spoke in the newest few sessions
+
+
+def minutes(seconds: float) -> str:
+    """"2,5 min": a speaking time as the journal and the fridge page print it."""
+    return f"{seconds / 60:.1f}".replace(".", ",") + " min"
 
 
 @dataclass
@@ -65,7 +71,31 @@ def overview(journal: Journal) -> Overview:
     out.lines.append(f"Dankbaarheid: {summary.gratitude_total} keer iets genoemd waar jullie dankbaar voor zijn.")
     minutes = round(summary.turn_minutes)
     out.lines.append(f"Samen aan het woord: {minutes} {'minuut' if minutes == 1 else 'minuten'}.")
+    _speaking(journal, said, out)
     if summary.gratitude_total:
         out.spoken.append(fill_in(said["journal_gratitude"], aantal=summary.gratitude_total))
     out.spoken.append(said["journal_end"])
     return out
+
+
+def _speaking(journal: Journal, said: dict[str, object], out: Overview) -> None:
+    """Who spoke how long (their voices, measured in the turns), in the newest sessions."""
+    from voicecoach.engine.texts import fill_in
+    from voicecoach.export import dutch_date
+    from voicecoach.turns import spoken_duration
+
+    kept = journal.speaking_times()
+    if not kept:
+        return
+    out.lines.append("Wie kwam aan het woord (stem gemeten in de beurten):")
+    for s in kept[-SPEAKING_SESSIONS:]:
+        who = ", ".join(f"{name} {minutes(sec)}" for name, sec in s.seconds.items())
+        talked_over = sum(s.interruptions.values())
+        note = f" ({talked_over}x door de ander heen gepraat)" if talked_over else ""
+        out.lines.append(f"  {dutch_date(s.started_at.date())}, {s.exercise}: {who}{note}")
+    pairs = list(kept[-1].seconds.items())
+    if len(pairs) != 2:
+        return
+    (one, first), (two, second) = pairs
+    out.spoken.append(fill_in(str(said["turns.speaking_time"]), een=one, twee=two,
+                              tijd_een=spoken_duration(first), tijd_twee=spoken_duration(second)))

@@ -12,9 +12,11 @@ from voicecoach.engine.texts import Names
 from voicecoach.errors import DataFileError, UserError
 from voicecoach.tomlfile import read_toml
 
-SESSION_KEYS = ("timing", "names")
+SESSION_KEYS = ("timing", "names", "turns")
 # Read by the kitchen-table device (voicecoach/device/), each with its own checks.
 DEVICE_KEYS = ("reminder", "button")
+# [turns]: the word after an interrupted turn, and how long each spoke at the end of an exercise.
+TURN_KEYS = ("remarks", "speaking_time")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Settings:
     timing: dict[str, Any] = field(default_factory=dict)
     names: str | None = None
     path: Path | None = None
+    turns: dict[str, bool] = field(default_factory=dict)  # [turns]: remarks, speaking_time (turns.TurnSettings)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -48,7 +51,15 @@ def load_settings(path: Path | None = None) -> Settings:
         except UserError:
             raise DataFileError(path, "names",
                                 'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
-    return Settings(timing=dict(timing), names=names, path=path)
+    turns = config.get("turns", {})
+    if not isinstance(turns, dict):
+        raise DataFileError(path, "turns", "expected a table: [turns] with remarks = false and the like")
+    for key, value in turns.items():
+        if key not in TURN_KEYS:
+            raise DataFileError(path, f"turns.{key}", f"unknown setting; use {', '.join(TURN_KEYS)}")
+        if not isinstance(value, bool):
+            raise DataFileError(path, f"turns.{key}", "expected true or false")
+    return Settings(timing=dict(timing), names=names, path=path, turns=dict(turns))
 
 
 class Exercises:

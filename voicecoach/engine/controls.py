@@ -1,4 +1,4 @@
-"""What the couple may say at any moment: repeat, why, help, safety, pause, resume, time-out."""
+"""What the couple may say at any moment: repeat, why, help, safety, pause, resume, time-out, no remarks."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ class Controls:
 
     def on_safety(self, event: EventData) -> None:
         self._frozen(self.stage.texts.get("safety"))
+
+    def on_quiet(self, event: EventData) -> None:
+        """ "geen opmerkingen": no word about interrupting any more (kept in config.toml)."""
+        if self.stage.turns is not None:
+            self.stage.turns.quiet()
+        self.stage.emit("remarks_off")
+        self._frozen(self.stage.texts.get("turns.quiet"))
 
     def on_pause(self, event: EventData) -> None:
         if self.stage.paused_since is None:

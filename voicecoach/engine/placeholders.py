@@ -20,6 +20,7 @@ COMMON: dict[str, tuple[str, ...]] = {
     "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
     "list_again": ("waarde",), "which_again": _LIST, "journal_sessions": ("aantal",), "journal_values": ("waarden",),
     "journal_gratitude": ("aantal",), "resume_question": ("titel",),
+    "turns.speaking_time": ("tijd_een", "tijd_twee"), "turns.minutes": ("aantal",), "turns.minutes_and_half": ("aantal",),
 }
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
 DEFAULTS_KIND = {

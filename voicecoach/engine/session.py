@@ -13,7 +13,7 @@ from transitions.core import EventData
 from voicecoach.engine.controls import Controls
 from voicecoach.engine.exercise import Exercise, Step
 from voicecoach.engine.machine import CONTROLS, END, STOPPED, build_machine, entry_state, split_state
-from voicecoach.engine.stage import Memory, Record, Stage, TurnObserver
+from voicecoach.engine.stage import Memory, Record, Stage, TurnHooks, TurnObserver
 from voicecoach.engine.steps import StepRun, make_step
 from voicecoach.engine.texts import Names
 from voicecoach.errors import UserError
@@ -40,14 +40,16 @@ class Session:
 
     def __init__(self, exercise: Exercise, conversation: Conversation, names: Names, *, journal: Journal | None = None,
                  events: EventLog | None = None, initial: str | None = None, memory: dict[str, Any] | None = None,
-                 fact_base: int = 0, observe_turn: Callable[[int], TurnObserver | None] | None = None) -> None:
+                 fact_base: int = 0, observe_turn: Callable[[int], TurnObserver | None] | None = None,
+                 turns: TurnHooks | None = None) -> None:
         self.exercise = exercise
         self.names = names
         self.journal = journal
         self.initial = initial
         self.saved = dict(memory or {})
         self.stage = Stage(conversation, exercise, names, events=events, record=Record(journal),
-                           memory=Memory.restore(self.saved), observe_turn=observe_turn)
+                           memory=Memory.restore(self.saved), observe_turn=observe_turn,
+                           turns=turns)
         self.controls = Controls(self.stage, lambda: self.current, lambda t: self.trigger(t), fact_base)
         self.current: StepRun = make_step(exercise.steps[0], self.stage)
         self.outcome = "interrupted"
@@ -148,6 +150,8 @@ class Session:
         stage.emit("state", state=self.state)
         if previous is not None and previous != step_id:
             stage.record.step_completed(previous)
+            if self.state != STOPPED:  # a stopped step is done again on resume: its turns are counted then
+                stage.keep_speaking(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
                 kept = stage.record.active  # with --no-journal nothing is kept: it must not say so

@@ -30,6 +30,17 @@ class TurnObserver(Protocol):
     def summary(self) -> object: ...
 
 
+class TurnHooks(Protocol):
+    """Turn awareness for one exercise (voicecoach/turns.ExerciseTurns): an observer for each timed turn,
+    whether the listener gets a gentle word after it, and "geen opmerkingen"."""
+
+    def watch(self, speaker: int) -> TurnObserver | None: ...
+
+    def after_turn(self, speaker: int, summary: object) -> bool: ...
+
+    def quiet(self) -> None: ...
+
+
 class Record:
     """What a session writes to its journal; with no journal (--no-journal) it keeps nothing."""
 
@@ -44,6 +55,12 @@ class Record:
     def turn(self, step: str, speaker: str, seconds: float) -> None:
         if self.journal is not None and self.session_id is not None:
             self.journal.turn(self.session_id, step, speaker, seconds)
+
+    def speaking(self, step: str, partners: dict[str, tuple[float, int]], attributed: bool) -> None:
+        """Per partner: seconds spoken in the step's turns, and how often they talked over the other's turn."""
+        if self.journal is not None and self.session_id is not None:
+            for partner, (spoken, interruptions) in partners.items():
+                self.journal.speaking(self.session_id, step, partner, spoken, interruptions, attributed)
 
     def step_completed(self, step: str) -> None:
         if self.journal is not None and self.session_id is not None:
@@ -90,7 +107,8 @@ class Stage:
 
     def __init__(self, conv: Conversation, exercise: Exercise, names: Names, *, events: EventLog | None = None,
                  record: Record | None = None, memory: Memory | None = None,
-                 observe_turn: Callable[[int], TurnObserver | None] | None = None) -> None:
+                 observe_turn: Callable[[int], TurnObserver | None] | None = None,
+                 turns: TurnHooks | None = None) -> None:
         self.conv = conv
         self.exercise = exercise
         self.names = names
@@ -99,10 +117,38 @@ class Stage:
         self.events = events
         self.record = record or Record(None)
         self.memory = memory or Memory()
-        self.observe_turn = observe_turn  # whose turn (a partner's number) -> an observer of its audio
+        self.turns = turns
+        # whose turn (a partner's number) -> an observer of its audio
+        self.observe_turn = observe_turn or (turns.watch if turns is not None else None)
         self.watched: list[tuple[str, int, object]] = []  # (step, whose turn, the observer's summary)
+        self._unkept: list[tuple[str, int, object]] = []  # watched turns of steps not completed yet
         self.last_prompt = ""
         self.paused_since: float | None = None  # clock time a pause began; None while going on
+
+    def turn_watched(self, step: str, speaker: int, summary: object) -> bool:
+        """A watched turn ended: kept for its step; True when the listener gets a gentle word now."""
+        self.watched.append((step, speaker, summary))
+        self._unkept.append((step, speaker, summary))
+        return self.turns is not None and self.turns.after_turn(speaker, summary)
+
+    def keep_speaking(self, step: str) -> None:
+        """The step is completed: how long each spoke in its turns goes into the journal, in the same
+        transaction as the step's completion and the next progress. A step redone after a resume was never
+        kept, so its turns are not counted twice."""
+        mine = [w for w in self._unkept if w[0] == step]
+        self._unkept = [w for w in self._unkept if w[0] != step]
+        totals, interrupted = {1: 0.0, 2: 0.0}, {1: 0, 2: 0}
+        attributed = False
+        for _, speaker, summary in mine:
+            spoken = getattr(summary, "spoken", None)
+            if spoken is None or speaker not in (1, 2):
+                continue
+            for partner, seconds in spoken().items():
+                totals[partner] += seconds
+            interrupted[3 - speaker] += len(getattr(summary, "interruptions", ()))  # the listener talked over it
+            attributed = attributed or bool(getattr(summary, "attributed", False))
+        if mine:
+            self.record.speaking(step, {self.names.of(p): (totals[p], interrupted[p]) for p in (1, 2)}, attributed)
 
     @property
     def clock(self) -> Clock:

@@ -27,6 +27,8 @@ REQUIRED = ("safety", "silence", "unclear", "stuck", "stuck_retry", "stop_kept",
 TOGETHER = 0  # the speaker number of a turn they take together
 MAX_NAME = 40  # characters
 NAME_MARKS = frozenset(" -'’.")
+# Tables of texts that belong to one part (turn awareness: [turns]); read as "turns.remark" and the like.
+TEXT_TABLES = ("turns",)
 
 
 @functools.cache
@@ -39,6 +41,11 @@ def load_common() -> dict[str, Any]:
             raise DataFileError(path, key, "this text is missing")
     if not isinstance(data["defaults"], dict) or set(data["defaults"]) != set(placeholders.DEFAULTS_KIND):
         raise DataFileError(path, "[defaults]", "expected a text for each of " + ", ".join(placeholders.DEFAULTS_KIND))
+    for table in TEXT_TABLES:
+        texts = data.pop(table, {})
+        if not isinstance(texts, dict):
+            raise DataFileError(path, table, f"expected a table: [{table}]")
+        data.update({f"{table}.{key}": value for key, value in texts.items()})
     for key, value in data.items():
         if key == "timing":
             continue  # checked by Timing.defaults()

@@ -119,8 +119,10 @@ class TimedTurn:
         seconds = stage.clock.now() - self.started
         stage.emit("turn_ended", speaker=name, seconds=round(seconds, 2), how=how)
         stage.record.turn(self.step_id, name, seconds)
-        if self.observer is not None:
-            stage.watched.append((self.step_id, self.speaker, self.observer.summary()))
+        if self.observer is not None and stage.turn_watched(self.step_id, self.speaker, self.observer.summary()):
+            # After the turn, never in it: the listener talked over the speaker (at most once per exercise).
+            stage.emit("turn_remark", speaker=name)
+            stage.say(stage.texts.get("turns.remark", self.speaker), remember=False)
 
     def _keep(self, heard: Heard) -> None:
         if heard.speech_end is not None:

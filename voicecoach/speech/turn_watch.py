@@ -99,6 +99,13 @@ class TurnSummary:
         """Seconds `partner` was heard speaking, alone or over the other."""
         return self.voiced[partner] + self.overlap
 
+    def spoken(self) -> dict[int, float]:
+        """Seconds each partner spoke in this turn, as the journal keeps them: the speaker also gets the voice
+        nobody was sure of (mostly theirs: a soft stretch, a laugh), both get the seconds they spoke at once."""
+        listener = self.listener
+        return {self.speaker: self.voiced[self.speaker] + self.unsure + self.overlap,
+                listener: self.voiced[listener] + self.overlap}
+
     @property
     def paused(self) -> float:
         return sum(p.seconds for p in self.pauses)

@@ -16,7 +16,8 @@ from voicecoach.tomlfile import read_toml
 log = logging.getLogger(__name__)
 
 # Intents the engine understands; a vocabulary may add its own (e.g. exercise choices).
-COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety")
+# "quiet": "geen opmerkingen", no more remarks about interrupting (turn awareness).
+COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety", "quiet")
 ANSWERS = ("confirm", "deny")
 # Measured on the tuning voices of the evaluation corpus (scripts/hearing.py --split tuning).
 # A phrase decides when it explains the sound this much better (per second) than the garbage grammar;

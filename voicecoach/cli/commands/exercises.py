@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.cli.command import Command, no_arguments
 from voicecoach.cli.options import session_options, sound_options
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from voicecoach.settings import Settings
+    from voicecoach.turns import TurnAwareness
 
 
 def run_arguments(p: argparse.ArgumentParser) -> None:
@@ -49,7 +54,8 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
                 if journal is not None and journal.recovered_from is not None:
                     env.out(f"The journal was damaged; it was set aside as {journal.recovered_from} "
                             "and a new one started.")
-                coach = Coach(wired.conversation, wired.events, journal, exercises, env.err)
+                coach = Coach(wired.conversation, wired.events, journal, exercises, env.err,
+                              turns=turn_awareness(wired.has_microphone(), journal is not None, settings, env))
                 outcome = coach.visit(named, resume=args.command == "resume", names=args.names or settings.names)
             finally:
                 wired.close()
@@ -57,6 +63,17 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
             if journal is not None:
                 journal.close()
     return ExitStatus.SUCCESS if outcome in ENDED_WELL else ExitStatus.ERROR
+
+
+def turn_awareness(microphone: bool, keep: bool, settings: Settings, env: Environment) -> TurnAwareness | None:
+    """With a microphone, every turn is watched; a voice profile only with the journal on (--no-journal keeps
+    nothing, so it asks nothing and only measures)."""
+    from voicecoach.turns import TurnAwareness, TurnSettings
+
+    if not microphone:
+        return None
+    turn_settings = TurnSettings.of(settings)
+    return TurnAwareness.load(turn_settings, env.err) if keep else TurnAwareness(turn_settings, consent=False)
 
 
 def list_exercises(args: argparse.Namespace, env: Environment) -> ExitStatus:

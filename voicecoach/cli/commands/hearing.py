@@ -91,10 +91,11 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
             env.out(notice)
         conv: Any = wired.conversation
         listener = wired.listener()
+        voices = _collect_voices(conv)  # for a voice profile, if both say yes at the end
         answer_seconds = Timing.defaults().question_seconds
         samples: list[calibration.Sample] = []
         conv.say(texts["calibrate_intro"])
-        for partner, intro in enumerate(("calibrate_first", "calibrate_second"), 1):
+        for partner, intro in voices.each(("calibrate_first", "calibrate_second")):  # partner 1, then 2
             conv.say(texts[intro])
             for intent in ("confirm", "deny") * 3:
                 samples.append(_calibration_sample(conv, listener, partner, intent, answer_seconds))
@@ -121,9 +122,43 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
                 f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
         conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
+        env.out(_learn_voices(conv, voices))
         return ExitStatus.SUCCESS if good else ExitStatus.ERROR
     finally:
         wired.close()
+
+
+def _collect_voices(conv: Any) -> Any:
+    """Each partner's voice while they calibrate, in memory: a voice profile is made of it only with consent."""
+    from voicecoach.turns import VoiceCollector
+
+    collector = VoiceCollector(lambda: conv.spoke_until)
+    if conv.tap is not None:
+        conv.tap.observer = collector
+    return collector
+
+
+def _learn_voices(conv: Any, voices: Any) -> str:
+    if conv.tap is not None:
+        conv.tap.observer = None  # the calibration is over: nothing more is kept
+    from voicecoach.engine.ask import Asking
+    from voicecoach.engine.exercise import Timing
+    from voicecoach.engine.texts import Names, Texts
+    from voicecoach.journal import Journal
+    from voicecoach.paths import data_dir
+    from voicecoach.settings import load_settings
+    from voicecoach.turns import TurnSettings, learn_from_check
+
+    settings = load_settings()
+    names = Names.parse(settings.names)
+    if settings.names is None and (data_dir() / "journal.sqlite3").exists():
+        with Journal() as journal:  # asked by the names they used last time
+            last = journal.last_names()
+        names = Names(*last) if last else names
+    from voicecoach.coach import ConversationVoice
+
+    asking = Asking(ConversationVoice(conv), Texts(conv.vocab, names), Timing.defaults())
+    return learn_from_check(voices, asking, conv.say, TurnSettings.of(settings))
 
 
 def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, seconds: float) -> Any:
