@@ -312,7 +312,7 @@ def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond:
 
     rng = np.random.default_rng(seed)
     answers = [(p, i) for i, ps in mat.answers.items() for p in ps]
-    default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+    default = Thresholds(vocab.accept_score, vocab.check_score)
     out: dict[str, list[Outcome]] = {"default": [], "calibrated": []}
     intents = [i for i in mat.intents if i in vocab.intents]
     for voice in cp.voices(split):
@@ -403,7 +403,7 @@ def work(job: Job) -> Result:
     SWEEP, OVERRIDES = job.sweep, dict(job.settings)
     DUMP = [] if job.dump and not job.what.startswith(("calibration:", "stretch:")) else None
     if job.sweep:  # decide on every phrase, keep its ratio: thresholds are then tried offline
-        vocab = replace(vocab, accept_ratio=-1e9, check_ratio=-1e9)
+        vocab = replace(vocab, accept_score=-1e9, check_score=-1e9)
     size = cp.QUICK if job.quick else cp.FULL
     intents = [i for i in mat.intents if i in vocab.intents]
     phrases = vocab.phrase_map(intents)
@@ -453,6 +453,9 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, 
     work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()), sweep=sweep,
                      settings=settings, dump=dump)
                  for i, name in enumerate(names) if not only or name in only]
+    if only and not sweep:  # --only stretch:conversation
+        work_list += [Job(code, split, quick, w, 0, str(model_path()), settings=settings)
+                      for w in only if w.startswith("stretch:")]
     if not only and not sweep:
         work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
                       for s in ("conversation", "television")]

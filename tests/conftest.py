@@ -108,24 +108,13 @@ def say(speech_dir: Path):  # type: ignore[no-untyped-def]
             raw = speech_dir / f"{key}.raw.wav"
             subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text],
                            check=True, timeout=30)
-            from voicecoach.audio.pcm import Audio, read_wav, write_wav
+            from voicecoach.audio.pcm import read_wav, write_wav
 
-            write_wav(out, Audio(_linear_16k(read_wav(raw))))
+            # The product's own resampler (soxr, band-limited), as every WAV a couple gives it is read.
+            write_wav(out, read_wav(raw).to_rate(16000))
         return out
 
     return make
-
-
-def _linear_16k(audio):  # type: ignore[no-untyped-def]
-    """Test speech at 16 kHz by linear interpolation, as it was made when the test words were chosen
-    (by measurement). The product resamples with soxr now; made that way, the same espeak-ng speech
-    is heard differently by the small Korean model ("보람" as a filler, "네" below the confidence
-    threshold among the menu words), so the flow tests would test the recognizer, not the flows."""
-    import numpy as np
-
-    x = audio.samples.astype(np.float32)
-    n = int(round(len(x) * 16000 / audio.rate))
-    return np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.int16)
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def test_an_answer_explains_its_sound_better_than_the_garbage_grammar(ko_model, 
     clock, _, listener = couple_listener(ko_model, ko_vocab, [say("네")], settings=TWO)
     heard = listener.listen(QUESTION, clock.now() + 8)
     assert (heard.kind, heard.intent) == ("intent", "confirm")
-    assert heard.ratio is not None and heard.ratio >= ko_vocab.accept_ratio
+    assert heard.sure is not None and heard.sure >= ko_vocab.accept_score
 
 
 def test_talk_is_not_an_answer_by_the_garbage_ratio(ko_model, ko_vocab, say):
@@ -51,7 +51,7 @@ def test_talk_is_not_an_answer_by_the_garbage_ratio(ko_model, ko_vocab, say):
     clock, _, listener = couple_listener(ko_model, ko_vocab, [say("커피 주세요")], settings=TWO)
     heard = listener.listen(QUESTION, clock.now() + 8)
     assert heard.kind == "unclear", heard
-    assert heard.ratio is not None and heard.ratio < ko_vocab.check_ratio, heard
+    assert heard.sure is not None and heard.sure < ko_vocab.check_score, heard
 
 
 def test_without_the_garbage_grammar_the_same_talk_would_be_decided(ko_model, ko_vocab, say):
@@ -136,7 +136,7 @@ def test_listen_intents_names_an_unknown_intent(ko_model_path, tmp_path):
 
 
 def test_fit_never_accepts_below_the_couples_own_talk():
-    default = Thresholds(3.0, 0.0)
+    default = Thresholds(1.5, 0.5)
     weak = [calibration.Sample(1, "confirm", "confirm", -3.0, -20.0),
             calibration.Sample(1, "deny", "deny", 0.5, -20.0),
             calibration.Sample(1, None, None, -0.5, -20.0)]  # their talk reached -0.5
