@@ -560,6 +560,27 @@ def cause(o: dict[str, Any]) -> str:
     return f"wrong: {o['want'] or 'talk'} decided as {o['got']}" + (" (endpoint cut the word)" if cut else "")
 
 
+def fit_sureness(r: dict[str, Any]) -> dict[str, float]:
+    """decide.SURENESS from a --sweep run: a logistic of (ratio, voiced seconds) over every utterance read as one
+    phrase, labelled right (the phrase said) or wrong (another phrase, or talk)."""
+    rows = [(o["ratio"], o["voiced"], o["got"] == o["want"]) for outs in r["outcomes"].values() for o in outs
+            if o["ratio"] is not None and o["voiced"] is not None and o["got"] not in ("unclear", "none")]
+    if not rows:
+        raise SystemExit("--fit needs a --sweep run with the two-grammar decision")
+    x = np.array([[a, b, 1.0] for a, b, _ in rows])
+    y = np.array([float(c) for _, _, c in rows])
+    w = np.zeros(3)
+    for _ in range(20000):  # plain gradient descent: three weights need no library
+        p = 1 / (1 + np.exp(-x @ w))
+        w -= 0.05 * (x.T @ (p - y) / len(y) + 0.001 * np.array([w[0], w[1], 0.0]))
+    z = x @ w
+    fit = {"ratio": round(float(w[0]), 3), "voiced": round(float(w[1]), 3), "bias": round(float(w[2]), 3),
+           "right": int(y.sum()), "wrong": int(len(y) - y.sum())}
+    for t in (0.5, 1.0, 1.5, 2.0):
+        fit[f"right>={t}"], fit[f"wrong>={t}"] = int((z[y == 1] >= t).sum()), int((z[y == 0] >= t).sum())
+    return fit
+
+
 def explain(r: dict[str, Any]) -> str:
     """Misses of answers and every wrong decision, grouped by cause, then the wrong ones one by one."""
     from collections import Counter
@@ -711,10 +732,14 @@ def main() -> int:
                         help="list every miss and wrong decision with its cause (tuning split only)")
     parser.add_argument("--dump", type=Path, metavar="DIR",
                         help="keep each deciding utterance's audio and levels in DIR (tuning split only)")
+    parser.add_argument("--fit", action="store_true",
+                        help="with --sweep: fit decide.SURENESS (a logistic of ratio and voiced length) and print it")
     parser.add_argument("--sweep", action="store_true",
                         help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
     args = parser.parse_args()
     settings = tuple((k, json.loads(v)) for k, _, v in (x.partition("=") for x in args.setting or []))
+    if args.fit and not args.sweep:
+        parser.error("--fit fits on a --sweep run")
     if (args.sweep or args.explain or args.dump) and args.split != "tuning":
         parser.error("--sweep, --explain and --dump are for choosing: use them on the tuning split only")
     if args.docs and (args.split != "held_out" or args.sweep or settings or args.only or args.quick):
@@ -739,6 +764,8 @@ def main() -> int:
     (args.out / f"{stem}.md").write_text(table, encoding="utf-8")
     if args.explain:
         (args.out / f"{stem}-why.md").write_text(explain(r), encoding="utf-8")
+    if args.fit:
+        print(json.dumps(fit_sureness(r)))
     if args.docs:
         write_docs(r, table)
     print(table)

@@ -46,6 +46,7 @@ class Reading:
     garbage: float | None = None
     seconds: float = 0.0  # audio the recognizer heard
     garbage_text: str = ""  # the garbage grammar's best reading (for the evaluation; never logged)
+    garbage_decoded: bool = False  # the garbage grammar heard this utterance too (even if it read nothing)
 
 
 class Recognizer(Protocol):
@@ -158,7 +159,7 @@ class VoskRecognizer:
         if self._garbage is not None:
             best = _hypotheses(json.loads(self._garbage.FinalResult()))
             garbage, garbage_text = (best[0].score, best[0].text) if best else (None, "")
-        return Reading(answers, garbage, seconds, garbage_text)
+        return Reading(answers, garbage, seconds, garbage_text, self._garbage is not None)
 
 
 def _shifted(h: Hypothesis, by: float) -> Hypothesis:
