@@ -235,8 +235,19 @@ def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch,
 @pytest.mark.slow
 def test_the_same_scripted_session_decides_the_same_under_cpu_load(ko_model_path, say, tmp_path):
     script = write_script(tmp_path / "couple.txt", answers_from("welkom", say, tmp_path))
+    mic = tmp_path / "mic.wav"  # and a recording as the microphone: answers, a prefix pair, talk, a pause
+    write_wav(mic, Audio.concat([Audio.silence(0.5), read_wav(say("네")), Audio.silence(1.0), read_wav(say("네 아니요")),
+                                 Audio.silence(0.8), read_wav(say("커피 주세요")), Audio.silence(1.5),
+                                 read_wav(say("마침")), Audio.silence(2.0)]))
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    listens = []
     try:
+        for _ in range(3):
+            listens.append(subprocess.Popen(
+                [sys.executable, "-m", "voicecoach", "listen", "--mic-file", str(mic), "--fast", "--model",
+                 str(ko_model_path), "--vocab", str(KO_VOCAB), "--intents", "confirm,deny,repeat"],
+                env={**os.environ, "VOICECOACH_HOME": str(tmp_path / "listen")}, cwd=ROOT,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         procs = []
         for i in range(3):
             home = tmp_path / f"home{i}"
@@ -249,6 +260,8 @@ def test_the_same_scripted_session_decides_the_same_under_cpu_load(ko_model_path
         for p in procs:
             _, err = p.communicate(timeout=600)
             assert p.returncode == 0, err
+        heard = [p.communicate(timeout=600) for p in listens]
+        assert all(p.returncode == 0 for p in listens), [err for _, err in heard]
     finally:
         for b in burners:
             b.kill()
@@ -261,3 +274,6 @@ def test_the_same_scripted_session_decides_the_same_under_cpu_load(ko_model_path
     first = decisions(0)
     assert any(d[0] == "heard" and d[1] == "intent" for d in first)
     assert decisions(1) == first and decisions(2) == first
+    # --mic-file --fast: every line (what was decided, and at which stream time) the same in each run
+    assert [json.loads(x)["intent"] for x in heard[0][0].splitlines()][:1] == ["confirm"], heard[0]
+    assert heard[1][0] == heard[0][0] and heard[2][0] == heard[0][0]
