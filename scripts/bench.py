@@ -95,7 +95,7 @@ def endpointing(trials: list[Trial]) -> dict[str, float]:
     """Latency in two parts: where the VAD put the end of speech, and the quiet waited after it."""
     decided = [t for t in trials if t.heard.kind == "intent" and t.heard.speech_end is not None]
     waits = [t.heard.t - (t.heard.speech_end or 0.0) for t in decided]
-    prefix_wait = ListenSettings().prefix_end_silence - 0.001
+    prefix_wait = (bb.SETTINGS or ListenSettings()).prefix_end_silence - 0.001
     return {"endpoint_wait_p50_ms": 1000 * pct(waits, 50),
             "vad_end_offset_p50_ms": 1000 * pct([t.latency - w for t, w in zip(decided, waits, strict=True)], 50),
             "prefix_waits": sum(w >= prefix_wait for w in waits)}
@@ -402,7 +402,7 @@ def run(quick: bool, reuse: Path | None = None) -> tuple[dict[str, Any], dict[st
                  "language": rig.lang.code, "quick": quick, "seconds": time.perf_counter() - began,
                  "cpus": os.cpu_count(), "python": platform.python_version(),
                  "utterances": sum(map(len, rig.speech.values())), "lead_in_s": LEAD_IN,
-                 "listen_settings": asdict(ListenSettings()), "baseline_block": bb.BASELINE_BLOCK}
+                 "listen_settings": asdict(bb.SETTINGS or ListenSettings()), "baseline_block": bb.BASELINE_BLOCK}
     r["targets"] = [{"what": w, "value": v, "target": t, "pass": m} for w, v, t, m in targets(r) if m is not None]
     return r, raw
 
@@ -443,7 +443,13 @@ def main() -> int:
                         help="also write docs/bench/ and the README's Performance tables and charts (full runs only)")
     parser.add_argument("--hearing-from", type=Path, metavar="JSON",
                         help="reuse a held-out result of scripts/hearing.py (same code) instead of measuring it again")
+    parser.add_argument("--setting", action="append", metavar="NAME=JSON",
+                        help="measure a candidate listener (ListenSettings field), not the shipped one; no --docs")
     args = parser.parse_args()
+    if args.setting:
+        if args.docs:
+            parser.error("--docs reports the shipped listener only")
+        bb.SETTINGS = ListenSettings(**{k: json.loads(v) for k, _, v in (x.partition("=") for x in args.setting)})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         results, raw = run(args.quick, args.hearing_from)

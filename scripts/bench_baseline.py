@@ -33,7 +33,7 @@ from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.audio.sources import Chunk, ScriptedCouple
 from voicecoach.clock import Clock, SimClock
 from voicecoach.speech.decide import Heard
-from voicecoach.speech.listener import Listener
+from voicecoach.speech.listener import Listener, ListenSettings
 from voicecoach.speech.recognizer import Reading, VoskModel, VoskRecognizer
 from voicecoach.speech.vocab import ANSWERS, COMMANDS, Vocabulary, load_vocabulary, normalize
 
@@ -235,6 +235,9 @@ class Trial:
     compute: float  # wall seconds of the final() that decided, after the last chunk came
 
 
+SETTINGS: ListenSettings | None = None  # scripts/bench.py --setting: a candidate instead of the shipped listener
+
+
 @dataclass
 class Ear:
     """A listener on a scripted couple, on its own clock."""
@@ -250,7 +253,7 @@ class Ear:
         couple = Couple(clock, noise)
         couple.start()
         rec = TimedRecognizer(model.recognizer(RATE))
-        return Ear(clock, couple, Listener(couple, rec, vocab, clock), rec)
+        return Ear(clock, couple, Listener(couple, rec, vocab, clock, SETTINGS), rec)
 
     def answer(self, utt: Utterance, intents: list[str]) -> Trial:
         self.couple.say(np.concatenate([utt.samples, silence(PAD)]))

@@ -92,6 +92,16 @@ class Outcome:
     weakest_db: float | None = None
     snr_db: float | None = None
     voice_share: float | None = None
+    # --explain: why, with what, on what (the corpus is synthetic: its words may be written down)
+    reason: str = ""  # the rule that decided (Heard.reason), "" for a decision
+    text: str = ""  # what was said
+    voice: str = ""
+    heard: str = ""  # the best reading of the phrases' grammar
+    confidence: float = 0.0
+    garbage_text: str = ""  # the garbage grammar's best reading
+    end_error: float | None = None  # where the listener put the end of speech, minus the true end (s)
+    voiced: float | None = None  # seconds the endpointer counted as voice
+    segment: int = -1  # index of the deciding utterance's audio in the --dump file
 
     @property
     def right(self) -> bool:
@@ -109,6 +119,35 @@ class Outcome:
 
 SWEEP = False  # set in a worker: every gate open, each utterance's measures kept
 OVERRIDES: dict[str, Any] = {}  # --setting: ListenSettings to try (on the tuning split)
+DUMP: list[dict[str, Any]] | None = None  # --dump: each deciding utterance's audio and levels
+
+
+class Capture:
+    """The listener's recognizer, keeping the audio of each utterance it read (for --dump)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.pcm: list[bytes] = []
+        self.last: tuple[bytes, Any] | None = None
+
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+        self.pcm = []
+        self.inner.set_grammar(phrases, garbage)
+
+    def accept(self, pcm: bytes) -> None:
+        self.pcm.append(pcm)
+        self.inner.accept(pcm)
+
+    def partial(self) -> str:
+        return self.inner.partial()
+
+    def final(self) -> Any:
+        reading = self.inner.final()
+        self.last, self.pcm = (b"".join(self.pcm), reading), []
+        return reading
+
+    def has_word(self, word: str) -> bool:
+        return self.inner.has_word(word)
 
 
 def make_listener(source: Any, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Any:
@@ -130,10 +169,14 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
     couple = Couple(clock, bed)
     couple.start()
     listener = make_listener(couple, model, vocab, clock)
+    capture = listener.recognizer = Capture(listener.recognizer)
+    utterances = _watch_judge()
     listener.listen(intents, clock.now() + SETTLE)
     out = []
     for item, samples in zip(corpus, speech, strict=True):
         couple.say(np.concatenate([samples, silence(PAD)]))
+        capture.last = None
+        utterances.clear()
         heard = listener.listen(intents, clock.now() + 10.0)
         true_end = couple.started_at + LEAD_IN + len(samples) / RATE
         if heard.kind == "intent":
@@ -142,9 +185,38 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
             got = f"check:{heard.intent}"
         else:
             got = "unclear" if heard.kind == "unclear" else "none"
+        reading = capture.last[1] if capture.last else None
+        segment = -1
+        if DUMP is not None and capture.last is not None and utterances:
+            segment = len(DUMP)
+            utt = utterances[-1]
+            DUMP.append({"pcm": capture.last[0], "levels": list(utt.levels), "floor": utt.floor,
+                         "loudest": utt.loudest, "voiced": utt.voiced, "reading": reading,
+                         "kind": item.kind, "want": item.intent, "text": item.text})
         out.append(Outcome(item.kind, item.intent, got, heard.t - true_end if heard.kind == "intent" else None,
-                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share))
+                           heard.ratio, heard.weakest_db, heard.snr_db, heard.voice_share, heard.reason, item.text,
+                           item.voice, reading.answers[0].text if reading and reading.answers else "",
+                           heard.confidence, reading.garbage_text if reading else "",
+                           None if heard.speech_end is None else heard.speech_end - true_end,
+                           utterances[-1].voiced if utterances else None, segment))
     return out
+
+
+def _watch_judge() -> list[Any]:
+    """The utterances the listener judged since the list was last cleared (their levels, voiced time)."""
+    from voicecoach.speech import listener as listener_module
+
+    seen: list[Any] = getattr(listener_module, "_hearing_seen", None) or []
+    if not hasattr(listener_module, "_hearing_seen"):
+        inner = listener_module.judge
+
+        def judge(reading: Any, utt: Any, *args: Any, **kw: Any) -> Any:
+            seen.append(utt)
+            return inner(reading, utt, *args, **kw)
+
+        listener_module.judge = judge  # type: ignore[assignment]
+        listener_module._hearing_seen = seen  # type: ignore[attr-defined]
+    return seen
 
 
 def naive_run(model: VoskModel, phrases: dict[str, str], cond: cp.Condition, mat: cp.Material,
@@ -240,7 +312,7 @@ def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond:
 
     rng = np.random.default_rng(seed)
     answers = [(p, i) for i, ps in mat.answers.items() for p in ps]
-    default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+    default = Thresholds(vocab.accept_score, vocab.check_score)
     out: dict[str, list[Outcome]] = {"default": [], "calibrated": []}
     intents = [i for i in mat.intents if i in vocab.intents]
     for voice in cp.voices(split):
@@ -300,6 +372,7 @@ class Job:
     model_path: str
     sweep: bool = False
     settings: tuple[tuple[str, Any], ...] = ()
+    dump: str = ""  # a folder: keep each deciding utterance's audio there (tuning split, --dump)
 
 
 @dataclass
@@ -326,10 +399,11 @@ def setup(job: Job) -> tuple[VoskModel, Vocabulary, cp.Material]:
 def work(job: Job) -> Result:
     began, cpu = time.perf_counter(), time.process_time()
     model, vocab, mat = setup(job)
-    global SWEEP, OVERRIDES
+    global SWEEP, OVERRIDES, DUMP
     SWEEP, OVERRIDES = job.sweep, dict(job.settings)
+    DUMP = [] if job.dump and not job.what.startswith(("calibration:", "stretch:")) else None
     if job.sweep:  # decide on every phrase, keep its ratio: thresholds are then tried offline
-        vocab = replace(vocab, accept_ratio=-1e9, check_ratio=-1e9)
+        vocab = replace(vocab, accept_score=-1e9, check_score=-1e9)
     size = cp.QUICK if job.quick else cp.FULL
     intents = [i for i in mat.intents if i in vocab.intents]
     phrases = vocab.phrase_map(intents)
@@ -350,6 +424,12 @@ def work(job: Job) -> Result:
         if cond.name in FULL_VOCAB and not job.sweep:
             result.full_vocab = voicecoach_run(model, vocab, cond, mat, corpus, list(vocab.intents), job.split,
                                                job.seed)
+    if DUMP is not None:
+        import pickle
+
+        folder = Path(job.dump)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{job.what.replace(' ', '_').replace(',', '')}.pkl").write_bytes(pickle.dumps(DUMP))
     result.seconds, result.cpu = time.perf_counter() - began, time.process_time() - cpu
     log.info("%s: %.0f s", job.what, result.seconds)
     return result
@@ -365,14 +445,17 @@ def model_path() -> Path:
 
 
 def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, sweep: bool = False,
-             settings: tuple[tuple[str, Any], ...] = ()) -> dict[str, Any]:
+             settings: tuple[tuple[str, Any], ...] = (), keep: bool = False, dump: str = "") -> dict[str, Any]:
     code = cp.language()
     mat = cp.material(code)
     cp.items(mat, split, cp.QUICK if quick else cp.FULL)  # render once, before the workers share the cache
     names = [c.name for c in cp.conditions(quick)]
     work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()), sweep=sweep,
-                     settings=settings)
+                     settings=settings, dump=dump)
                  for i, name in enumerate(names) if not only or name in only]
+    if only and not sweep:  # --only stretch:conversation
+        work_list += [Job(code, split, quick, w, 0, str(model_path()), settings=settings)
+                      for w in only if w.startswith("stretch:")]
     if not only and not sweep:
         work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
                       for s in ("conversation", "television")]
@@ -389,8 +472,11 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, 
     size = cp.QUICK if quick else cp.FULL
     summary = summarize(results, code, split, quick, size, time.perf_counter() - began)
     summary["meta"]["settings"] = dict(settings)
-    if sweep:
-        summary["outcomes"] = {r.what: [asdict(o) for o in r.voicecoach] for r in results if r.voicecoach}
+    if sweep or keep:
+        summary["outcomes"] = {r.what: [asdict(o) for o in r.voicecoach] for r in results
+                               if r.voicecoach and not r.what.startswith("calibration:")}
+        summary["naive_outcomes"] = {r.what: [asdict(o) for o in r.naive] for r in results
+                                     if r.naive and not r.what.startswith("calibration:")}
     return summary
 
 
@@ -439,6 +525,101 @@ def summarize(results: list[Result], code: str, split: str, quick: bool, size: c
         if r.full_vocab:
             out["full_vocabulary"][r.what] = counts(r.full_vocab)
     return out
+
+
+# --- why: every miss and wrong decision by its cause (tuning split) ---------------------------------------------
+
+CAUSES = {
+    "low confidence": "confidence: another valid meaning competed",
+    "no phrase matches": "no phrase: a filler or a non-phrase reading won",
+    "not an answer": "ratio: the garbage grammar explained it as well",
+    "a word was not voiced": "a word not voiced (no peak of its own)",
+    "too noisy": "SNR: too little above the room",
+    "too little voice": "too little voice under the words",
+    "too long": "too long",
+    "more was said": "more was said than the phrase",
+    "audio lost": "audio lost",
+    "no words": "no words read",
+    "unknown words": "unknown words",
+}
+
+
+def cause(o: dict[str, Any]) -> str:
+    """One outcome's cause, in the words of the report."""
+    if o["want"] is not None and o["got"] == o["want"]:
+        return "right"
+    if o["got"].startswith("check:"):
+        return "asked back, " + ("right meaning" if o["got"] == f"check:{o['want']}" else "wrong meaning")
+    cut = o["end_error"] is not None and o["end_error"] < -0.12
+    if o["got"] == "none":
+        return "no utterance: the voice detector never started" if o["end_error"] is None else \
+            "voice heard, nothing judged (too short)"
+    if o["got"] == "unclear":
+        why = CAUSES.get(o["reason"], o["reason"] or "?")
+        return ("endpoint cut the word; " if cut else "") + why
+    return f"wrong: {o['want'] or 'talk'} decided as {o['got']}" + (" (endpoint cut the word)" if cut else "")
+
+
+def fit_sureness(r: dict[str, Any]) -> dict[str, float]:
+    """decide.SURENESS from a --sweep run: a logistic of (ratio, voiced seconds) over every utterance read as one
+    phrase, labelled right (the phrase said) or wrong (another phrase, or talk)."""
+    rows = [(o["ratio"], o["voiced"], o["got"] == o["want"]) for outs in r["outcomes"].values() for o in outs
+            if o["ratio"] is not None and o["voiced"] is not None and o["got"] not in ("unclear", "none")]
+    if not rows:
+        raise SystemExit("--fit needs a --sweep run with the two-grammar decision")
+    x = np.array([[a, b, 1.0] for a, b, _ in rows])
+    y = np.array([float(c) for _, _, c in rows])
+    w = np.zeros(3)
+    for _ in range(20000):  # plain gradient descent: three weights need no library
+        p = 1 / (1 + np.exp(-x @ w))
+        w -= 0.05 * (x.T @ (p - y) / len(y) + 0.001 * np.array([w[0], w[1], 0.0]))
+    z = x @ w
+    fit = {"ratio": round(float(w[0]), 3), "voiced": round(float(w[1]), 3), "bias": round(float(w[2]), 3),
+           "right": int(y.sum()), "wrong": int(len(y) - y.sum())}
+    for t in (0.5, 1.0, 1.5, 2.0):
+        fit[f"right>={t}"], fit[f"wrong>={t}"] = int((z[y == 1] >= t).sum()), int((z[y == 0] >= t).sum())
+    return fit
+
+
+def explain(r: dict[str, Any]) -> str:
+    """Misses of answers and every wrong decision, grouped by cause, then the wrong ones one by one."""
+    from collections import Counter
+
+    lines = [f"# Why: {r['meta']['split']} voices, language {r['meta']['language']}", ""]
+    for kind in ("answer", "variant"):
+        total: Counter[str] = Counter()
+        per: dict[str, Counter[str]] = {}
+        for cond, outs in r["outcomes"].items():
+            c = Counter(cause(o) for o in outs if o["kind"] == kind)
+            per[cond] = c
+            total.update(c)
+        n = sum(total.values())
+        lines += [f"## {kind}s ({n})", "", "| cause | count | conditions (most) |", "|---|---:|---|"]
+        for why, k in total.most_common():
+            top = sorted(per, key=lambda c: -per[c][why])[:4]
+            lines.append(f"| {why} | {k} | " + ", ".join(f"{c} {per[c][why]}" for c in top if per[c][why]) + " |")
+        lines.append("")
+    lines += ["## wrong decisions, one by one", "",
+              "| condition | said | voice | decided | best reading | garbage reading | conf | ratio | snr | end err |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+    for cond, outs in r["outcomes"].items():
+        for o in outs:
+            if o["want"] == o["got"] or o["got"] in ("unclear", "none"):
+                continue
+            if o["got"].startswith("check:") and o["got"] == f"check:{o['want']}":
+                continue
+            lines.append(f"| {cond} | {o['text']} | {o['voice']} | {o['got']} | {o['heard']} | {o['garbage_text']} | "
+                         f"{o['confidence']:.2f} | {fmt(o['ratio'])} | {fmt(o['snr_db'])} | {fmt(o['end_error'])} |")
+    naive = r.get("naive_outcomes", {})
+    if naive:
+        lines += ["", "## the naive loop, same items", "", "| condition | right | wrong answers | wrong on talk |",
+                  "|---|---:|---:|---:|"]
+        for cond, outs in naive.items():
+            lines.append(f"| {cond} | {sum(o['want'] is not None and o['got'] == o['want'] for o in outs)} | "
+                         f"{sum(o['want'] is not None and o['got'] not in (o['want'], 'unclear', 'none') for o in outs)}"
+                         f" | {sum(o['want'] is None and o['got'] not in ('unclear', 'none') for o in outs)} |")
+    return "\n".join(lines) + "\n"
 
 
 def cell(c: dict[str, Any]) -> str:
@@ -547,12 +728,20 @@ def main() -> int:
                         help="also write docs/bench/hearing-<lang>.md/.png and the README's table (held-out only)")
     parser.add_argument("--from-json", type=Path, metavar="FILE", help="report an earlier run instead of measuring")
     parser.add_argument("--label", default="", help="with --docs --from-json: write docs/bench/hearing-<lang>-LABEL.*")
+    parser.add_argument("--explain", action="store_true",
+                        help="list every miss and wrong decision with its cause (tuning split only)")
+    parser.add_argument("--dump", type=Path, metavar="DIR",
+                        help="keep each deciding utterance's audio and levels in DIR (tuning split only)")
+    parser.add_argument("--fit", action="store_true",
+                        help="with --sweep: fit decide.SURENESS (a logistic of ratio and voiced length) and print it")
     parser.add_argument("--sweep", action="store_true",
                         help="decide on every phrase and keep each ratio, to choose thresholds (tuning split only)")
     args = parser.parse_args()
     settings = tuple((k, json.loads(v)) for k, _, v in (x.partition("=") for x in args.setting or []))
-    if args.sweep and args.split != "tuning":
-        parser.error("--sweep chooses thresholds: use it on the tuning split only")
+    if args.fit and not args.sweep:
+        parser.error("--fit fits on a --sweep run")
+    if (args.sweep or args.explain or args.dump) and args.split != "tuning":
+        parser.error("--sweep, --explain and --dump are for choosing: use them on the tuning split only")
     if args.docs and (args.split != "held_out" or args.sweep or settings or args.only or args.quick):
         parser.error("--docs reports the full held-out run with the shipped settings only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -565,13 +754,18 @@ def main() -> int:
             write_docs(r, table, args.label)
         print(table)
         return 0
-    r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings)
+    r = evaluate(args.split, args.quick, args.jobs, args.only, args.sweep, settings, keep=args.explain,
+                 dump=str(args.dump or ""))
     args.out.mkdir(parents=True, exist_ok=True)
     stem = (f"hearing-{r['meta']['language']}-{args.split}" + ("-sweep" if args.sweep else "")
             + "".join(f"-{k}={v}" for k, v in settings))
     (args.out / f"{stem}.json").write_text(json.dumps(r, indent=1, ensure_ascii=False), encoding="utf-8")
     table = markdown(r)
     (args.out / f"{stem}.md").write_text(table, encoding="utf-8")
+    if args.explain:
+        (args.out / f"{stem}-why.md").write_text(explain(r), encoding="utf-8")
+    if args.fit:
+        print(json.dumps(fit_sureness(r)))
     if args.docs:
         write_docs(r, table)
     print(table)

@@ -48,6 +48,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
     out = tmp_path_factory.mktemp("bench")
     env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_MODEL"}  # the Korean test model
+    env["VOICECOACH_CORPUS_CACHE"] = str(out / "corpus-cache")  # rendered speech: not into the (test) home
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr[-3000:]

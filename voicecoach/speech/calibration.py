@@ -23,9 +23,9 @@ from voicecoach.speech.decide import Thresholds
 log = logging.getLogger(__name__)
 
 FILE = "hearing.json"
-MARGIN = 1.0  # per-second score units kept between their answers and the acceptance threshold
-ABOVE_TALK = 2.0  # ...and between the threshold and their ordinary talk
-FLOOR = -2.0  # never accept below this, whatever the samples say (measured: talk reaches -1 in noise)
+MARGIN = 0.5  # log-odds (decide.Sureness) kept between their answers and the acceptance threshold
+ABOVE_TALK = 1.0  # ...and between the threshold and their ordinary talk
+FLOOR = 0.5  # never accept below this, whatever the samples say (the default's asking-back line)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Sample:
     partner: int
     meant: str | None  # the intent they were asked to say; None: the ordinary sentence
     heard: str | None  # the intent (or nearly sure intent) decided, None for unclear or silence
-    ratio: float | None  # Heard.sure: the phrase over the garbage and the other meanings, per second
+    ratio: float | None  # Heard.sure: log-odds that the phrase was said (None: not measured)
     level_db: float
 
 

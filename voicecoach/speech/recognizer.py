@@ -45,6 +45,8 @@ class Reading:
     answers: list[Hypothesis]
     garbage: float | None = None
     seconds: float = 0.0  # audio the recognizer heard
+    garbage_text: str = ""  # the garbage grammar's best reading (for the evaluation; never logged)
+    garbage_decoded: bool = False  # the garbage grammar heard this utterance too (even if it read nothing)
 
 
 class Recognizer(Protocol):
@@ -153,11 +155,11 @@ class VoskRecognizer:
         # make them count from this utterance's start.
         start = self._fed.get(id(self._current), 0) / 2 / self.rate - seconds
         answers = [_shifted(h, start) for h in _hypotheses(json.loads(self._current.FinalResult()))]
-        garbage = None
+        garbage, garbage_text = None, ""
         if self._garbage is not None:
             best = _hypotheses(json.loads(self._garbage.FinalResult()))
-            garbage = best[0].score if best else None
-        return Reading(answers, garbage, seconds)
+            garbage, garbage_text = (best[0].score, best[0].text) if best else (None, "")
+        return Reading(answers, garbage, seconds, garbage_text, self._garbage is not None)
 
 
 def _shifted(h: Hypothesis, by: float) -> Hypothesis:

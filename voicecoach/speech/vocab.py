@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 COMMANDS = ("repeat", "pause", "resume", "stop", "why", "help", "timeout", "safety", "quiet")
 ANSWERS = ("confirm", "deny")
 # Measured on the tuning voices of the evaluation corpus (scripts/hearing.py --split tuning).
-# A phrase decides when it explains the sound this much better (per second) than the garbage grammar;
-# from check to accept voicecoach asks back; below check it is unclear.
-DEFAULT_ACCEPT_RATIO = 3.0
-DEFAULT_CHECK_RATIO = 0.0
+# A phrase decides when voicecoach is this sure it was said (log-odds of decide.SURENESS: 1.5 is about
+# 82%); from check to accept voicecoach asks back; below check it is unclear.
+DEFAULT_ACCEPT_SCORE = 1.5
+DEFAULT_CHECK_SCORE = 0.5
 
 
 def normalize(text: str) -> str:
@@ -41,8 +41,8 @@ class Vocabulary:
     min_confidence: float = 0.6
     max_answer_seconds: float = 3.0
     source: str = "<built-in>"
-    accept_ratio: float = 0.0  # see decide.Thresholds: the phrase over the garbage grammar, per second
-    check_ratio: float = 0.0
+    accept_score: float = 0.0  # see decide.Thresholds: log-odds that the phrase was said
+    check_score: float = 0.0
     texts: dict[str, str] = field(default_factory=dict)  # sentences the listening side says (e.g. "check")
 
     def phrase_map(self, intents: Iterable[str]) -> dict[str, str]:
@@ -136,7 +136,7 @@ def _number(data: dict[str, Any], key: str, default: float, source: str, low: fl
     return float(value)
 
 
-_TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds", "accept_ratio", "check_ratio",
+_TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds", "accept_score", "check_score",
               "texts")
 
 
@@ -187,7 +187,7 @@ def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
         min_confidence=_number(data, "min_confidence", 0.6, source, 0.0, 1.0),
         max_answer_seconds=_number(data, "max_answer_seconds", 3.0, source, 0.5, 30.0),
         source=source,
-        accept_ratio=_number(data, "accept_ratio", DEFAULT_ACCEPT_RATIO, source, -50.0, 50.0),
-        check_ratio=_number(data, "check_ratio", DEFAULT_CHECK_RATIO, source, -50.0, 50.0),
+        accept_score=_number(data, "accept_score", DEFAULT_ACCEPT_SCORE, source, -50.0, 50.0),
+        check_score=_number(data, "check_score", DEFAULT_CHECK_SCORE, source, -50.0, 50.0),
         texts=dict(texts_raw),
     )

@@ -109,7 +109,7 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
                                     spoke_until=conv.spoke_until)
             conv.spoke_until = None
             samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
-        default = Thresholds(vocab.accept_ratio, vocab.check_ratio)
+        default = Thresholds(vocab.accept_score, vocab.check_score)
         profile = calibration.fit(samples, default)
         asked, right = profile.asked, profile.heard
         if right == 0:
