@@ -1,0 +1,157 @@
+"""`voicecoach serve` (the kitchen-table device) and `voicecoach service install|remove`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import queue
+import time
+
+from voicecoach.cli.command import Command
+from voicecoach.cli.options import sound_options
+from voicecoach.environment import Environment
+from voicecoach.errors import ExitStatus, UserError
+
+
+def serve_arguments(p: argparse.ArgumentParser) -> None:
+    sound_options(p)
+    g = p.add_argument_group("device")
+    g.add_argument("--names", metavar="A,B", help='your first names, e.g. "Sanne,Joris"')
+    g.add_argument("--no-button", action="store_true", help="do not use a USB button, keyboard or GPIO pin")
+    # For tests and the benchmark: stop after this many seconds (on --fast's clock), or at this local time.
+    g.add_argument("--for", dest="run_for", type=float, metavar="S", help=argparse.SUPPRESS)
+    g.add_argument("--wall-start", metavar="YYYY-MM-DDTHH:MM", help=argparse.SUPPRESS)
+
+
+def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """Open everything once, then wait, wake, coach and wait again until stopped."""
+    from voicecoach.device.buttons import ButtonSettings, open_buttons
+    from voicecoach.device.config_file import config_path, read_config
+    from voicecoach.device.patient_mic import PatientMic
+    from voicecoach.device.reminder import ReminderSchedule, ReminderSettings
+    from voicecoach.device.server import Server
+    from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
+    from voicecoach.device.words import load_device_words
+    from voicecoach.settings import Exercises, load_settings
+    from voicecoach.wiring import load_model, make_vocab, wire
+
+    settings = load_settings()  # config.toml checked before anything is opened
+    path = config_path()
+    config = read_config(path)
+    reminder = ReminderSettings.from_config(config, path)
+    buttons = ButtonSettings(key=None) if args.no_button else ButtonSettings.from_config(config, path)
+    words = load_device_words(make_vocab(args), load_model(args.model).has_word)
+    wired = wire(args, env, vocab=words.vocab, wrap_source=PatientMic)
+    presses: queue.Queue = queue.Queue()  # type: ignore[type-arg]
+    running_buttons: list = []  # type: ignore[type-arg]
+    try:
+        for notice in wired.notices:
+            env.out(notice)
+        conv = wired.conversation
+        from voicecoach.voice import VoiceConversation
+
+        if not isinstance(conv, VoiceConversation):
+            raise UserError("voicecoach serve listens for its wake phrase.", "Leave out --text.")
+        wall: WallClock = SystemWallClock()
+        if args.wall_start or wired.clock.simulated:
+            start = dt.datetime.fromisoformat(args.wall_start) if args.wall_start else time.time()
+            wall = SimWallClock(start, wired.clock)
+        running_buttons, skipped = open_buttons(buttons, presses, wired.clock)
+        for sentence in skipped:
+            env.out(f"voicecoach: {sentence}")
+        exercises = Exercises(settings)
+        names = args.names or settings.names
+        schedule = ReminderSchedule(reminder, clock=wall)
+        server = Server(conv, words, _visitor(wired, exercises, names, env), wired.clock, env.out,
+                        schedule=schedule, presses=presses, other_session=_other_session,
+                        has_button=bool(running_buttons))
+        _warm(conv, words)
+        end = None if args.run_for is None else wired.clock.now() + args.run_for
+        server.run(lambda: not wired.source_finished() and (end is None or wired.clock.now() < end)
+                   and getattr(wired.source, "remaining", 1) > 0)
+    finally:
+        for button in running_buttons:
+            button.close()
+        wired.close()
+    env.out("voicecoach stopped listening.")
+    return ExitStatus.SUCCESS
+
+
+def _warm(conv: object, words: object) -> None:
+    """The greeting rendered ahead, so it starts at once after the wake phrase."""
+    from voicecoach.device.words import DeviceWords
+    from voicecoach.voice import VoiceConversation
+
+    assert isinstance(conv, VoiceConversation) and isinstance(words, DeviceWords)
+    try:
+        conv.synth.render(words.speech["greeting"])
+    except UserError:
+        pass  # said (or printed) when it is needed
+
+
+def _visitor(wired: object, exercises: object, names: str | None, env: Environment):  # type: ignore[no-untyped-def]
+    """One sitting: the journal opened alone for it (forget may run while voicecoach waits)."""
+    from voicecoach import running
+    from voicecoach.coach import Coach
+    from voicecoach.journal import Journal
+    from voicecoach.settings import Exercises
+    from voicecoach.wiring import Wired
+
+    assert isinstance(wired, Wired) and isinstance(exercises, Exercises)
+
+    def visit() -> str:
+        with running.session():
+            journal = Journal()
+            try:
+                journal.mark_interrupted()
+                journal.remove_orphan_recordings()
+                return Coach(wired.conversation, wired.events, journal, exercises, env.err).visit(names=names)
+            finally:
+                journal.close()
+
+    return visit
+
+
+def _other_session() -> bool:
+    """Whether a session runs elsewhere on this computer (`voicecoach run` in a terminal)."""
+    from voicecoach import running
+
+    hold = running.Hold()
+    try:
+        return not hold.take(running.SESSION_LOCK, exclusive=True)
+    finally:
+        hold.release()
+
+
+def service_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("install", "remove"), help="install: start it now and at every boot")
+    p.add_argument("--system", action="store_true",
+                   help="a dedicated device: a system service with its own user (needs sudo)")
+    p.add_argument("serve_args", nargs=argparse.REMAINDER, metavar="-- SERVE-OPTIONS",
+                   help="options for `voicecoach serve`, after --, e.g. -- --device Jabra")
+
+
+def service(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from voicecoach.device import service as unit
+
+    user = not args.system
+    extra = [a for a in args.serve_args if a != "--"] if args.serve_args else []
+    if args.action == "install":
+        report = unit.install(user, serve_args=extra)
+    else:
+        if extra:
+            raise UserError("`voicecoach service remove` takes no serve options.", "Leave out what follows --.")
+        report = unit.remove(user)
+    for line in report.lines:
+        env.out(line)
+    if args.action == "install" and not report.active:
+        return ExitStatus.USER_ERROR
+    return ExitStatus.SUCCESS
+
+
+COMMANDS = [
+    Command("serve", "wait for \u201challo coach\u201d or a button, and remind you daily (a kitchen-table device)",
+            serve_arguments, serve, writes=False),
+    Command("service", "install or remove the service that runs `voicecoach serve` at boot",
+            service_arguments, service, writes=False),
+]
