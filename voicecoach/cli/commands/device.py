@@ -67,8 +67,9 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
                         has_button=bool(running_buttons))
         _warm(conv, words)
         end = None if args.run_for is None else wired.clock.now() + args.run_for
-        server.run(lambda: not wired.source_finished() and (end is None or wired.clock.now() < end)
-                   and getattr(wired.source, "remaining", 1) > 0)
+        source = wired.source  # a recording played to its end, or a script used up (tests, the benchmark)
+        server.run(lambda: not getattr(source, "finished", False) and getattr(source, "remaining", 1) > 0
+                   and (end is None or wired.clock.now() < end))
     finally:
         for button in running_buttons:
             button.close()

@@ -1,0 +1,110 @@
+"""`voicecoach serve` and `voicecoach service` from the command line; serve through the real PulseAudio
+devices, woken by a wake phrase played into the microphone."""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import KO_VOCAB, ROOT
+from tests.test_service import home, systemctl  # noqa: F401 - fixtures
+from voicecoach.audio.pcm import Audio, read_wav, write_wav
+from voicecoach.cli import main
+from voicecoach.device import service as unit
+from voicecoach.environment import Environment
+
+WAKE = "계속 잠깐"  # tests/data/ko-device.toml
+
+
+def run(args: list[str]) -> tuple[int, str, str]:
+    env = Environment(io.StringIO(""), io.StringIO(), io.StringIO())
+    status = main(args, env)
+    return int(status), env.stdout.getvalue(), env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def test_serve_wakes_on_the_phrase_in_a_recording_and_waits_again(ko_model_path: Path, say: Any,
+                                                                  tmp_path: Path) -> None:
+    mic = tmp_path / "kitchen.wav"
+    write_wav(mic, Audio.concat([Audio.silence(2.0), read_wav(say(WAKE)), Audio.silence(70.0)]))
+    status, out, err = run(["serve", "--fast", "--no-button", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                            "--mic-file", str(mic)])
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"Listening for \u201c{WAKE}\u201d."
+    woke = lines.index("Woken by voice.")
+    assert lines[woke + 1] == "The session ended (left)."  # nobody chose from the menu: back to waiting
+    assert lines[woke + 2].startswith("Listening for")
+    assert lines[-1] == "voicecoach stopped listening."
+
+
+def test_serve_with_a_vocabulary_whose_wake_phrase_the_model_lacks_is_one_sentence(ko_model_path: Path,
+                                                                                   tmp_path: Path) -> None:
+    vocab = tmp_path / "mine.toml"
+    own = 'confirm = ["네"]\nwake = ["hallo coach"]\nquiet = ["네 조용히"]\nnot_today = ["왜"]'
+    vocab.write_text(KO_VOCAB.read_text(encoding="utf-8").replace('confirm = ["네"]', own), encoding="utf-8")
+    status, out, err = run(["serve", "--fast", "--no-button", "--model", str(ko_model_path), "--vocab", str(vocab),
+                            "--mic-file", str(tmp_path / "none.wav")])
+    assert status == 5, err
+    assert "does not know the word(s) coach, hallo" in err and "Traceback" not in err
+
+
+def test_service_install_and_remove_from_the_command_line(home: Path, systemctl: Path) -> None:  # noqa: F811
+    status, out, _ = run(["service", "install", "--", "--device", "Jabra"])
+    assert status == 0
+    path = home / "config" / "systemd" / "user" / unit.UNIT
+    text = path.read_text(encoding="utf-8")
+    assert "-m voicecoach serve --device Jabra" in text and "RestartPreventExitStatus=" in text
+    assert out.splitlines()[0] == f"Wrote {path}."
+    assert systemctl.read_text().splitlines()[:2] == ["systemctl --user daemon-reload",
+                                                      f"systemctl --user enable --now {unit.UNIT}"]
+    status, out, _ = run(["service", "remove"])
+    assert status == 0 and not path.exists() and "what you did and agreed is kept" in out
+
+
+def test_installing_the_system_service_without_root_is_one_sentence(home: Path, systemctl: Path) -> None:  # noqa: F811
+    if os.geteuid() == 0:
+        return  # CI runs as root: the system service is installed there (tests/test_service.py)
+    status, _, err = run(["service", "install", "--system"])
+    assert status == 2 and "needs root" in err
+
+
+def test_serve_through_the_sound_server_wakes_on_a_played_phrase(pulse: dict[str, str], ko_model_path: Path,
+                                                                 say: Any, tmp_path: Path) -> None:
+    env = {**pulse, "VOICECOACH_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "serve", "--no-button", "--model", str(ko_model_path),
+                             "--vocab", str(KO_VOCAB)], env=env, cwd=ROOT, text=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x.rstrip("\n")) for x in proc.stdout or []], daemon=True).start()
+
+    def wait_for(start: str, seconds: float) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line.startswith(start):
+                return line
+        told = proc.stderr.read() if proc.poll() is not None and proc.stderr else ""
+        raise AssertionError(f"no line starting {start!r} in {seconds} s; stderr: {told}")
+
+    try:
+        wait_for("Listening for", 120)
+        time.sleep(1.5)  # the room's noise floor settles
+        subprocess.run(["paplay", "--device=micfeed", str(say(WAKE))], env=pulse, check=True, timeout=30)
+        wait_for("Woken by voice", 20)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130 and "Traceback" not in err
