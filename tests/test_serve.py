@@ -195,3 +195,22 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     kept = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file())
     assert all(name.endswith(("config.toml", "reminder.json")) for name in kept), kept
 
+
+
+def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
+    start = table.clock.now()
+    read = table.mic.read
+
+    def read_and_press(timeout: float) -> Any:
+        if table.clock.now() >= start + 3.0 and table.presses.empty() and not table.server.visits:
+            table.presses.put(Press("GPIO pin 17", table.clock.now()))
+        return read(timeout)
+
+    table.mic.read = read_and_press  # type: ignore[method-assign]
+    table.hear(television(say))  # it is in the middle of listening to the television
+    table.hear(say(STOP))  # the menu
+    happening = table.step()
+    assert happening.kind == "button" and happening.press is not None
+    assert happening.press.at - start < 3.1  # not at the end of the listening window (30 s)
+    assert table.server.visits == 1 and any("by the button (GPIO pin 17)" in line for line in table.lines)
