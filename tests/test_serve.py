@@ -153,8 +153,11 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     table.hear(say("알림 없어요", voice="ko+f2"))
     assert table.step().choice == "off"
     assert read_config(config_path())["reminder"]["time"] == "off"
+    # "herinnering om acht uur" in one breath: it asks for the time ("Hoe laat?"), and "acht uur" sets it.
     table.hear(say("알림 여덟 시", voice="ko+f2"))
-    assert table.step().choice == dt.time(20, 0)
+    table.hear(say("여덟 시", voice="ko+f2"))
+    assert table.step().kind == "reminder_question"
+    assert table.prompts()[-2:] == [ko_words.speech["reminder_ask"], "매일 여덟 시 알림."]
     assert read_config(config_path())["reminder"]["time"] == "20:00"
 
     # "niet luisteren": it says so, closes the microphone, and a wake phrase is not heard...

@@ -34,7 +34,7 @@ WINDOW_SECONDS = reminder.POLL_SECONDS
 QUIET_STEP = 0.25
 """How often a device that does not listen looks at the buttons (and, every window, the reminder)."""
 
-Kind = Literal["wake", "button", "quiet", "reminder_command", "reminder", "nothing"]
+Kind = Literal["wake", "button", "quiet", "reminder_question", "reminder_command", "reminder", "nothing"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,9 @@ class Server:
         if kind == "reminder_command" and happening.choice is not None:
             self._set_reminder(happening.choice)
             return
+        if kind == "reminder_question":
+            self._ask_reminder()
+            return
         if not self.listening:
             self._start_listening()
         if kind == "reminder" and happening.due is not None:
@@ -150,16 +153,16 @@ class Server:
             mic.max_outage = self._session_max_outage
         self.conv.spoke_until = None
         if heard.kind != "intent" or heard.intent is None:
+            # "herinnering om acht uur" in one breath: the time words are not in the waiting grammar.
+            if heard.kind == "unclear" and self.words.reminder_answers and self.words.opens_reminder(heard.phrase):
+                return Happening("reminder_question")
             return Happening("nothing")  # never what was said: not printed, not logged
-        if heard.intent == "wake":
-            return Happening("wake")
-        if heard.intent == "quiet":
-            return Happening("quiet")
-        if heard.intent.startswith(REMINDER_PREFIX):
-            choice = self.words.times.parse_command(heard.intent[len(REMINDER_PREFIX):])
-            if choice is not None:
-                return Happening("reminder_command", choice=choice)
-        return Happening("nothing")
+        if heard.intent in ("wake", "quiet"):
+            return Happening(heard.intent)  # type: ignore[arg-type]
+        if heard.intent == "reminder":
+            return Happening("reminder_question")
+        choice = self._reminder_choice(heard.intent)
+        return Happening("nothing") if choice is None else Happening("reminder_command", choice=choice)
 
     def _watch_buttons(self, chunk: Chunk) -> None:
         if not self.presses.empty():
@@ -228,6 +231,21 @@ class Server:
             self._session(greet=False)
         elif heard.kind == "intent":
             self.conv.say(self.words.speech["reminder_no"])
+
+    def _reminder_choice(self, intent: str) -> Choice | None:
+        phrase = intent.removeprefix(REMINDER_PREFIX)
+        return self.words.times.parse_command(phrase) or self.words.times.parse(phrase)
+
+    def _ask_reminder(self) -> None:
+        """ "Hoe laat?": a time, a whole command or "uit" sets it; anything else changes nothing."""
+        self.conv.say(self.words.speech["reminder_ask"])
+        heard = self.conv.listen(self.words.answer_intents(), self.conv.check_seconds)
+        choice = self._reminder_choice(heard.intent) if heard.kind == "intent" and heard.intent else None
+        if choice is None:
+            self.conv.say(self.words.speech["reminder_unclear"])
+            self._say_listening()
+        else:
+            self._set_reminder(choice)
 
     def _set_reminder(self, choice: Choice) -> None:
         if self.schedule is None:

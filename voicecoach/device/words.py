@@ -17,8 +17,8 @@ from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
 
-INTENTS = ("wake", "quiet", "not_today")
-SPEECH = ("greeting", "quiet", "listening_again", "reminder_no")
+INTENTS = ("wake", "quiet", "not_today", "reminder")
+SPEECH = ("greeting", "quiet", "listening_again", "reminder_no", "reminder_ask", "reminder_unclear")
 REMINDER_PREFIX = "item:"  # a reminder command is heard as an item of its own (see Vocabulary.phrase_map)
 
 
@@ -39,21 +39,36 @@ def companion(vocab: Vocabulary, kind: str) -> Path:
 
 @dataclass(frozen=True)
 class DeviceWords:
-    """What the device listens for and says; `vocab` has the intents wake, quiet and not_today."""
+    """What the device listens for and says; `vocab` has the intents wake, quiet, not_today and reminder."""
 
     vocab: Vocabulary
     speech: dict[str, str]
     times: SpokenTimes
-    reminder_commands: tuple[str, ...]
-    """The reminder's voice commands the model can hear ("herinnering om acht uur"); empty: set it in config.toml."""
+    reminder_answers: tuple[str, ...]
+    """What may answer "Hoe laat?": the times and the whole commands the model can hear ("acht uur",
+    "herinnering om acht uur", "uit"); empty: the reminder is set in config.toml."""
+    reminder_off: tuple[str, ...]
+    """Whole commands that turn it off ("herinnering uit"), heard while waiting."""
 
     @property
     def wake_phrase(self) -> str:
         return self.vocab.first("wake")
 
     def waiting_intents(self) -> list[str]:
-        """What is listened for while waiting: the wake phrase, "niet luisteren" and the reminder's commands."""
-        return ["wake", "quiet", *(REMINDER_PREFIX + c for c in self.reminder_commands)]
+        """What is listened for while waiting: the wake phrase, "niet luisteren", and "herinnering" (or
+        "herinnering uit") when the reminder can be set by voice."""
+        if not self.reminder_answers:
+            return ["wake", "quiet"]
+        return ["wake", "quiet", "reminder", *(REMINDER_PREFIX + c for c in self.reminder_off)]
+
+    def answer_intents(self) -> list[str]:
+        """What is listened for after "Hoe laat?"."""
+        return [REMINDER_PREFIX + c for c in self.reminder_answers]
+
+    def opens_reminder(self, phrase: str | None) -> bool:
+        """Whether what was heard starts with "herinnering" (said in one breath with a time)."""
+        words = (phrase or "").split()
+        return any(words[:len(p.split())] == p.split() for p in self.vocab.intents["reminder"])
 
 
 def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None = None) -> DeviceWords:
@@ -91,7 +106,9 @@ def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None 
     if not isinstance(speech, dict) or any(not isinstance(speech.get(k), str) or not speech[k].strip() for k in SPEECH):
         raise DataFileError(path, "[speech]", f"expected a sentence for each of {', '.join(SPEECH)}")
     times = spoken_time.load(companion(vocab, "reminder"))
-    commands = tuple(c for c in times.command_phrases() if all(map(known, c.split())))
-    if not commands:
+    answers = tuple(p for p in [*times.time_phrases(), *times.off_words, *times.command_phrases()]
+                    if all(map(known, p.split())))
+    off = tuple(c for c, choice in times.commands.items() if choice == spoken_time.OFF and c in answers)
+    if not answers:
         log.info("The speech model lacks the reminder's words (%s); it is set in config.toml only.", times.source)
-    return DeviceWords(replace(vocab, intents=intents), dict(speech), times, commands)
+    return DeviceWords(replace(vocab, intents=intents), dict(speech), times, answers, off)
