@@ -47,8 +47,8 @@ from voicecoach.voice import VoiceConversation
 log = logging.getLogger("bench_wake")
 # Sentences with a word of the wake phrase in them, not the phrase (per language of the corpus).
 NEAR_MISSES = {
-    "ko": ["계속 이야기해요", "잠깐 기다려요", "우리 계속 가요", "잠깐 여기 와요", "계속 비가 와요 오늘",
-           "잠깐만 시간 있어요", "그래서 계속 했어요", "잠깐 생각해 봐요"],
+    "ko": ["계속 이야기해요", "다시 기다려요", "우리 계속 가요", "다시 여기 와요", "계속 비가 와요 오늘",
+           "다시 시간 있어요", "그래서 계속 했어요", "다시 생각해 봐요"],
     "nl": ["hallo hoe gaat het met je", "de coach van het team zei het al", "hallo schat ik ben thuis",
            "die coach is heel goed", "zeg eens hallo tegen oma", "een coach voor de kinderen"],
 }

@@ -91,15 +91,17 @@ def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None 
         if name not in raw:
             raise DataFileError(path, f"intents.{name}", "this intent is missing")
         heard = tuple(p for p in _phrases(raw[name], str(path), f"intents.{name}") if all(map(known, p.split())))
+        if not heard and name == "reminder":  # optional: the reminder is then set in config.toml
+            continue
         if not heard:
             raise DataFileError(path, f"intents.{name}", "the speech model knows none of its phrases")
         intents[name] = heard
     taken = {p: n for n, ps in vocab.intents.items() for p in ps}
     for name in INTENTS:
-        for phrase in intents[name]:
+        for phrase in intents.get(name, ()):
             if taken.get(phrase, name) != name:
                 raise DataFileError(path, f"intents.{name}", f"{phrase!r} is also a phrase of {taken[phrase]!r}")
-    missing = sorted({w for n in INTENTS for p in intents[n] for w in p.split() if not known(w)})
+    missing = sorted({w for n in INTENTS for p in intents.get(n, ()) for w in p.split() if not known(w)})
     if missing:
         raise DataFileError(vocab.source, "", f"the speech model does not know the word(s) {', '.join(missing)}")
     speech = data.get("speech")
@@ -109,6 +111,8 @@ def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None 
     answers = tuple(p for p in [*times.time_phrases(), *times.off_words, *times.command_phrases()]
                     if all(map(known, p.split())))
     off = tuple(c for c, choice in times.commands.items() if choice == spoken_time.OFF and c in answers)
+    if "reminder" not in intents:
+        answers = ()
     if not answers:
         log.info("The speech model lacks the reminder's words (%s); it is set in config.toml only.", times.source)
     return DeviceWords(replace(vocab, intents=intents), dict(speech), times, answers, off)
