@@ -219,3 +219,40 @@ def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_wo
     assert happening.kind == "button" and happening.press is not None
     assert happening.press.at - start < 3.1  # not at the end of the listening window (30 s)
     assert table.server.visits == 1 and any("by the button (GPIO pin 17)" in line for line in table.lines)
+
+
+def test_not_listening_lasts_until_the_next_reminder(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50), reminder="20:00")
+    table.hear(say(QUIET))
+    assert table.step().kind == "quiet" and not table.server.listening
+    due = table.until("reminder")  # ten minutes later, on the wall clock
+    table.server.handle(due)  # nobody answers: nothing more
+    assert table.server.listening and table.mic.starts[-1] >= table.clock.now() - 60
+    assert table.prompts()[-2:] == [ko_words.speech["listening_again"], "여덟 시 이에요. 같이 이야기할까요?"]
+    table.hear(say(WAKE, voice="ko+f2"))
+    assert table.step().kind == "wake"
+
+
+def test_a_microphone_missing_at_start_is_waited_for(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    from voicecoach.errors import DeviceError
+
+    clock = SimClock()
+    couple = ScriptedCouple([read_wav(say(WAKE, voice="ko+f2")).to_rate(RATE)], clock)
+    tries: list[float] = []
+
+    def start() -> None:  # no microphone for the first 10 s
+        tries.append(clock.now())
+        if clock.now() < 10.0:
+            raise DeviceError("No microphone found.", "Plug it in.")
+        ScriptedCouple.start(couple)
+
+    couple.start = start  # type: ignore[method-assign]
+    mic = PatientMic(couple)
+    mic.start()  # does not fail: serve starts, and says it waits
+    listener = build_listener(mic, ko_model, ko_words.vocab, clock)
+    told: list[str] = []
+    listener.on_outage = lambda what: told.append(what)  # type: ignore[func-returns-value]
+    listener.mic.max_outage = float("inf")
+    heard = listener.listen(ko_words.waiting_intents(), clock.now() + 30)
+    assert told == ["lost", "back"] and len(tries) >= 4 and tries[-1] >= 10.0
+    assert heard.kind == "intent" and heard.intent == "wake"
