@@ -6,11 +6,17 @@ import argparse
 import datetime as dt
 import queue
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from voicecoach.cli.command import Command
 from voicecoach.cli.options import sound_options
 from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus, UserError
+
+if TYPE_CHECKING:
+    from voicecoach.settings import Exercises
+    from voicecoach.wiring import Wired
 
 
 def serve_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,7 +31,7 @@ def serve_arguments(p: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     """Open everything once, then wait, wake, coach and wait again until stopped."""
-    from voicecoach.device.buttons import ButtonSettings, open_buttons
+    from voicecoach.device.buttons import Button, ButtonSettings, Press, open_buttons
     from voicecoach.device.config_file import config_path, read_config
     from voicecoach.device.patient_mic import PatientMic
     from voicecoach.device.reminder import ReminderSchedule, ReminderSettings
@@ -33,6 +39,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
     from voicecoach.device.words import load_device_words
     from voicecoach.settings import Exercises, load_settings
+    from voicecoach.voice import VoiceConversation
     from voicecoach.wiring import load_model, make_vocab, wire
 
     settings = load_settings()  # config.toml checked before anything is opened
@@ -42,14 +49,12 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     buttons = ButtonSettings(key=None) if args.no_button else ButtonSettings.from_config(config, path)
     words = load_device_words(make_vocab(args), load_model(args.model).has_word)
     wired = wire(args, env, vocab=words.vocab, wrap_source=PatientMic)
-    presses: queue.Queue = queue.Queue()  # type: ignore[type-arg]
-    running_buttons: list = []  # type: ignore[type-arg]
+    presses: queue.Queue[Press] = queue.Queue()
+    running_buttons: list[Button] = []
     try:
         for notice in wired.notices:
             env.out(notice)
         conv = wired.conversation
-        from voicecoach.voice import VoiceConversation
-
         if not isinstance(conv, VoiceConversation):
             raise UserError("voicecoach serve listens for its wake phrase.", "Leave out --text.")
         wall: WallClock = SystemWallClock()
@@ -65,7 +70,10 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
         server = Server(conv, words, _visitor(wired, exercises, names, env), wired.clock, env.out,
                         schedule=schedule, presses=presses, other_session=_other_session,
                         has_button=bool(running_buttons))
-        _warm(conv, words)
+        try:
+            conv.synth.render(words.speech["greeting"])  # ready ahead: it starts at once after the wake phrase
+        except UserError:
+            pass  # said (or printed) when it is needed
         end = None if args.run_for is None else wired.clock.now() + args.run_for
         source = wired.source  # a recording played to its end, or a script used up (tests, the benchmark)
         server.run(lambda: not getattr(source, "finished", False) and getattr(source, "remaining", 1) > 0
@@ -78,27 +86,11 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def _warm(conv: object, words: object) -> None:
-    """The greeting rendered ahead, so it starts at once after the wake phrase."""
-    from voicecoach.device.words import DeviceWords
-    from voicecoach.voice import VoiceConversation
-
-    assert isinstance(conv, VoiceConversation) and isinstance(words, DeviceWords)
-    try:
-        conv.synth.render(words.speech["greeting"])
-    except UserError:
-        pass  # said (or printed) when it is needed
-
-
-def _visitor(wired: object, exercises: object, names: str | None, env: Environment):  # type: ignore[no-untyped-def]
+def _visitor(wired: Wired, exercises: Exercises, names: str | None, env: Environment) -> Callable[[], str]:
     """One sitting: the journal opened alone for it (forget may run while voicecoach waits)."""
     from voicecoach import running
     from voicecoach.coach import Coach
     from voicecoach.journal import Journal
-    from voicecoach.settings import Exercises
-    from voicecoach.wiring import Wired
-
-    assert isinstance(wired, Wired) and isinstance(exercises, Exercises)
 
     def visit() -> str:
         with running.session():
