@@ -108,3 +108,25 @@ def test_serve_through_the_sound_server_wakes_on_a_played_phrase(pulse: dict[str
         proc.kill()
         proc.wait()
     assert proc.returncode == 130 and "Traceback" not in err
+
+
+def test_waiting_sends_nothing_and_keeps_nothing_of_what_it_heard(ko_model_path: Path, say: Any, tmp_path: Path) -> None:
+    from tests.couple import events_of
+    from tests.test_privacy import HANGUL, NO_NETWORK
+
+    vc_home, events, mic = tmp_path / "home", tmp_path / "events.jsonl", tmp_path / "kitchen.wav"
+    talk = read_wav(say("오늘 날씨 정말 좋아요 우리 집에 가요 계속 이야기해요", voice="ko+m3"))
+    write_wav(mic, Audio.concat([Audio.silence(1.0), talk, Audio.silence(2.0), read_wav(say(WAKE, voice="ko+f2")),
+                                 Audio.silence(70.0)]))
+    env = {**os.environ, "VOICECOACH_HOME": str(vc_home)}
+    proc = subprocess.run([sys.executable, "-c", NO_NETWORK, "-vv", "serve", "--fast", "--no-button", "--model",
+                           str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file", str(mic), "--events", str(events)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "network attempts: 0" in proc.stderr and "Woken by voice." in proc.stdout
+    assert "DEBUG" in proc.stderr and not HANGUL.search(proc.stderr), HANGUL.findall(proc.stderr)[:10]
+    # The events file starts with the greeting: nothing of the waiting before it.
+    assert events_of(events)[0]["event"] == "prompt"
+    kept = sorted(str(p.relative_to(vc_home)) for p in vc_home.rglob("*") if p.is_file())
+    assert not [k for k in kept if not k.startswith(("cache/prompts/", "data/journal", "data/reminder.json", "data/."))
+                and not k.endswith(".lock")], kept
