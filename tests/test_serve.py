@@ -28,7 +28,7 @@ from voicecoach.device.buttons import Press
 from voicecoach.device.config_file import config_path, read_config, write_setting
 from voicecoach.device.patient_mic import PatientMic
 from voicecoach.device.reminder import ReminderSchedule, load_settings
-from voicecoach.device.server import Happening, Server
+from voicecoach.device.server import Happening, Server, waiting_listener
 from voicecoach.device.wallclock import SimWallClock
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
@@ -88,7 +88,7 @@ class Table:
         self.schedule = ReminderSchedule(load_settings(), clock=self.wall)
         coach = Coach(self.conv, self.events, None, Exercises(Settings()), self.lines.append)
         self.server = Server(self.conv, words, coach.visit, self.clock, self.lines.append, schedule=self.schedule,
-                             presses=self.presses, has_button=True)
+                             presses=self.presses, has_button=True, waiting=waiting_listener(listener, ko_model))
 
     def hear(self, path: Path | Audio | float) -> None:
         """The next thing said at the table (one listening phase)."""
@@ -154,15 +154,15 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     table.hear(say("알림 없어요", voice="ko+f2"))
     assert table.step().choice == "off"
     assert read_config(config_path())["reminder"]["time"] == "off"
-    # "herinnering om acht uur" in one breath: it asks for the time ("Hoe laat?"), and "acht uur" sets it.
-    table.hear(say("알림 여덟 시", voice="ko+f2"))
+    # "herinnering": it asks for the time ("Hoe laat?"), and "acht uur" sets it.
+    table.hear(say("알림", voice="ko+f2"))
     table.hear(say("여덟 시", voice="ko+f2"))
     assert table.step().kind == "reminder_question"
     assert table.prompts()[-2:] == [ko_words.speech["reminder_ask"], "매일 여덟 시 알림."]
     assert read_config(config_path())["reminder"]["time"] == "20:00"
 
     # "niet luisteren": it says so, closes the microphone, and a wake phrase is not heard...
-    table.hear(say(QUIET))
+    table.hear(say(QUIET, voice="ko+m3"))
     assert table.step().kind == "quiet"
     assert table.prompts()[-1] == ko_words.speech["quiet"] and table.closed == 1
     assert any(line.startswith("Not listening") for line in table.lines)
@@ -223,7 +223,7 @@ def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_wo
 
 def test_not_listening_lasts_until_the_next_reminder(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
     table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50), reminder="20:00")
-    table.hear(say(QUIET))
+    table.hear(say(QUIET, voice="ko+m3"))
     assert table.step().kind == "quiet" and not table.server.listening
     due = table.until("reminder")  # ten minutes later, on the wall clock
     table.server.handle(due)  # nobody answers: nothing more

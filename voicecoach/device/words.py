@@ -65,11 +65,6 @@ class DeviceWords:
         """What is listened for after "Hoe laat?"."""
         return [REMINDER_PREFIX + c for c in self.reminder_answers]
 
-    def opens_reminder(self, phrase: str | None) -> bool:
-        """Whether what was heard starts with "herinnering" (said in one breath with a time)."""
-        words = (phrase or "").split()
-        return any(words[:len(p.split())] == p.split() for p in self.vocab.intents["reminder"])
-
 
 def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None = None) -> DeviceWords:
     """The device's words added to `vocab` (its own intents of those names win), checked against the model.

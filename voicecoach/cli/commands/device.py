@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device.config_file import config_path, read_config
     from voicecoach.device.patient_mic import PatientMic
     from voicecoach.device.reminder import ReminderSchedule, ReminderSettings
-    from voicecoach.device.server import Server
+    from voicecoach.device.server import Server, waiting_listener
     from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
     from voicecoach.device.words import load_device_words
     from voicecoach.settings import Exercises, load_settings
@@ -47,7 +47,8 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     config = read_config(path)
     reminder = ReminderSettings.from_config(config, path)
     buttons = ButtonSettings(key=None) if args.no_button else ButtonSettings.from_config(config, path)
-    words = load_device_words(make_vocab(args), load_model(args.model).has_word)
+    model = load_model(args.model)
+    words = load_device_words(make_vocab(args), model.has_word)
     wired = wire(args, env, vocab=words.vocab, wrap_source=PatientMic)
     presses: queue.Queue[Press] = queue.Queue()
     running_buttons: list[Button] = []
@@ -69,7 +70,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
         schedule = ReminderSchedule(reminder, clock=wall)
         server = Server(conv, words, _visitor(wired, exercises, names, env), wired.clock, env.out,
                         schedule=schedule, presses=presses, other_session=_other_session,
-                        has_button=bool(running_buttons))
+                        has_button=bool(running_buttons), waiting=waiting_listener(conv.listener, model))
         try:
             conv.synth.render(words.speech["greeting"])  # ready ahead: it starts at once after the wake phrase
         except UserError:
