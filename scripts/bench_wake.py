@@ -36,7 +36,7 @@ import numpy as np
 from voicecoach.audio.pcm import RATE
 from voicecoach.audio.sinks import SilentSpeaker
 from voicecoach.clock import SimClock
-from voicecoach.device.server import Server
+from voicecoach.device.server import Server, waiting_listener
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
 from voicecoach.speech.listener import build_listener
@@ -69,7 +69,13 @@ class Silent:
         return None
 
 
-def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords) -> tuple[Server, Any]:
+SYSTEMS = ("shipped", "one grammar")
+"""shipped: serve's waiting listener (`waiting_listener`: the two-grammar decision); one grammar: the
+session's own listener as it decides answers."""
+
+
+def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped",
+              ) -> tuple[Server, Any]:
     from hearing import TrackSource
 
     clock = SimClock()
@@ -77,12 +83,13 @@ def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords) -> tupl
     source.start()
     listener = build_listener(source, model, words.vocab, clock)
     conv = VoiceConversation(Silent(), SilentSpeaker(clock), listener, clock, EventLog(clock, None))  # type: ignore[arg-type]
-    return Server(conv, words, lambda: "left", clock, lambda line: None), source
+    waiting = waiting_listener(listener, model) if system == "shipped" else None
+    return Server(conv, words, lambda: "left", clock, lambda line: None, waiting=waiting), source
 
 
-def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords) -> dict[str, int]:
+def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped") -> dict[str, int]:
     """What serve's waiting decided on a recording (every decision, by kind)."""
-    server, source = server_on(samples, model, words)
+    server, source = server_on(samples, model, words, system)
     out: dict[str, int] = {}
     while not source.finished:
         kind = server.wait().kind
@@ -126,19 +133,22 @@ def talk(mat: cp.Material, seconds: float, seed: int) -> np.ndarray:
 def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: float) -> dict[str, Any]:
     chunk = 600.0  # ten minutes of talk at a time: memory stays small
     n = max(1, int(round(hours * 3600 / chunk)))
-    got: dict[str, int] = {}
+    got: dict[str, dict[str, int]] = {system: {} for system in SYSTEMS}
     base = 0
     for i in range(n):
         samples = talk(mat, chunk, seed=1000 + i)
-        for kind, k in decisions(samples, model, words).items():
-            got[kind] = got.get(kind, 0) + k
+        for system in SYSTEMS:
+            for kind, k in decisions(samples, model, words, system).items():
+                got[system][kind] = got[system].get(kind, 0) + k
         base += naive(samples, model, words.wake_phrase)
         log.info("talk %d/%d: %s, naive %d", i + 1, n, got, base)
     hours_done = n * chunk / 3600
-    total = sum(got.values())
-    return {"hours": hours_done, "voicecoach": got, "voicecoach_per_hour": total / hours_done,
-            "voicecoach_per_hour_upper95": _poisson_upper(total) / hours_done,
-            "naive": base, "naive_per_hour": base / hours_done}
+    out: dict[str, Any] = {"hours": hours_done, "naive": base, "naive_per_hour": base / hours_done}
+    for system in SYSTEMS:
+        total = sum(got[system].values())
+        out[system] = {"decisions": got[system], "per_hour": total / hours_done,
+                       "per_hour_upper95": _poisson_upper(total) / hours_done}
+    return out
 
 
 def _poisson_upper(k: int) -> float:
@@ -154,7 +164,8 @@ def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) 
     pool = cp.voices("held_out")
     out: dict[str, Any] = {}
     for name, snr in (("clean", None), ("cooker hood (brown noise 10 dB under the speech)", 10.0)):
-        vc = base = 0
+        vc = {system: 0 for system in SYSTEMS}
+        base = 0
         for t in range(trials):
             voice = pool[t % len(pool)]
             s = cp.speak(words.wake_phrase, mat.code, voice, int(rng.choice(cp.SPEEDS)), int(rng.choice(cp.PITCHES)))
@@ -162,11 +173,14 @@ def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) 
             if snr is not None:
                 x += cp.colored("brown", len(x) / RATE, seed=t)[: len(x)] * 32768 * 10 ** ((bb.SPEECH_DBFS - snr) / 20)
             samples = np.clip(x, -32768, 32767).astype(np.int16)
-            vc += decisions(samples, model, words).get("wake", 0) >= 1
+            for system in SYSTEMS:
+                vc[system] += decisions(samples, model, words, system).get("wake", 0) >= 1
             base += naive(samples, model, words.wake_phrase) >= 1
-        out[name] = {"trials": trials, "voicecoach": vc / trials, "voicecoach_ci95": wilson(vc, trials),
-                     "naive": base / trials, "naive_ci95": wilson(base, trials)}
-        log.info("%s: voicecoach %d/%d, naive %d/%d", name, vc, trials, base, trials)
+        out[name] = {"trials": trials, "naive": base / trials, "naive_ci95": wilson(base, trials)}
+        for system in SYSTEMS:
+            out[name][system] = vc[system] / trials
+            out[name][f"{system}_ci95"] = wilson(vc[system], trials)
+        log.info("%s: %s, naive %d/%d", name, vc, base, trials)
     return out
 
 
@@ -177,17 +191,18 @@ def cost(mat: cp.Material, model: VoskModel, words: DeviceWords, minutes: float)
     tv = talk(mat, seconds / 4, seed=11).astype(np.float64) * 10 ** (-12 / 20)
     quiet[: len(tv)] += tv
     samples = np.clip(quiet, -32768, 32767).astype(np.int16)
-    rss0 = bb.rss_mb()
-    t0 = time.process_time()
-    decisions(samples, model, words)
-    vc = (time.process_time() - t0) / seconds
-    rss1 = bb.rss_mb()
+    out: dict[str, Any] = {"audio_minutes": minutes, "pi4_slowdown_assumed": PI4_SLOWDOWN}
+    for system in SYSTEMS:
+        rss0 = bb.rss_mb()
+        t0 = time.process_time()
+        decisions(samples, model, words, system)
+        share = (time.process_time() - t0) / seconds
+        out[system] = {"core_share": share, "core_share_pi4_estimate": share * PI4_SLOWDOWN,
+                       "rss_mb_before": rss0, "rss_mb_after": bb.rss_mb()}
     t0 = time.process_time()
     naive(samples, model, words.wake_phrase)
-    base = (time.process_time() - t0) / seconds
-    return {"audio_minutes": minutes, "voicecoach_core_share": vc, "naive_core_share": base,
-            "voicecoach_core_share_pi4_estimate": vc * PI4_SLOWDOWN, "pi4_slowdown_assumed": PI4_SLOWDOWN,
-            "rss_mb_before": rss0, "rss_mb_after": rss1}
+    out["naive_core_share"] = (time.process_time() - t0) / seconds
+    return out
 
 
 def main() -> int:
