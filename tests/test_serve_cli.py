@@ -130,3 +130,15 @@ def test_waiting_sends_nothing_and_keeps_nothing_of_what_it_heard(ko_model_path:
     kept = sorted(str(p.relative_to(vc_home)) for p in vc_home.rglob("*") if p.is_file())
     assert not [k for k in kept if not k.startswith(("cache/prompts/", "data/journal", "data/reminder.json", "data/."))
                 and not k.endswith(".lock")], kept
+
+
+def test_without_a_speaker_serve_prints_what_it_would_say(ko_model_path: Path, say: Any, tmp_path: Path) -> None:
+    mic = tmp_path / "kitchen.wav"
+    write_wav(mic, Audio.concat([Audio.silence(2.0), read_wav(say(WAKE, voice="ko+f2")), Audio.silence(70.0)]))
+    status, out, err = run(["serve", "--fast", "--no-button", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                            "--mic-file", str(mic), "--output-device", "no-such-speaker-anywhere"])
+    assert status == 0, err
+    lines = out.splitlines()
+    assert "The prompts are printed instead" in lines[0]
+    woke = lines.index("Woken by voice.")
+    assert lines[woke + 1] == "안녕하세요."  # the greeting (tests/data/ko-device.toml), printed for the journal
