@@ -10,7 +10,6 @@ listening windows; a session (the coach's visit) is the coach's own flow, called
 from __future__ import annotations
 
 import logging
-import math
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = reminder.POLL_SECONDS
 """One listening window; between windows the reminder is checked (an utterance under way finishes first)."""
+OUTAGE_STEP = 5.0
+"""While waiting, a lost microphone is tried again for this long at a time, then the buttons and the reminder."""
 QUIET_STEP = 0.25
 """How often a device that does not listen looks at the buttons (and, every window, the reminder)."""
 
@@ -139,7 +140,9 @@ class Server:
 
     def _listen(self) -> Happening:
         mic = self.listener.mic
-        mic.max_outage = math.inf  # while waiting, a lost microphone is waited for as long as it takes
+        # While waiting a lost microphone is waited for as long as it takes, a few seconds at a time:
+        # in between, the buttons and the reminder are looked at (the speaker may still work).
+        mic.max_outage = OUTAGE_STEP
         saved = self.listener.on_outage
         self.listener.on_outage = self._outage
         tap = self.conv.tap
@@ -150,6 +153,8 @@ class Server:
             heard = self.listener.listen(self.words.waiting_intents(), until, spoke_until=self.conv.spoke_until)
         except _Pressed:
             return Happening("button", press=self.presses.get_nowait())
+        except DeviceError:  # still gone after OUTAGE_STEP: look around, then wait for it again
+            return Happening("nothing")
         finally:
             if tap is not None:
                 tap.observer = None
@@ -191,11 +196,12 @@ class Server:
 
     def _outage(self, what: str) -> float | None:
         """While waiting a lost microphone is printed and logged, not spoken: nobody may be at the table."""
-        self._mic_gone = what == "lost"
-        if self._mic_gone:
+        gone = what == "lost"
+        if gone and not self._mic_gone:
             self.status("Not listening: the microphone is gone; voicecoach listens again as soon as it is back.")
-        else:
+        elif not gone:
             self._say_listening()
+        self._mic_gone = gone
         return None
 
     def _say_listening(self) -> None:
