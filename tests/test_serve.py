@@ -256,3 +256,11 @@ def test_a_microphone_missing_at_start_is_waited_for(ko_model: Any, ko_words: De
     heard = listener.listen(ko_words.waiting_intents(), clock.now() + 30)
     assert told == ["lost", "back"] and len(tries) >= 4 and tries[-1] >= 10.0
     assert heard.kind == "intent" and heard.intent == "wake"
+
+
+def test_the_reminder_comes_while_the_microphone_is_gone(ko_model: Any, ko_words: DeviceWords) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 58), reminder="20:00")
+    now = table.clock.now()
+    table.mic.outages.append((now + 1.0, now + 3600.0))  # unplugged for an hour
+    table.until("reminder", max_steps=60)
+    assert table.clock.now() - now < 5 * 60  # on time, not when the microphone is back
