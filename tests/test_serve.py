@@ -151,8 +151,9 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     assert table.server.reminders == 1
 
     # "herinnering uit" by voice: config.toml says off; "herinnering om acht uur" sets it again.
-    table.hear(say("알림 없어요", voice="ko+f2"))
-    assert table.step().choice == "off"
+    table.hear(say("알림", voice="ko+f2"))
+    table.hear(say("알림 없어요", voice="ko+f2"))  # "Hoe laat?" "Herinnering uit."
+    assert table.step().kind == "reminder_question"
     assert read_config(config_path())["reminder"]["time"] == "off"
     # "herinnering": it asks for the time ("Hoe laat?"), and "acht uur" sets it.
     table.hear(say("알림", voice="ko+f2"))
