@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,24 +150,29 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
     return load_vocabulary(language=getattr(args, "language", "nl"))
 
 
-def wire(args: argparse.Namespace, env: Environment) -> Wired:
+def wire(args: argparse.Namespace, env: Environment, *, vocab: Vocabulary | None = None,
+         wrap_source: Callable[[AudioSource], AudioSource] | None = None) -> Wired:
+    """`vocab`: one the caller extended (`voicecoach serve`: the wake phrase); `wrap_source`: around the microphone."""
     clock = make_clock(args)
-    vocab = make_vocab(args)  # a broken file is reported before anything is opened
+    vocab = vocab or make_vocab(args)  # a broken file is reported before anything is opened
     events = make_events(args, clock)
     if getattr(args, "text", False):
         return Wired(clock, events, TextConversation(vocab, clock, events, env.stdin, env.stdout), vocab)
     try:
-        return _wire_voice(args, env, clock, events, vocab)
+        return _wire_voice(args, env, clock, events, vocab, wrap_source)
     except BaseException:
         events.close()
         raise
 
 
-def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events: EventLog, vocab: Vocabulary) -> Wired:
+def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events: EventLog, vocab: Vocabulary,
+                wrap_source: Callable[[AudioSource], AudioSource] | None = None) -> Wired:
     model = load_model(getattr(args, "model", None))
     vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)))
     notices: list[str] = []
     source = make_source(args, clock)
+    if wrap_source is not None:
+        source = wrap_source(source)
     speaker, echo = make_speaker(args, clock, notices)
     synth = make_synth(args, vocab.language)  # the voice follows the vocabulary's language, so answers and prompts match
     try:

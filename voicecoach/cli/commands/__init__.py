@@ -11,6 +11,6 @@ from voicecoach.cli.command import Command
 
 def all_commands() -> list[Command]:
     """The commands in the order `voicecoach --help` lists them."""
-    from voicecoach.cli.commands import exercises, hearing, journal, setup
+    from voicecoach.cli.commands import device, exercises, hearing, journal, setup
 
-    return [*setup.COMMANDS, *hearing.COMMANDS, *exercises.COMMANDS, *journal.COMMANDS]
+    return [*setup.COMMANDS, *hearing.COMMANDS, *exercises.COMMANDS, *device.COMMANDS, *journal.COMMANDS]

@@ -1,0 +1,267 @@
+"""`voicecoach serve` on a simulated day: the real Korean Vosk engine hears the wake phrase, a television
+does not wake it, the reminder comes once, "herinnering uit" and "niet luisteren" are obeyed, a button
+wakes it, and a lost microphone is waited for; nothing heard while waiting reaches a log or the disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import queue
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.conftest import KO_VOCAB
+from tests.test_reliability import FlakyMic
+from voicecoach.audio.pcm import RATE, Audio, read_wav
+from voicecoach.audio.sinks import SilentSpeaker
+from voicecoach.audio.sources import ScriptedCouple, Tap
+from voicecoach.clock import SimClock
+from voicecoach.coach import Coach
+from voicecoach.device.buttons import Press
+from voicecoach.device.config_file import config_path, read_config, write_setting
+from voicecoach.device.patient_mic import PatientMic
+from voicecoach.device.reminder import ReminderSchedule, load_settings
+from voicecoach.device.server import Happening, Server, waiting_listener
+from voicecoach.device.wallclock import SimWallClock
+from voicecoach.device.words import DeviceWords, load_device_words
+from voicecoach.events import EventLog
+from voicecoach.settings import Exercises, Settings
+from voicecoach.speech.listener import build_listener
+from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
+from voicecoach.speech.vocab import load_vocabulary
+from voicecoach.voice import VoiceConversation
+
+WAKE = "다시 계속"  # tests/data/ko-device.toml (chosen on tuning voices: 14 of 16 heard)
+QUIET = "네 조용히"
+STOP = "멈춰"  # the menu's stop (tests/data/ko.toml)
+TELEVISION = "계속 이야기해요 오늘 날씨 정말 좋아요 다시 기다려요 우리 집에 가요"  # both wake words, not the phrase
+
+
+@pytest.fixture(autouse=True)
+def amsterdam(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Europe/Amsterdam")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="module")
+def ko_words(ko_model: Any) -> DeviceWords:
+    return load_device_words(load_vocabulary(KO_VOCAB), ko_model.has_word)
+
+
+class Table:
+    """A kitchen table on a simulated clock: the couple's mic (which can be unplugged), the real listener,
+    a real synthesizer into a silent speaker, the real coach, and serve's loop."""
+
+    def __init__(self, ko_model: Any, words: DeviceWords, start: dt.datetime, reminder: str | None = None) -> None:
+        self.clock = SimClock()
+        self.wall = SimWallClock(start, self.clock)
+        self.couple = ScriptedCouple([], self.clock)
+        self.mic = FlakyMic(self.couple, self.clock)
+        self.closed = 0
+        inner_close = self.mic.close
+
+        def close() -> None:
+            self.closed += 1
+            inner_close()
+
+        self.mic.close = close  # type: ignore[method-assign]
+        self.tap = Tap(PatientMic(self.mic))  # type: ignore[arg-type]
+        self.tap.start()
+        listener = build_listener(self.tap, ko_model, words.vocab, self.clock)
+        self.events = EventLog(self.clock, None)
+        self.conv = VoiceConversation(Pyttsx3Synth(VoiceSettings(language="ko")), SilentSpeaker(self.clock),
+                                      listener, self.clock, self.events, tap=self.tap)
+        if reminder:
+            write_setting("reminder", "time", reminder)
+        self.presses: queue.Queue[Press] = queue.Queue()
+        self.lines: list[str] = []
+        self.schedule = ReminderSchedule(load_settings(), clock=self.wall)
+        coach = Coach(self.conv, self.events, None, Exercises(Settings()), self.lines.append)
+        self.server = Server(self.conv, words, coach.visit, self.clock, self.lines.append, schedule=self.schedule,
+                             presses=self.presses, has_button=True, waiting=waiting_listener(listener, ko_model))
+
+    def hear(self, path: Path | Audio | float) -> None:
+        """The next thing said at the table (one listening phase)."""
+        self.couple.items.append(path if isinstance(path, Audio | float) else read_wav(path).to_rate(RATE))
+
+    def step(self) -> Happening:
+        return self.server.step()
+
+    def prompts(self) -> list[str]:
+        return [e["text"] for e in self.events.of("prompt")]
+
+    def until(self, kind: str, max_steps: int = 40) -> Happening:
+        """Wait (window after window) until `kind` happens; it is not yet dealt with."""
+        for _ in range(max_steps):
+            happening = self.server.wait()
+            if happening.kind == kind:
+                return happening
+            self.server.handle(happening)
+        raise AssertionError(f"no {kind} in {max_steps} windows")
+
+
+def television(say: Any) -> Audio:
+    """A television in the room: talk with both wake words in it, over steady noise."""
+    talk = read_wav(say(TELEVISION, voice="ko+m3")).samples.astype(np.float32)
+    hum = np.random.default_rng(1).standard_normal(len(talk)).astype(np.float32) * 300
+    return Audio(np.clip(talk + hum, -32768, 32767).astype(np.int16))
+
+
+def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50), reminder="20:00")
+    home = Path(os.environ["VOICECOACH_HOME"])
+
+    # A television with both wake words in it: no wake.
+    table.hear(television(say))
+    assert table.step().kind == "nothing"
+    assert table.server.visits == 0
+
+    # The wake phrase: a greeting, then the coach's own spoken menu; "stop" there, and it waits again.
+    table.hear(say(WAKE, voice="ko+f2"))
+    table.hear(say(STOP))
+    assert table.step().kind == "wake"
+    prompts = table.prompts()
+    assert prompts[0] == ko_words.speech["greeting"]
+    assert any("여름" in p for p in prompts[1:])  # the menu names the exercises
+    assert table.server.visits == 1 and table.server.listening
+    assert table.lines[-1].startswith("Listening for")
+
+    # 20:00: one chime and one sentence; "not today" gets a short goodbye, and nothing more.
+    due = table.until("reminder")
+    assert table.wall.time() >= dt.datetime(2026, 3, 10, 20, 0).timestamp()
+    before = len(table.prompts())
+    table.hear(say("왜", voice="ko+m3"))  # not_today (tests/data/ko-device.toml)
+    table.server.handle(due)
+    said = table.prompts()[before:]
+    assert said == ["여덟 시 이에요. 같이 이야기할까요?", ko_words.speech["reminder_no"]]
+    assert table.server.visits == 1
+    for _ in range(10):  # five more minutes: no second reminder
+        assert table.step().kind == "nothing"
+    assert table.server.reminders == 1
+
+    # "herinnering uit" by voice: config.toml says off; "herinnering om acht uur" sets it again.
+    table.hear(say("알림", voice="ko+f2"))
+    table.hear(say("알림 없어요", voice="ko+f2"))  # "Hoe laat?" "Herinnering uit."
+    assert table.step().kind == "reminder_question"
+    assert read_config(config_path())["reminder"]["time"] == "off"
+    # "herinnering": it asks for the time ("Hoe laat?"), and "acht uur" sets it.
+    table.hear(say("알림", voice="ko+f2"))
+    table.hear(say("여덟 시", voice="ko+f2"))
+    assert table.step().kind == "reminder_question"
+    assert table.prompts()[-2:] == [ko_words.speech["reminder_ask"], "매일 여덟 시 알림."]
+    assert read_config(config_path())["reminder"]["time"] == "20:00"
+
+    # "niet luisteren": it says so, closes the microphone, and a wake phrase is not heard...
+    table.hear(say(QUIET, voice="ko+m3"))
+    assert table.step().kind == "quiet"
+    assert table.prompts()[-1] == ko_words.speech["quiet"] and table.closed == 1
+    assert any(line.startswith("Not listening") for line in table.lines)
+    table.hear(say(WAKE, voice="ko+f2"))
+    used = table.couple.used
+    assert table.step().kind == "nothing" and table.couple.used == used  # the microphone was not read at all
+    table.couple.items.clear()
+    # ...until the button: listening again, and a session.
+    table.hear(say(STOP))
+    table.presses.put(Press("key KEY_ENTER on test", table.clock.now()))
+    assert table.step().kind == "button"
+    assert table.server.listening and table.server.visits == 2
+    assert ko_words.speech["listening_again"] in table.prompts()
+
+    # The microphone unplugged while waiting: printed, not spoken, and it listens again when it is back.
+    spoken = len(table.prompts())
+    now = table.clock.now()
+    table.mic.outages.append((now + 1.0, now + 20.0))
+    kinds = [table.step().kind for _ in range(4)]  # looking at the buttons and the reminder every few seconds
+    assert kinds == ["nothing"] * 4 and len(table.prompts()) == spoken
+    gone = [i for i, line in enumerate(table.lines) if "microphone is gone" in line]
+    assert len(gone) == 1 and table.lines[gone[0] + 1].startswith("Listening for")  # said once, and when back
+    table.hear(say(WAKE, voice="ko+f2"))
+    table.hear(say(STOP))
+    assert table.step().kind == "wake" and table.server.visits == 3
+
+    # Nothing heard while waiting is in a log, a status line or a file.
+    logged = {w for r in caplog.records for w in re.findall(r"\w+", r.getMessage())}
+    for words in (WAKE, QUIET, TELEVISION, "알림 여덟 시 없어요", "왜"):
+        assert not set(words.split()) & logged, words
+    # The status lines name the wake phrase (what it listens for), never anything else said.
+    printed = {w for line in table.lines for w in re.findall(r"\w+", line)}
+    for words in (QUIET, "이야기해요 날씨 정말 좋아요 기다려요 우리 집에 가요", "알림 여덟 시 없어요", "왜"):
+        assert not set(words.split()) & printed, words
+    kept = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file())
+    assert all(name.endswith(("config.toml", "reminder.json")) for name in kept), kept
+
+
+
+def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
+    start = table.clock.now()
+    read = table.mic.read
+
+    def read_and_press(timeout: float) -> Any:
+        if table.clock.now() >= start + 3.0 and table.presses.empty() and not table.server.visits:
+            table.presses.put(Press("GPIO pin 17", table.clock.now()))
+        return read(timeout)
+
+    table.mic.read = read_and_press  # type: ignore[method-assign]
+    table.hear(television(say))  # it is in the middle of listening to the television
+    table.hear(say(STOP))  # the menu
+    happening = table.step()
+    assert happening.kind == "button" and happening.press is not None
+    assert happening.press.at - start < 3.1  # not at the end of the listening window (30 s)
+    assert table.server.visits == 1 and any("by the button (GPIO pin 17)" in line for line in table.lines)
+
+
+def test_not_listening_lasts_until_the_next_reminder(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50), reminder="20:00")
+    table.hear(say(QUIET, voice="ko+m3"))
+    assert table.step().kind == "quiet" and not table.server.listening
+    due = table.until("reminder")  # ten minutes later, on the wall clock
+    table.server.handle(due)  # nobody answers: nothing more
+    assert table.server.listening and table.mic.starts[-1] >= table.clock.now() - 60
+    assert table.prompts()[-2:] == [ko_words.speech["listening_again"], "여덟 시 이에요. 같이 이야기할까요?"]
+    table.hear(say(WAKE, voice="ko+f2"))
+    assert table.step().kind == "wake"
+
+
+def test_a_microphone_missing_at_start_is_waited_for(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
+    from voicecoach.errors import DeviceError
+
+    clock = SimClock()
+    couple = ScriptedCouple([read_wav(say(WAKE, voice="ko+f2")).to_rate(RATE)], clock)
+    tries: list[float] = []
+
+    def start() -> None:  # no microphone for the first 10 s
+        tries.append(clock.now())
+        if clock.now() < 10.0:
+            raise DeviceError("No microphone found.", "Plug it in.")
+        ScriptedCouple.start(couple)
+
+    couple.start = start  # type: ignore[method-assign]
+    mic = PatientMic(couple)
+    mic.start()  # does not fail: serve starts, and says it waits
+    listener = build_listener(mic, ko_model, ko_words.vocab, clock)
+    told: list[str] = []
+    listener.on_outage = lambda what: told.append(what)  # type: ignore[func-returns-value]
+    listener.mic.max_outage = float("inf")
+    heard = listener.listen(ko_words.waiting_intents(), clock.now() + 30)
+    assert told == ["lost", "back"] and len(tries) >= 4 and tries[-1] >= 10.0
+    assert heard.kind == "intent" and heard.intent == "wake"
+
+
+def test_the_reminder_comes_while_the_microphone_is_gone(ko_model: Any, ko_words: DeviceWords) -> None:
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 58), reminder="20:00")
+    now = table.clock.now()
+    table.mic.outages.append((now + 1.0, now + 3600.0))  # unplugged for an hour
+    table.until("reminder", max_steps=60)
+    assert table.clock.now() - now < 5 * 60  # on time, not when the microphone is back
