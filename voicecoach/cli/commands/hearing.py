@@ -182,6 +182,6 @@ def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, sec
 
 COMMANDS = [
     Command("listen", "print what voicecoach hears, one JSON line per decision", listen_arguments, listen),
-    Command("check", "learn your voices: each says 'klopt' and 'klopt niet' three times (kept for every session)",
+    Command("check", "learn your voices: each says 'ja' and 'nee' three times (kept for every session)",
             sound_options, check),
 ]
