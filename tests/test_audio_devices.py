@@ -99,15 +99,14 @@ def _signal_delay(tries: int = 3) -> float:
     return worst
 
 
-def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, terminate_as_cli):
-    """Within 200 ms on an idle computer; on a loaded one (other test runs on 2 cores) plus the delay the
-    same signal takes to reach an idle loop, measured in the same test."""
+def _one_stop(tmp_path: Path, n: int) -> tuple[float, float | None]:
+    """Speak 8 s of voice, SIGTERM after 1.5 s: (signal to play() returning, signal to silence)."""
     from voicecoach.audio.live import LiveSpeaker
 
-    recorder = Recorder("table.monitor", tmp_path / "heard.wav")
+    recorder = Recorder("table.monitor", tmp_path / f"heard-{n}.wav")
     speaker = LiveSpeaker(RealClock())
     t = np.arange(8 * speaker.rate) / speaker.rate
-    prompt = Audio((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), speaker.rate)  # 8 s of voice
+    prompt = Audio((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), speaker.rate)
     sent: list[float] = []
 
     def stop() -> None:
@@ -125,11 +124,21 @@ def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, ter
         timer.cancel()
         speaker.close()
     recorder.stop()
-    budget = STOP_SECONDS + _signal_delay()
-    assert stopped - sent[0] < budget, f"play() took {stopped - sent[0]:.2f} s to let the stop through ({budget:.2f})"
     ends = recorder.sound_ends(threshold=1000)
-    assert ends is not None, "the speaker played nothing"
-    assert ends - sent[0] < budget, f"the voice went on {ends - sent[0]:.2f} s after the stop (budget {budget:.2f})"
+    return stopped - sent[0], None if ends is None else ends - sent[0]
+
+
+def test_a_stop_while_speaking_silences_the_speaker_at_once(pulse, tmp_path, terminate_as_cli):
+    """Within 200 ms, plus the delay the same signal takes to reach an idle loop on this computer now.
+    The median of three stops: a single blocked write on a busy computer measured up to 0.43 s (the
+    sound server taking its time), while a speaker that wrote the prompt in one go takes seconds."""
+    stops = [_one_stop(tmp_path, n) for n in range(3)]
+    budget = STOP_SECONDS + _signal_delay()
+    returned = sorted(s[0] for s in stops)
+    assert all(s[1] is not None for s in stops), f"the speaker played nothing: {stops}"
+    silent = sorted(s[1] for s in stops if s[1] is not None)
+    assert returned[1] < budget, f"play() let the stop through after {returned} s (budget {budget:.2f})"
+    assert silent[1] < budget, f"the voice went on {silent} s after the stop (budget {budget:.2f})"
 
 
 def _voicecoach(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
