@@ -16,8 +16,9 @@ from types import TracebackType
 from typing import Any
 
 from voicecoach.errors import StorageError
+from voicecoach.forgetting import forget_everything
 from voicecoach.journal_file import SIDE_SUFFIXES, JournalFile
-from voicecoach.paths import data_dir, own_entries, private_dir, private_stores
+from voicecoach.paths import data_dir, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -374,28 +375,3 @@ class Journal:
                  tb: TracebackType | None) -> None:
         self.close()
 
-
-def forget_everything() -> list[Path]:
-    """Delete every store in `paths.private_stores()`, whatever state the journal is in; returns what failed."""
-    failed: list[Path] = []
-    for p in private_stores():
-        try:
-            if p.is_symlink() and p.is_dir():
-                # Moved elsewhere (another disk) and linked: what we wrote there is still theirs to forget,
-                # and the folder may hold files of their own (music beside the recordings), which stay.
-                for child in own_entries(p):
-                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-                p.unlink()
-            elif p.is_dir():
-                shutil.rmtree(p)
-            else:
-                p.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            log.warning("could not delete %s", p, exc_info=True)
-            failed.append(p)
-    with contextlib.suppress(OSError):
-        data_dir().rmdir()  # only if empty: the speech model (and a running forget's locks) may live there
-    log.info("everything voicecoach kept was deleted")
-    return failed

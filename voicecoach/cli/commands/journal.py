@@ -82,7 +82,7 @@ def forget(args: argparse.Namespace, env: Environment) -> ExitStatus:
     Their own config.toml is theirs: it is kept, and they are told where it is.
     """
     from voicecoach import paths, running, stopping
-    from voicecoach.journal import forget_everything
+    from voicecoach.forgetting import forget_everything
 
     if not args.yes:
         env.out("Dit wist alles wat voicecoach over jullie bewaarde: sessies, waarden, afspraken en opnames.")
