@@ -452,7 +452,7 @@ def test_a_session_waits_a_moment_for_a_brief_holder(typed):  # type: ignore[no-
 
 
 def test_ctrl_c_during_forget_never_leaves_it_half_done(capsys, monkeypatch):  # type: ignore[no-untyped-def]
-    import voicecoach.journal as journal_module
+    import voicecoach.forgetting as journal_module
 
     with Journal() as journal:
         s = journal.start_session("herstelgesprek", ("A", "B"))

@@ -75,7 +75,8 @@ def test_two_hours_of_answers_silences_and_noise(ko_model, ko_vocab, say):
              or (e == "talk" and r[0] != "unclear") or (e == "turn" and r != ("timer", None))]
     assert not wrong, wrong[:10]  # every answer heard, every silence and cough a silence, talk unclear
     assert growth < 16.0, f"memory grew {growth:.1f} MB over {len(script)} turns"
-    assert {t.ident for t in threading.enumerate()} == threads
+    # none left behind (a thread an earlier test left may end meanwhile: that is not ours)
+    assert {t.ident for t in threading.enumerate()} - threads == set()
     assert listener.outages == 0 and listener.discarded == 0
 
 
