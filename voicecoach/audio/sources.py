@@ -204,13 +204,11 @@ class ScriptedCouple(_Timeline):
         return self._emit(samples)
 
 
-class Tap:
-    """A source whose chunks are also shown, with their stream times, to an observer while one is set
-    (a timed turn being watched: speech/turn_watch.TurnWatch). Everything else is the source's own."""
+class SourceWrapper:
+    """A source around another: everything not its own is the inner source's (rate, finished, ...)."""
 
     def __init__(self, source: AudioSource) -> None:
         self.source = source
-        self.observer: Callable[[Chunk], None] | None = None
 
     @property
     def rate(self) -> int:
@@ -227,13 +225,25 @@ class Tap:
         self.source.start()
 
     def read(self, timeout: float) -> Chunk | None:
-        chunk = self.source.read(timeout)
-        if chunk is not None and self.observer is not None:
-            self.observer(chunk)
-        return chunk
+        return self.source.read(timeout)
 
     def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
         self.source.begin_listening(ignore_until, new_phase)
 
     def close(self) -> None:
         self.source.close()
+
+
+class Tap(SourceWrapper):
+    """A source whose chunks are also shown, with their stream times, to an observer while one is set
+    (a timed turn being watched: speech/turn_watch.TurnWatch)."""
+
+    def __init__(self, source: AudioSource) -> None:
+        super().__init__(source)
+        self.observer: Callable[[Chunk], None] | None = None
+
+    def read(self, timeout: float) -> Chunk | None:
+        chunk = self.source.read(timeout)
+        if chunk is not None and self.observer is not None:
+            self.observer(chunk)
+        return chunk
