@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import RATE, Audio, resample
 from voicecoach.audio.sources import Chunk
+from voicecoach.device.config_file import write_atomically
 from voicecoach.engine.ask import Asking
 from voicecoach.engine.texts import fill_in, load_common
 from voicecoach.errors import UserError
@@ -71,16 +70,7 @@ def save_consent(given: bool) -> None:
     """Their answer, owner-only and whole; a refusal also removes any profile made before."""
     path = consent_path()
     private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".consent-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"voice_profile": given}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps({"voice_profile": given}))
     if not given:
         with contextlib.suppress(FileNotFoundError):
             profile_path().unlink()
