@@ -232,6 +232,31 @@ def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch,
 # -- determinism ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("start", [0.0, 0.1, 12.34, 512.34, 3601.7])
+def test_an_utterance_ends_the_same_whenever_it_is_said(say, start):
+    """The quiet that ends an answer is counted in audio, not as a difference of stream times: the same
+    answer said later in a session (other prompt lengths before it) reaches the recognizer sample for sample
+    the same. (Differences of float times flipped a chunk at 0.18 s; one session in a few then heard a word
+    differently.)"""
+    from voicecoach.audio.sources import CHUNK_SECONDS, Chunk
+    from voicecoach.speech.endpoint import Endpointer
+    from voicecoach.speech.vad import EnergyVad
+
+    def ends(t0: float) -> tuple[int, bytes, float]:
+        audio = Audio.concat([Audio.silence(0.6), read_wav(say("네")), Audio.silence(1.0)])
+        n = int(CHUNK_SECONDS * audio.rate)
+        ep, fed = Endpointer(ListenSettings(), EnergyVad(), False, 5.0), b""
+        for i in range(0, len(audio.samples) - n + 1, n):
+            t = t0 + i / audio.rate
+            fed += b"".join(c.samples.tobytes() for c in ep.push(Chunk(audio.samples[i:i + n], t, audio.rate), None))
+            if ep.over():
+                return i // n, fed, ep.finish().voiced
+        raise AssertionError("the answer never ended")
+
+    assert ends(start) == ends(0.0)
+    assert ends(start)[2] > 0.1  # the answer was heard as voice at all
+
+
 @pytest.mark.slow
 def test_the_same_scripted_session_decides_the_same_under_cpu_load(ko_model_path, say, tmp_path):
     script = write_script(tmp_path / "couple.txt", answers_from("welkom", say, tmp_path))

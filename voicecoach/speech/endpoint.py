@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from voicecoach.audio.pcm import RATE
 from voicecoach.audio.sources import CHUNK_SECONDS, Chunk
 from voicecoach.speech.vad import EnergyVad, NeuralVad
 
@@ -75,7 +76,10 @@ class Endpointer:
         self.last_voice = 0.0  # stream time of the last voice, kept after its utterance ended
         self._need = self._end_silence()
         self._checked_prefix = False
-        self._quiet = 0.0
+        # Quiet is counted in samples, not as a difference of stream times: 0.18 s after t=12.34 and after
+        # t=512.34 must be the same number of chunks, or the same audio ends differently in another session.
+        self._quiet_samples = 0
+        self._rate = RATE
 
     def _end_silence(self) -> float:
         return self.s.turn_end_silence if self.turn else self.s.answer_end_silence
@@ -101,7 +105,7 @@ class Endpointer:
             self.utterance = Utterance(s.onset_chunks * CHUNK_SECONDS, chunk.t1, loudest, self.vad.floor_db,
                                        [lv for _, lv in kept])
             self.heard_voice, self._checked_prefix, self._need = True, False, self._end_silence()
-            self._quiet = 0.0
+            self._quiet_samples = 0
             self.last_voice = chunk.t1
             self.preroll.clear()
             return [c for c, _ in kept]
@@ -111,12 +115,19 @@ class Endpointer:
         # The neural detector takes a frame or two to hear a voice start again ("klopt ... niet"):
         # sound as loud as the answer itself is voice at once.
         if (speech and level >= utt.loudest - s.tail_db) or level >= utt.loudest - s.loud_db:
-            utt.voiced += chunk.t1 - chunk.t0
+            utt.voiced += len(chunk.samples) / chunk.rate
             utt.last_voice = self.last_voice = chunk.t1
             utt.loudest = max(utt.loudest, level)
             self._checked_prefix, self._need = False, self._end_silence()
-        self._quiet = chunk.t1 - utt.last_voice
+            self._quiet_samples = 0
+        else:
+            self._quiet_samples += len(chunk.samples)
+        self._rate = chunk.rate
         return [chunk]
+
+    @property
+    def _quiet(self) -> float:
+        return self._quiet_samples / self._rate
 
     def prefix_check_due(self) -> bool:
         """True once per stretch of quiet long enough to end an answer: ask whether it may still grow."""

@@ -159,7 +159,7 @@ class TurnWatch:
             self._hops.append(_Hop(chunk.t0))
         hop = self._hops[-1]
         hop.t1 = chunk.t1
-        hop.voiced += (chunk.t1 - chunk.t0) if voice else 0.0
+        hop.voiced += len(chunk.samples) / chunk.rate if voice else 0.0
         self._pending.append(samples)
         self._pending_voice.append(np.full(len(samples), voice))
 
