@@ -270,6 +270,9 @@ def test_a_step_redone_after_resume_counts_its_turns_once(ko_model_path, say, tm
     assert 0.5 * len(joris) / RATE < kept["Joris"][0] <= len(joris) / RATE
     with Journal() as j:
         assert len(j.speaking_times()) == 1  # one session, gone on after the resume
+        # the turns' minutes ("samen aan het woord") count the redone step once too: one turn each
+        turns = j._rows("SELECT speaker FROM turns ORDER BY id")
+    assert [r["speaker"] for r in turns] == ["Sanne", "Joris"]
 
 
 def test_the_profile_and_the_consent_are_private_and_forget_removes_them(tmp_path: Path) -> None:

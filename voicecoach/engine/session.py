@@ -151,7 +151,7 @@ class Session:
         if previous is not None and previous != step_id:
             stage.record.step_completed(previous)
             if self.state != STOPPED:  # a stopped step is done again on resume: its turns are counted then
-                stage.keep_speaking(previous)
+                stage.keep_turns(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
                 kept = stage.record.active  # with --no-journal nothing is kept: it must not say so

@@ -122,6 +122,7 @@ class Stage:
         self.observe_turn = observe_turn or (turns.watch if turns is not None else None)
         self.watched: list[tuple[str, int, object]] = []  # (step, whose turn, the observer's summary)
         self._unkept: list[tuple[str, int, object]] = []  # watched turns of steps not completed yet
+        self._unkept_turns: list[tuple[str, str, float]] = []  # (step, speaker, seconds) of steps not completed yet
         self.last_prompt = ""
         self.paused_since: float | None = None  # clock time a pause began; None while going on
 
@@ -131,10 +132,18 @@ class Stage:
         self._unkept.append((step, speaker, summary))
         return self.turns is not None and self.turns.after_turn(speaker, summary)
 
-    def keep_speaking(self, step: str) -> None:
-        """The step is completed: how long each spoke in its turns goes into the journal, in the same
-        transaction as the step's completion and the next progress. A step redone after a resume was never
-        kept, so its turns are not counted twice."""
+    def turn_ended(self, step: str, speaker: str, seconds: float) -> None:
+        """A turn's length, kept with its step (keep_turns)."""
+        self._unkept_turns.append((step, speaker, seconds))
+
+    def keep_turns(self, step: str) -> None:
+        """The step is completed: its turns, and how long each spoke in them, go into the journal, in the
+        same transaction as the step's completion and the next progress. A step redone after a resume was
+        never kept, so its turns are not counted twice."""
+        for done, name, seconds in self._unkept_turns:
+            if done == step:
+                self.record.turn(step, name, seconds)
+        self._unkept_turns = [t for t in self._unkept_turns if t[0] != step]
         mine = [w for w in self._unkept if w[0] == step]
         self._unkept = [w for w in self._unkept if w[0] != step]
         totals, interrupted = {1: 0.0, 2: 0.0}, {1: 0, 2: 0}

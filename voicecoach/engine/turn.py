@@ -118,7 +118,7 @@ class TimedTurn:
         stage.chime("end")
         seconds = stage.clock.now() - self.started
         stage.emit("turn_ended", speaker=name, seconds=round(seconds, 2), how=how)
-        stage.record.turn(self.step_id, name, seconds)
+        stage.turn_ended(self.step_id, name, seconds)
         if self.observer is not None and stage.turn_watched(self.step_id, self.speaker, self.observer.summary()):
             # After the turn, never in it: the listener talked over the speaker (at most once per exercise).
             stage.emit("turn_remark", speaker=name)
