@@ -204,10 +204,10 @@ class TimedRecognizer:
         self.grammar: list[str] = []
         self.final_seconds = 0.0
 
-    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None:
         # The baseline hears with the phrases alone, as Vosk's example would be written for them.
         self.grammar = sorted(set(phrases)) + (["[unk]"] if self.inner.model.has_unk else [])
-        self.inner.set_grammar(phrases, garbage)
+        self.inner.set_grammar(phrases, garbage, broad)
 
     def accept(self, pcm: bytes) -> None:
         self.inner.accept(pcm)

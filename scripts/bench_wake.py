@@ -39,7 +39,7 @@ from voicecoach.clock import SimClock
 from voicecoach.device.server import Server, waiting_listener
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
-from voicecoach.speech.listener import build_listener
+from voicecoach.speech.listener import TWO_GRAMMARS, Listener, ListenSettings, build_listener
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import VoiceConversation
@@ -69,8 +69,10 @@ class Silent:
         return None
 
 
-SYSTEMS = ("shipped", "one grammar")
-"""shipped: serve's waiting listener (`waiting_listener`: the two-grammar decision); one grammar: the
+SYSTEMS = ["shipped", "answers' rule", "one grammar"]
+"""shipped: serve's waiting listener (`waiting_listener`: the wake phrase's own rule, device/wake.py, and the
+gated voice detector); answers' rule: the same two-grammar listener deciding the wake phrase with the
+answers' rule and the voice detector on every frame (what was shipped before); one grammar: the
 session's own listener as it decides answers."""
 
 
@@ -83,19 +85,53 @@ def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords, system:
     source.start()
     listener = build_listener(source, model, words.vocab, clock)
     conv = VoiceConversation(Silent(), SilentSpeaker(clock), listener, clock, EventLog(clock, None))  # type: ignore[arg-type]
-    waiting = waiting_listener(listener, model) if system == "shipped" else None
+    waiting: Listener | None = None
+    if system == "shipped":
+        waiting = waiting_listener(listener, model, words.wake_phrase)
+    elif system == "answers' rule":
+        waiting = Listener(source, model.recognizer(RATE), words.vocab, clock, ListenSettings(**TWO_GRAMMARS))  # type: ignore[arg-type]
     return Server(conv, words, lambda: "left", clock, lambda line: None, waiting=waiting), source
 
 
-def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped") -> dict[str, int]:
-    """What serve's waiting decided on a recording (every decision, by kind)."""
+def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped",
+              why: list[str] | None = None) -> dict[str, int]:
+    """What serve's waiting decided on a recording (every decision, by kind); `why` gets the answers'
+    rule's outcome of each utterance (kind/reason) and, when shipped, the wake rule's verdict."""
     server, source = server_on(samples, model, words, system)
+    if why is not None:
+        _explain(server, why)
     out: dict[str, int] = {}
     while not source.finished:
         kind = server.wait().kind
         if kind != "nothing":
             out[kind] = out.get(kind, 0) + 1
     return out
+
+
+def _explain(server: Server, why: list[str]) -> None:
+    from voicecoach.device.wake import WakeEar
+
+    listener = server.listener
+    listen = listener.listen
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        heard = listen(*args, **kwargs)
+        if heard.kind != "silence":
+            why.append(f"{heard.kind}/{heard.reason or heard.intent}")
+        return heard
+
+    listener.listen = noted  # type: ignore[method-assign]
+    ear = listener.recognizer
+    if isinstance(ear, WakeEar):
+        check = ear.check
+
+        def verdict(heard: Any) -> Any:
+            v = check(heard)
+            if heard.kind != "silence":
+                why[-1] += f" -> wake rule: {'wake' if v.wake else v.reason}"
+            return v
+
+        ear.check = verdict  # type: ignore[method-assign]
 
 
 def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
@@ -157,14 +193,16 @@ def _poisson_upper(k: int) -> float:
     return float(poisson_upper(k))
 
 
-def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) -> dict[str, Any]:
+def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int, split: str = "held_out",
+           ) -> dict[str, Any]:
     from hearing import wilson
 
     rng = np.random.default_rng(5)
-    pool = cp.voices("held_out")
+    pool = cp.voices(split)
     out: dict[str, Any] = {}
     for name, snr in (("clean", None), ("cooker hood (brown noise 10 dB under the speech)", 10.0)):
         vc = {system: 0 for system in SYSTEMS}
+        missed: dict[str, dict[str, int]] = {system: {} for system in SYSTEMS}
         base = 0
         for t in range(trials):
             voice = pool[t % len(pool)]
@@ -174,9 +212,14 @@ def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) 
                 x += cp.colored("brown", len(x) / RATE, seed=t)[: len(x)] * 32768 * 10 ** ((bb.SPEECH_DBFS - snr) / 20)
             samples = np.clip(x, -32768, 32767).astype(np.int16)
             for system in SYSTEMS:
-                vc[system] += decisions(samples, model, words, system).get("wake", 0) >= 1
+                why: list[str] = []
+                woke = decisions(samples, model, words, system, why).get("wake", 0) >= 1
+                vc[system] += woke
+                if not woke:  # what was decided instead (the answers' rule's outcome; the wake rule's verdict)
+                    missed[system][" | ".join(why) or "no utterance"] = missed[system].get(" | ".join(why) or "no utterance", 0) + 1
             base += naive(samples, model, words.wake_phrase) >= 1
-        out[name] = {"trials": trials, "naive": base / trials, "naive_ci95": wilson(base, trials)}
+        out[name] = {"trials": trials, "voices": split, "naive": base / trials, "naive_ci95": wilson(base, trials)}
+        out[name]["missed_because"] = missed
         for system in SYSTEMS:
             out[name][system] = vc[system] / trials
             out[name][f"{system}_ci95"] = wilson(vc[system], trials)
@@ -185,24 +228,172 @@ def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) 
 
 
 def cost(mat: cp.Material, model: VoskModel, words: DeviceWords, minutes: float) -> dict[str, Any]:
-    """CPU per second of audio while waiting: a quiet room, a television a quarter of the time."""
+    """CPU per second of audio while waiting, in a quiet room and in a room with talk all the time."""
     seconds = minutes * 60
     quiet = cp.colored("pink", seconds, seed=9) * 32768 * 10 ** ((bb.SPEECH_DBFS - 40) / 20)
-    tv = talk(mat, seconds / 4, seed=11).astype(np.float64) * 10 ** (-12 / 20)
-    quiet[: len(tv)] += tv
-    samples = np.clip(quiet, -32768, 32767).astype(np.int16)
+    talking = quiet + talk(mat, seconds, seed=11).astype(np.float64) * 10 ** (-12 / 20)
     out: dict[str, Any] = {"audio_minutes": minutes, "pi4_slowdown_assumed": PI4_SLOWDOWN}
-    for system in SYSTEMS:
-        rss0 = bb.rss_mb()
+    for room, x in (("quiet room", quiet), ("talk all the time", talking)):
+        samples = np.clip(x, -32768, 32767).astype(np.int16)
+        out[room] = {}
+        for system in SYSTEMS:
+            rss0 = bb.rss_mb()
+            t0 = time.process_time()
+            decisions(samples, model, words, system)
+            share = (time.process_time() - t0) / seconds
+            out[room][system] = {"core_share": share, "core_share_pi4_estimate": share * PI4_SLOWDOWN,
+                                 "rss_mb_before": rss0, "rss_mb_after": bb.rss_mb()}
         t0 = time.process_time()
-        decisions(samples, model, words, system)
-        share = (time.process_time() - t0) / seconds
-        out[system] = {"core_share": share, "core_share_pi4_estimate": share * PI4_SLOWDOWN,
-                       "rss_mb_before": rss0, "rss_mb_after": bb.rss_mb()}
-    t0 = time.process_time()
-    naive(samples, model, words.wake_phrase)
-    out["naive_core_share"] = (time.process_time() - t0) / seconds
+        naive(samples, model, words.wake_phrase)
+        out[room]["naive_core_share"] = (time.process_time() - t0) / seconds
+        log.info("cost, %s: %s", room, out[room])
     return out
+
+
+class _Greeted(Exception):
+    """The greeting reached the speaker: the latency is known."""
+
+
+class _FirstSound:
+    """A speaker that notes when it is handed its first sound (simulated and wall time), then stops serve."""
+
+    def __init__(self, clock: SimClock, heard: list[tuple[float, float]]) -> None:
+        self.clock = clock
+        self.heard = heard
+
+    def play(self, audio: Any) -> float:
+        self.heard.append((self.clock.now(), time.perf_counter()))
+        raise _Greeted
+
+    def close(self) -> None:
+        return None
+
+
+def latency(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int) -> dict[str, Any]:
+    """From the end of the wake phrase in the audio to the first sound of the greeting handed to the speaker.
+
+    Serve on a simulated clock: the time it waits for the end of speech is simulated, the time it
+    computes (both decodes, the wake rule) is measured on the wall clock and added; the greeting is
+    espeak-ng's rendering ready ahead (as `voicecoach serve` renders it at start), its leading silence
+    counted. Baseline in the same run: Vosk's example loop, from the end of the phrase to the end of
+    the block whose result is the wake phrase, plus its compute time for that block.
+    """
+    from voicecoach.audio.pcm import Audio
+
+    greeting = bb.espeak(words.speech["greeting"], mat.code, 175, 50)
+    lead = int(np.argmax(np.abs(greeting) > 32768 * 10 ** (bb.TRIM_DB / 20))) / RATE
+    rng = np.random.default_rng(8)
+    pool = cp.voices("held_out")
+    shipped: list[float] = []
+    compute: list[float] = []
+    base: list[float] = []
+    for t in range(trials):
+        s = cp.speak(words.wake_phrase, mat.code, pool[t % len(pool)], int(rng.choice(cp.SPEEDS)), int(rng.choice(cp.PITCHES)))
+        samples = np.concatenate([np.zeros(int(3.0 * RATE), np.int16), s, np.zeros(int(3.0 * RATE), np.int16)])
+        end = 3.0 + len(s) / RATE
+        server, source = server_on(samples, model, words, "shipped")
+        last_read = [0.0]
+        inner_read = source.read
+
+        def read(timeout: float, inner_read: Any = inner_read, last_read: list[float] = last_read) -> Any:
+            last_read[0] = time.perf_counter()
+            return inner_read(timeout)
+
+        source.read = read
+        heard: list[tuple[float, float]] = []
+        clock = server.clock
+
+        server.conv.speaker = _FirstSound(clock, heard)  # type: ignore[assignment]
+        server.conv.synth = type("Ready", (), {"render": lambda self, text: Audio(greeting), "close": lambda self: None})()
+        try:
+            while not source.finished:
+                server.step()
+        except _Greeted:
+            sim, wall = heard[0]
+            shipped.append(sim - end + (wall - last_read[0]) + lead)
+            compute.append(wall - last_read[0])
+        base_t = _naive_latency(samples, model, words.wake_phrase, end)
+        if base_t is not None:
+            base.append(base_t + lead)
+    out: dict[str, Any] = {"trials": trials, "greeting_leading_silence_s": lead, "pi4_slowdown_assumed": PI4_SLOWDOWN,
+                           "shipped_woke": len(shipped), "naive_woke": len(base)}
+    if shipped:
+        out["shipped_s"] = {"median": float(np.median(shipped)), "p90": float(np.percentile(shipped, 90)),
+                            "max": float(np.max(shipped))}
+        out["shipped_compute_s"] = {"median": float(np.median(compute)), "max": float(np.max(compute))}
+        out["shipped_pi4_estimate_max_s"] = float(np.max(np.array(shipped) + (PI4_SLOWDOWN - 1) * np.array(compute)))
+    if base:
+        out["naive_s"] = {"median": float(np.median(base)), "p90": float(np.percentile(base, 90)), "max": float(np.max(base))}
+    log.info("latency: %s", out)
+    return out
+
+
+def _naive_latency(samples: np.ndarray, model: VoskModel, wake: str, end: float) -> float | None:
+    import vosk
+
+    rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps([wake] + (["[unk]"] if model.has_unk else []), ensure_ascii=False))
+    for start in range(0, len(samples), bb.BASELINE_BLOCK):
+        t0 = time.perf_counter()
+        done = rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes())
+        if done and bb.normalize(json.loads(rec.Result()).get("text", "")) == wake:
+            return (start + bb.BASELINE_BLOCK) / RATE - end + time.perf_counter() - t0
+    return None
+
+
+def memory(mat: cp.Material, model_path: Path, words: DeviceWords, hours: float) -> dict[str, Any]:
+    """Resident memory of `voicecoach serve --fast` over a simulated day: room noise, a television now and
+    then, two sessions woken by voice (the menu's stop ends each) and the daily reminder at 20:00, each
+    listening window one line of a scripted couple (--answers). RSS is sampled every second of wall time;
+    flat means no growth between the first and the last quarter of the run."""
+    import os
+    import subprocess
+    import tempfile
+
+    from voicecoach.audio.pcm import Audio, write_wav
+
+    room = cp.colored("pink", 20.0, seed=21) * 32768 * 10 ** ((bb.SPEECH_DBFS - 40) / 20)
+    tv = talk(mat, 20.0, seed=22).astype(np.float64) * 10 ** (-12 / 20) + room
+    voice = cp.voices("held_out")[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        for name, x in (("room", room), ("tv", tv), ("wake", cp.speak(words.wake_phrase, mat.code, voice, 175, 50)),
+                        ("stop", cp.speak(words.vocab.first("stop"), mat.code, voice, 175, 50))):
+            write_wav(d / f"{name}.wav", Audio(np.clip(x, -32768, 32767).astype(np.int16)))
+        windows = int(hours * 3600 / 30)
+        lines = []
+        for i in range(windows):
+            lines.append("tv.wav" if i % 120 == 60 else "room.wav")
+            if i in (240, 960):  # about 10:00 and 16:00
+                lines += ["wake.wav", "stop.wav"]
+        (d / "day.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        env = {**os.environ, "VOICECOACH_HOME": str(d / "home"), "PULSE_SERVER": str(d / "no-sound-server")}
+        subprocess.run([sys.executable, "-c", "from voicecoach.device.config_file import write_setting; "
+                        "write_setting('reminder', 'time', '20:00')"], env=env, check=True)
+        cmd = [sys.executable, "-m", "voicecoach", "serve", "--fast", "--no-button", "--model", str(model_path),
+               "--vocab", str(mat.vocab), "--answers", str(d / "day.txt"), "--wall-start", "2026-03-10T08:00",
+               "--for", str(hours * 3600)]
+        started = time.monotonic()
+        with open(d / "out.txt", "w", encoding="utf-8") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            rss: list[float] = []
+            while proc.poll() is None:
+                try:
+                    status = Path(f"/proc/{proc.pid}/status").read_text()
+                    rss.append(float(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024)
+                except (OSError, StopIteration):
+                    pass
+                time.sleep(1.0)
+        text = (d / "out.txt").read_text(encoding="utf-8")
+    q = max(1, len(rss) // 4)
+    result = {"simulated_hours": hours, "wall_minutes": (time.monotonic() - started) / 60, "exit": proc.returncode,
+              "samples": len(rss), "rss_mb_first": rss[0] if rss else None, "rss_mb_max": max(rss) if rss else None,
+              "rss_mb_last": rss[-1] if rss else None,
+              "rss_mb_first_quarter_median": float(np.median(rss[q:2 * q])) if len(rss) >= 4 else None,
+              "rss_mb_last_quarter_median": float(np.median(rss[-q:])) if len(rss) >= 4 else None,
+              "woken_by_voice": text.count("Woken by voice"), "reminders": text.count("Daily reminder ("),
+              "sessions_ended": text.count("The session ended")}
+    log.info("memory: %s", result)
+    return result
 
 
 def main() -> int:
@@ -211,6 +402,12 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=60, help="wake phrases per condition (default 60)")
     ap.add_argument("--cost-minutes", type=float, default=20.0)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--only", default="recall,latency,cost,false",
+                    help="parts to run, comma-separated: recall, latency, cost, memory, false (default: all but memory)")
+    ap.add_argument("--day-hours", type=float, default=24.0, help="simulated hours of the memory run (default 24)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help="systems compared (default: all three)")
+    ap.add_argument("--split", default="held_out", choices=("held_out", "tuning"),
+                    help="voices of the wake phrases (tuning: only to diagnose; report held_out)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("voicecoach").setLevel(logging.WARNING)
@@ -219,10 +416,21 @@ def main() -> int:
     model = VoskModel(_model_path())
     words = load_device_words(load_vocabulary(mat.vocab), model.has_word)
     log.info("wake phrase: %s (%s)", words.wake_phrase, code)
-    result = {"language": code, "wake": words.wake_phrase,
-              "recall": recall(mat, model, words, args.trials),
-              "cost": cost(mat, model, words, args.cost_minutes),
-              "false_wakes": false_wakes(mat, model, words, args.hours)}
+    parts = set(args.only.split(","))
+    SYSTEMS[:] = [x for x in SYSTEMS if x in args.systems.split(",")]
+    result: dict[str, Any] = {"language": code, "wake": words.wake_phrase}
+    started = time.monotonic()
+    if "recall" in parts:
+        result["recall"] = recall(mat, model, words, args.trials, args.split)
+    if "latency" in parts:
+        result["latency"] = latency(mat, model, words, min(args.trials, 24))
+    if "cost" in parts:
+        result["cost"] = cost(mat, model, words, args.cost_minutes)
+    if "memory" in parts:
+        result["memory"] = memory(mat, _model_path(), words, args.day_hours)
+    if "false" in parts:
+        result["false_wakes"] = false_wakes(mat, model, words, args.hours)
+    result["wall_minutes"] = (time.monotonic() - started) / 60
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     if args.out:

@@ -102,6 +102,7 @@ class Outcome:
     end_error: float | None = None  # where the listener put the end of speech, minus the true end (s)
     voiced: float | None = None  # seconds the endpointer counted as voice
     segment: int = -1  # index of the deciding utterance's audio in the --dump file
+    broad: str | None = None  # the third reading (phrases and fillers in one grammar), "verified" decision
 
     @property
     def right(self) -> bool:
@@ -130,9 +131,9 @@ class Capture:
         self.pcm: list[bytes] = []
         self.last: tuple[bytes, Any] | None = None
 
-    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None:
         self.pcm = []
-        self.inner.set_grammar(phrases, garbage)
+        self.inner.set_grammar(phrases, garbage, broad)
 
     def accept(self, pcm: bytes) -> None:
         self.pcm.append(pcm)
@@ -198,7 +199,8 @@ def voicecoach_run(model: VoskModel, vocab: Vocabulary, cond: cp.Condition, mat:
                            item.voice, reading.answers[0].text if reading and reading.answers else "",
                            heard.confidence, reading.garbage_text if reading else "",
                            None if heard.speech_end is None else heard.speech_end - true_end,
-                           utterances[-1].voiced if utterances else None, segment))
+                           utterances[-1].voiced if utterances else None, segment,
+                           reading.broad if reading else None))
     return out
 
 

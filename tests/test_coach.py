@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import KO_VOCAB
 from voicecoach.clock import SimClock
 from voicecoach.coach import Coach, ConversationVoice
+from voicecoach.device.wallclock import SimWallClock
 from voicecoach.engine.ask import Asking
 from voicecoach.engine.exercise import Timing, parse_exercise
 from voicecoach.engine.session import Session
@@ -40,15 +42,18 @@ class Table:
 
 
 def test_a_visit_follows_up_then_offers_the_menu_without_argparse(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite3") as journal:
+    wall = SimWallClock(dt.datetime(2026, 3, 2, 20, 0))
+    with Journal(tmp_path / "j.sqlite3", wall=wall) as journal:
         s = journal.start_session("herstelgesprek", ("Sanne", "Joris"))
         journal.add_agreement(s, "Elke zondag wandelen", None)
         journal.end_session(s, "completed")
+        wall.jump(24 * 3600)  # a day later by the injected clock
         table = Table(["ja", "stop"])  # it went well; no exercise today
         coach = Coach(table.conv, table.events, journal, Exercises(Settings()), lambda line: None)
         assert coach.visit() == "left"
         prompts = table.prompts()
-        assert prompts[:3] == ["Vorige keer spraken jullie af:", "Elke zondag wandelen", "Is dat gelukt? Zeg ja of nee."]
+        assert prompts[:3] == ["Gisteren spraken jullie af:", "Elke zondag wandelen",
+                               "Is dat gelukt? Zeg ja, een beetje, of nee."]
         assert prompts[4].startswith("Zullen we het dagelijks gesprek doen? Zeg ja.")  # open agreements suggest the daily talk
         assert prompts[-1].startswith("Tot een volgende keer.")
         assert [a.follow_up for a in journal.agreements()] == ["goed"]

@@ -74,29 +74,34 @@ def test_dagelijks_gesprek_and_toekomstbeeld_answered_as_people_talk(typed: Call
     waited = [e for e in run.of("listening") if e["seconds"] == 180]
     assert len(waited) == 1  # it really waits (minutes), then asks once more
     assert run.states[:4] == ["welkom", "klaar_voor", "eerst_weg", "klaar_voor"]
-    run = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", "Zondag wandelen", "Zondag wandelen",
-                                           "ja", "ja hoor", "ja graag", "nee, liever niet"])
+    run = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", "Dit jaar op reis", "ja", "ja hoor",
+                                           "ja graag", "nee, liever niet",      # Joris: nothing is kept
+                                           "Een huis", "ja zeker", "ja", "Zondag wandelen", "Zondag wandelen",
+                                           "ja", "ja hoor", "Elke avond bellen", "Elke avond bellen", "ja", "ja"])
     assert run.code == 0, run.out
     assert [e["given"] for e in run.of("consent")] == [False]  # Joris said no: nothing is kept
     with Journal() as journal:
-        assert journal.agreements() == []
+        assert journal.agreements() == [] and journal.latest_goals() == []
 
 
 def test_one_voice_does_not_decide_for_two_by_voice(by_voice: Callable[..., Run], talk: Callable[..., str]) -> None:
     """The agreement: Sanne says yes, Joris no -> proposed again; both consent is needed to keep it."""
     run = by_voice(["run", "toekomstbeeld"], [
         talk("b1"), talk("b2"), talk("samen"), talk("goals"),
-        talk("step"), talk("stepr"), YES, NO,           # Joris does not agree: the step is proposed again
-        talk("step2"), talk("stepr2"), YES, YES,        # now both agree
+        talk("short"), YES, NO,                         # Joris does not agree: the goal is said again
+        talk("short2"), YES, YES,                       # now both agree
         YES, NO,                                         # Sanne consents, Joris does not: nothing is kept
+        talk("long"), YES, YES,
+        talk("step"), talk("stepr"), YES, YES,
+        talk("step2"), talk("stepr2"), YES, YES,
     ])
     assert run.code == 0, run.out
-    asked = [p for p in run.prompts if "ben jij het eens met deze stap" in p]
+    asked = [p for p in run.prompts if "is dit ook jouw doel voor dit jaar" in p]
     assert [p.split(",")[0] for p in asked] == ["Sanne", "Joris", "Sanne", "Joris"]
-    consent = [p.split(",")[0] for p in run.prompts if "mag ik jullie afspraak" in p]
+    consent = [p.split(",")[0] for p in run.prompts if "mag ik jullie doelen en stappen" in p]
     assert consent == ["Sanne", "Joris"]
     assert [e["given"] for e in run.of("consent")] == [False]
-    assert [e["kept"] for e in run.of("agreement")] == [False]
+    assert [e["kept"] for e in run.of("agreement")] == [False, False]
     with Journal() as journal:
         assert journal.agreements() == [] and not list(journal.recordings_dir().iterdir())
 
@@ -157,7 +162,9 @@ def test_the_menu_proposes_one_thing_and_help_is_short(typed: Callable[..., Run]
     run = typed(["run"], ["help", "nee hoor", "dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])
     assert run.code == 0, run.out
     assert run.prompts[1] == "Zullen we de waardenkaart doen? Zeg ja. Liever iets anders? Zeg dan nee."
-    assert run.prompts[2] == "Noem één oefening, bijvoorbeeld: dagelijks gesprek. Of zeg stop."
+    # help says what may be said now (issue 10 item 8), not the menu again
+    assert run.prompts[2] == ("Zeg ja om de waardenkaart te beginnen, of nee voor iets anders. Je mag ook meteen een "
+                              "oefening noemen, zoals dagelijks gesprek. Of zeg stop om te stoppen.")
     assert run.prompts[3].startswith("Welke oefening willen jullie doen? Zeg: dagelijks gesprek, dankbaarheid, herstelgesprek")
     assert [e["exercise"] for e in run.of("session_started")] == ["dankbaarheid"]
 
@@ -219,7 +226,8 @@ def test_a_resumed_exercise_says_where_they_were(typed: Callable[..., Run]) -> N
     assert first.code == 2
     run = typed(["resume"], ["Ik voel me moe"])
     recap = "We gaan verder met spiegelen. Sanne vertelt, Joris luistert en zegt het terug."
-    assert run.prompts[0] == recap and run.prompts[1].startswith("Sanne, jij begint.")
+    tip = "Een tip: ben je klaar met praten? Wacht even, en zeg dan alleen: klaar."  # once a visit, before a turn
+    assert run.prompts[0] == recap and run.prompts[1] == tip and run.prompts[2].startswith("Sanne, jij begint.")
 
 
 def test_there_is_a_way_out_of_changing_a_value(typed: Callable[..., Run]) -> None:

@@ -216,3 +216,34 @@ def test_a_vocabulary_without_values_is_refused_before_speaking():
         _session("waardenkaart", replace(NL, lists={}))
     assert "no list of values" in str(info.value) and "[lists]" in info.value.fix
     _session("dankbaarheid", replace(NL, lists={}))  # an exercise without values needs none
+
+
+def test_a_recorded_name_is_played_in_place_of_partner_een() -> None:
+    """name_clips.split and VoiceConversation.say: the words around it are rendered, the clip itself played."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from voicecoach import name_clips
+    from voicecoach.audio.pcm import Audio
+    from voicecoach.clock import SimClock
+    from voicecoach.events import EventLog
+    from voicecoach.voice import VoiceConversation
+
+    clip = Audio(np.full(1600, 1234, np.int16))
+    parts = name_clips.split("Partner één, jij begint. Kijk partner twee aan.", {"partner één": clip})
+    assert parts == [clip, ", jij begint. Kijk partner twee aan."]
+    rendered: list[str] = []
+    played: list[Audio] = []
+    synth = SimpleNamespace(render=lambda text: rendered.append(text) or Audio(np.full(800, 7, np.int16)))
+    speaker = SimpleNamespace(play=lambda audio: played.append(audio) or 0.0)
+    clock = SimClock()
+    listener = SimpleNamespace(vocab=NL, on_outage=None)
+    conv = VoiceConversation(synth, speaker, listener, clock, EventLog(clock))  # type: ignore[arg-type]
+    conv.name_clips = {"partner één": clip, "partner twee": Audio(np.full(1600, 99, np.int16))}
+    conv.say("partner één, jij begint. Kijk partner twee aan.")
+    assert rendered == [", jij begint. Kijk ", " aan."]
+    assert list(np.unique(played[0].samples)) == [7, 99, 1234] and len(played[0].samples) == 1600 * 2 + 800 * 2
+    assert name_clips.trimmed(Audio(np.zeros(16000, np.int16))) is None  # silence is no name
+    talk = Audio(np.concatenate([np.zeros(8000), np.full(16000 * 5, 3000), np.zeros(8000)]).astype(np.int16))
+    assert name_clips.trimmed(talk) is None  # five seconds is a sentence, not a name

@@ -77,7 +77,7 @@ def test_modes_are_private_even_with_an_open_umask(home: Path) -> None:
 
 
 def test_schema_version_wal_and_foreign_keys(journal: Journal) -> None:
-    assert query(journal.path, "PRAGMA user_version") == [(1,)]
+    assert query(journal.path, "PRAGMA user_version") == [(2,)]
     assert query(journal.path, "PRAGMA journal_mode") == [("wal",)]
     with pytest.raises(sqlite3.IntegrityError):
         journal.step_completed(12345, "no such session")
@@ -144,17 +144,18 @@ def test_agreements_text_recording_and_follow_up(journal: Journal) -> None:
     rec = journal.store_recording(s2, b"RIFF\x00\x01")
     a_text = journal.add_agreement(s2, "Elke zondag samen wandelen", None)
     a_rec = journal.add_agreement(s2, None, rec)
-    open_now = journal.open_agreements()
-    assert [a.id for a in open_now] == [a_text, a_rec]
-    assert open_now[0].text == "Elke zondag samen wandelen" and open_now[0].recording is None
-    assert open_now[1].text is None and open_now[1].recording == rec
-    assert open_now[1].recording.read_bytes() == b"RIFF\x00\x01"
+    open_now = journal.open_agreements()  # every session's, oldest first
+    assert [a.id for a in open_now] == [old, a_text, a_rec]
+    assert open_now[1].text == "Elke zondag samen wandelen" and open_now[1].recording is None
+    assert open_now[2].text is None and open_now[2].recording == rec
+    assert open_now[2].recording.read_bytes() == b"RIFF\x00\x01"
     journal.follow_up(a_text, "goed")
-    assert [a.id for a in journal.open_agreements()] == [a_rec]
-    journal.follow_up(a_rec, "overgeslagen")
+    assert [a.id for a in journal.open_agreements()] == [old, a_rec]
+    journal.follow_up(a_rec, "beetje")
+    journal.follow_up(old, "niet")
     assert journal.open_agreements() == []
     assert [(a.id, a.follow_up) for a in journal.agreements()] == [
-        (a_rec, "overgeslagen"), (a_text, "goed"), (old, None)]
+        (a_rec, "beetje"), (a_text, "goed"), (old, "niet")]
     with pytest.raises(ValueError):
         journal.follow_up(a_rec, "prima")
     with pytest.raises(KeyError):

@@ -21,65 +21,97 @@ YES, NO = test_exercises.YES, test_exercises.NO
 STEP = "Elke zondag samen wandelen"
 
 
-def test_agreement_is_followed_up_at_the_next_session_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
-    first = by_voice(["run"], [
+DAY1, DAY2 = ["--wall-start", "2026-03-02T20:00"], ["--wall-start", "2026-03-03T21:00"]  # a day apart
+
+
+def test_agreement_is_followed_up_a_day_later_by_voice(by_voice, talk):  # type: ignore[no-untyped-def]
+    first = by_voice(["run", *DAY1], [
         "미래",                           # the menu: the future picture, by its word
-        talk("b1"), talk("b2"), talk("samen"), talk("goals"), talk("step"), talk("stepr"), YES, YES, YES, YES,  # both agree, both consent
+        talk("b1"), talk("b2"), talk("samen"), talk("goals"),
+        talk("short"), YES, YES, YES, YES,  # the short-term goal: both agree, both consent (to all of today)
+        talk("long"), YES, YES,             # the long-term goal
+        talk("step1"), talk("step1r"), YES, YES,  # Sanne's small step, mirrored by Joris, both agree
+        talk("step2"), talk("step2r"), YES, YES,  # Joris's small step
         NO,                               # another exercise? no
     ])
     assert first.code == 0, first.out
     assert first.of("menu")[0]["suggestion"] == "waardenkaart"  # the first time: no shared values yet
     assert [e["exercise"] for e in first.of("session_started")] == ["toekomstbeeld"]
-    assert [e["recorded"] for e in first.of("agreement")] == [True]
+    assert [e["recorded"] for e in first.of("agreement")] == [True, True]
     with Journal() as journal:
-        (agreement,) = journal.open_agreements()
-        recording = read_wav(agreement.recording)
+        first_step, second_step = journal.open_agreements()
+        recording = read_wav(first_step.recording)
 
-    run = by_voice(["run"], [
+    run = by_voice(["run", *DAY2], [
         YES,                               # "Is dat gelukt?" -> goed
+        "모자",                             # the second: "een beetje"
         YES,                               # the menu suggests the daily talk: yes
         YES, talk("t1"), talk("t2"), talk("t3"), talk("t4"),
         NO,                                # another exercise? no
     ])
     assert run.code == 0, run.out
-    assert run.prompts[0] == "Vorige keer spraken jullie af:"
-    assert run.prompts[1] == "Is dat gelukt? Zeg 네 of 아니요."
+    assert run.prompts[:2] == ["Eerst kijken we even terug, afspraak voor afspraak.", "Gisteren spraken jullie af:"]
+    assert run.prompts[2] == "Is dat gelukt? Zeg 네, 모자, of 아니요."
     # between those two their own recorded words were played back
     assert recording.samples.astype("<i2").tobytes() in run.voice.read_bytes()
-    assert run.of("follow_up") == [{**run.of("follow_up")[0], "agreement": agreement.id, "how": "goed"}]
-    assert run.prompts[2].startswith("Wat fijn. Dat is een succes")
+    assert [(e["agreement"], e["how"]) for e in run.of("follow_up")] == [(first_step.id, "goed"),
+                                                                         (second_step.id, "beetje")]
+    assert run.prompts[3].startswith("Wat fijn. Dat is een succes")
+    assert run.prompts[4:7] == ["En jullie spraken ook af:", "Is dat gelukt? Zeg 네, 모자, of 아니요.",
+                                "Een beetje is ook een stap. Wat lukte, telt."]
     assert run.of("menu")[0]["suggestion"] == "dagelijks-gesprek"
-    assert run.prompts[3] == "Zullen we het dagelijks gesprek doen? Zeg 네. Liever iets anders? Zeg dan 아니요."
+    assert run.prompts[7] == "Zullen we het dagelijks gesprek doen? Zeg 네. Liever iets anders? Zeg dan 아니요."
     assert [e["exercise"] for e in run.of("session_started")] == ["dagelijks-gesprek"]
     # between exercises: a "wist je dat" from the article, then the offer of another one
     assert run.after("Dat was jullie gesprek van vandaag").startswith("Nog iets om mee te nemen. Wist je dat")
     assert run.prompts[-2].startswith("Willen jullie nog een oefening doen?")
     assert run.prompts[-1].startswith("Tot een volgende keer.")
     with Journal() as journal:
-        assert [a.follow_up for a in journal.agreements()] == ["goed"]
+        assert [a.follow_up for a in journal.agreements()] == ["beetje", "goed"]
         assert journal.open_agreements() == []
         assert journal.summary().sessions_by_exercise == {"dagelijks-gesprek": 1, "toekomstbeeld": 1}
 
 
-def test_follow_up_typed_when_it_did_not_work_out(typed):  # type: ignore[no-untyped-def]
-    first = typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "Zondag wandelen", "ja", "ja hoor", "ja", "ja graag"])
+TOEKOMST = ["Een huis met een tuin", "Meer tijd samen", "We willen allebei rust", "Dit jaar op vakantie",
+            "Dit jaar samen op reis", "ja", "ja hoor", "ja", "ja graag",      # the short-term goal, kept
+            "Over tien jaar een eigen huis", "ja", "ja",                     # the long-term goal
+            STEP, "Zondag wandelen", "ja", "ja",                             # Sanne's small step
+            "Elke avond even bellen", "Bellen elke avond", "ja", "ja"]        # Joris's small step
+
+
+def test_follow_up_typed_minutes_later_not_asked_a_day_later_each_asked_once(typed):  # type: ignore[no-untyped-def]
+    first = typed(["run", "toekomstbeeld", *DAY1], TOEKOMST)
     assert first.code == 0, first.out
-    run = typed(["run", "dagelijks-gesprek"], ["", "nee", "ja", "a", "b", "c", "d"])  # silence, then no
+    soon = typed(["run", "dagelijks-gesprek", "--wall-start", "2026-03-02T20:40"], ["ja", "a", "b", "c", "d"])
+    assert soon.code == 0 and "spraken jullie af" not in soon.out and not soon.of("follow_up")  # minutes later
+    run = typed(["run", "dagelijks-gesprek", *DAY2],
+                ["", "nee hoor",                    # silence, then no
+                 "een beetje",                      # the second: a little
+                 "ja", "a", "b", "c", "d"])
     assert run.code == 0, run.out
-    assert f"Vorige keer spraken jullie af:\n{STEP}\nIs dat gelukt?" in run.out
-    assert "Ik hoorde niets" in run.out and "Terugval hoort erbij" in run.out
-    assert run.of("follow_up")[0]["how"] == "niet"
-    again = typed(["run", "dagelijks-gesprek"], ["ja", "a", "b", "c", "d"])
-    assert again.code == 0 and "Vorige keer" not in again.out and not again.of("follow_up")
+    assert f"Gisteren spraken jullie af:\n{STEP}\nIs dat gelukt? Zeg ja, een beetje, of nee." in run.out
+    assert "En jullie spraken ook af:\nElke avond even bellen\nIs dat gelukt?" in run.out
+    assert "Ik hoorde niets. Is het gelukt?" in run.out and "Terugval hoort erbij" in run.out
+    assert "Een beetje is ook een stap" in run.out
+    assert [e["how"] for e in run.of("follow_up")] == ["niet", "beetje"]
+    again = typed(["run", "dagelijks-gesprek", "--wall-start", "2026-03-05T20:00"], ["ja", "a", "b", "c", "d"])
+    assert again.code == 0 and "spraken jullie af" not in again.out and not again.of("follow_up")  # asked once
     with Journal() as journal:
-        assert [(a.text, a.follow_up) for a in journal.agreements()] == [(STEP, "niet")]
+        assert [(a.text, a.follow_up) for a in journal.agreements()] == [("Elke avond even bellen", "beetje"),
+                                                                         (STEP, "niet")]
 
 
-def test_no_answer_leaves_the_agreement_skipped(typed):  # type: ignore[no-untyped-def]
-    typed(["run", "toekomstbeeld"], ["a", "b", "c", "d", STEP, "x", "ja", "ja", "ja", "ja"])
-    run = typed(["run", "dagelijks-gesprek"], ["hmm", "", "tja", "ja", "a", "b", "c", "d"])
+def test_no_answer_keeps_the_agreement_open_for_next_time(typed):  # type: ignore[no-untyped-def]
+    first = typed(["run", "toekomstbeeld", *DAY1], TOEKOMST)
+    assert first.code == 0, first.out
+    run = typed(["run", "dagelijks-gesprek", *DAY2], ["hmm", "", "tja", "ja", "a", "b", "c", "d"])
     assert run.code == 0, run.out
-    assert run.of("follow_up")[0]["how"] == "overgeslagen" and "even rusten" in run.out
+    assert [e["how"] for e in run.of("follow_up")] == [None]  # the second is not asked: nobody may be listening
+    assert "Dan vraag ik het een volgende keer nog eens." in run.out and "En jullie spraken ook af" not in run.out
+    later = typed(["run", "dagelijks-gesprek", "--wall-start", "2026-03-04T19:00"], ["ja hoor", "ja", "ja", "a", "b", "c", "d"])
+    assert later.code == 0, later.out
+    assert "Afgelopen maandag spraken jullie af:" in later.out  # made on Monday 2 March, asked on Wednesday
+    assert [e["how"] for e in later.of("follow_up")] == ["goed", "goed"]
 
 
 def test_menu_suggests_from_the_journal_and_tells_a_fact_on_waarom(typed):  # type: ignore[no-untyped-def]
@@ -88,7 +120,7 @@ def test_menu_suggests_from_the_journal_and_tells_a_fact_on_waarom(typed):  # ty
     assert run.out.index("Bel Veilig Thuis") < run.out.index("Zullen we de waardenkaart doen?")  # safety first
     assert run.of("menu")[0]["suggestion"] == "waardenkaart"  # no shared values yet
     assert run.after("Zullen we de waardenkaart doen?").startswith("Wist je dat")
-    assert "We maken samen een waardenkaart" in run.out
+    assert "We maken een waardenkaart" in run.out
     # a named choice by its menu word; "stop" in the menu ends kindly
     other = typed(["run", "--no-journal"], ["dankbaarheid", "a", "b", "c", "d", "e", "f", "nee"])
     assert other.code == 0 and [e["exercise"] for e in other.of("session_started")] == ["dankbaarheid"]

@@ -5,6 +5,7 @@ Hostile files and input are in test_hostile_input.py, stops by signal in test_st
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import signal
@@ -49,8 +50,9 @@ def test_resumed_between_agreements_keeps_one_session_and_plays_both_back(typed)
     with Journal() as journal:
         assert [a.text for a in journal.open_agreements()] == ["Elke avond samen praten", "Zondag samen wandelen"]
     assert cli.main(["journal", "--mute"]) == 0
-    # Next time both are played back and asked about.
-    nxt = typed(["run", "dagelijks-gesprek"], ["ja", "nee", "ja", "a", "b", "c", "d"])
+    # Next time, a day later, both are played back and asked about.
+    tomorrow = (dt.datetime.now() + dt.timedelta(days=1, hours=1)).isoformat(timespec="minutes")
+    nxt = typed(["run", "dagelijks-gesprek", "--wall-start", tomorrow], ["ja", "nee", "ja", "a", "b", "c", "d"])
     assert nxt.code == 0, nxt.out
     assert "Elke avond samen praten" in nxt.out and "Zondag samen wandelen" in nxt.out
     assert [e["how"] for e in nxt.of("follow_up")] == ["goed", "niet"]

@@ -7,7 +7,7 @@ import pytest
 from voicecoach.errors import DataFileError
 from voicecoach.speech.decide import decide, extends, intent_posteriors
 from voicecoach.speech.recognizer import Hypothesis, Word
-from voicecoach.speech.vocab import load_vocabulary, normalize, parse_vocabulary
+from voicecoach.speech.vocab import builtin_path, load_vocabulary, normalize, parse_vocabulary
 
 NL = load_vocabulary(language="nl")
 ANSWERS = NL.phrase_map(["right", "wrong", "confirm", "deny", "repeat"])  # the mirroring check's answers
@@ -132,3 +132,47 @@ def test_model_check_builtin_drops_alternatives_but_keeps_intents():
     assert kept.intents["confirm"] == ("ja",)
     with pytest.raises(DataFileError):
         vocab.check_model(lambda w: w not in ("ja", "zeker"), strict=False)
+
+
+def test_the_dutch_values_are_a_few_hundred_with_everyday_words_for_them():
+    values, synonyms = NL.sayable("values"), NL.synonyms["values"]
+    assert len(values) >= 400 and len(synonyms) >= 150 and len(NL.lists["values"]) == 80
+    assert NL.item_of("values", "kinderen") == "gezin" and NL.item_of("values", "verbinding") == "verbondenheid"
+    assert "zelfvertrouwen" in values and NL.item_of("values", "rust") == "rust"
+    # The long tail (and every everyday word) is asked back by voice; the list voicecoach started with is not.
+    assert {"zelfvertrouwen", "kinderen"} <= NL.asked_back("values") and "rust" not in NL.asked_back("values")
+    # No everyday word may take a command's or an answer's place while values are named or changed.
+    said = {p for name, ps in NL.intents.items() if not name.startswith("ex_") for p in ps}
+    assert not said & set(synonyms)
+
+
+def test_a_vocabulary_copy_finds_the_included_values_next_to_it_or_built_in(tmp_path):
+    mine = tmp_path / "mine.toml"
+    text = builtin_path("nl").read_text(encoding="utf-8")
+    mine.write_text(text, encoding="utf-8")
+    assert load_vocabulary(mine).lists["values"] == NL.lists["values"]  # no copy of nl-values.toml: the built-in
+    (tmp_path / "nl-values.toml").write_text('[lists]\nvalues = ["rust", "moed"]\n[synonyms.values]\nkalm = "rust"\n',
+                                             encoding="utf-8")
+    own = load_vocabulary(mine)
+    assert own.lists["values"] == ("rust", "moed") and own.synonyms == {"values": {"kalm": "rust"}}
+    mine.write_text(text + '\n[lists]\nvalues = ["humor"]\n', encoding="utf-8")
+    assert load_vocabulary(mine).lists["values"] == ("humor",)  # the file's own list wins
+
+
+@pytest.mark.parametrize("synonyms,problem", [
+    ({"values": {"kalm": "stilte"}}, "an item of lists.values"),
+    ({"values": {"rust": "moed"}}, "is an item of lists.values itself"),
+    ({"other": {"kalm": "rust"}}, "for the list 'other'"),
+])
+def test_broken_synonyms_name_place_and_problem(synonyms, problem):
+    with pytest.raises(DataFileError) as info:
+        parse_vocabulary(bad(lists={"values": ["rust", "moed"]}, synonyms=synonyms), "mine.toml")
+    assert problem in info.value.problem
+
+
+def test_model_check_leaves_out_values_it_lacks_and_names_them(caplog):
+    vocab = parse_vocabulary(bad(lists={"values": ["rust", "moed", "zelfvertrouwen"]},
+                                 synonyms={"values": {"kalm": "rust", "lef": "moed"}}), "mine.toml")
+    kept = vocab.check_model(lambda w: w not in ("zelfvertrouwen", "lef"), strict=True)  # not refused whole
+    assert kept.lists["values"] == ("rust", "moed") and kept.synonyms == {"values": {"kalm": "rust"}}
+    assert "cannot be said: lef, zelfvertrouwen" in caplog.text

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from voicecoach import moments
+import numpy as np
+
+from voicecoach import moments, name_clips
+from voicecoach.audio.pcm import Audio
 from voicecoach.engine.ask import Asking, Question, Reply
 from voicecoach.engine.exercise import available
 from voicecoach.engine.session import Session
@@ -26,6 +29,7 @@ from voicecoach.turns import TurnAwareness, spoken_duration
 from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
+NAME_SECONDS = 6.0  # to say a first name after the tone
 
 # How a visit ended: an exercise's outcome, or "left" (the menu was left without one).
 ENDED_WELL = ("completed", "stopped", "left")
@@ -63,6 +67,7 @@ class Coach:
     notice: Callable[[str], None]  # a line for the screen (stderr)
     facts: int = 0  # the next "wist je dat" of this visit: each is told once, in the menu, an exercise or between
     turns: TurnAwareness | None = None  # with a microphone: who spoke how long, and a word after an interruption
+    told: set[str] = field(default_factory=set)  # tips told once per visit, whatever the exercise ("klaar")
 
     def visit(self, named: str | None = None, *, resume: bool = False, names: str | None = None) -> str:
         """From the first words to goodbye; returns how it ended (an exercise's outcome, or "left").
@@ -84,6 +89,7 @@ class Coach:
     def _visit(self, named: str | None, resume: bool, given: str | None) -> str:
         journal, conv = self.journal, self.conv
         self.facts = moments.fact_base(journal)  # every visit starts elsewhere in the list
+        self.told = set()
         progress = saved_progress(journal, self.exercises, self.notice)
         given = given or saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
@@ -104,7 +110,10 @@ class Coach:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
             moments.follow_up(conv, asking, journal, self.events)
         if names == Names():  # no names: screen-free, they must hear who is who
+            known = self._names_kept(texts)
             conv.say(texts.get("who_is_who"))
+            if not known:
+                self._record_names(texts)
         return self._exercises(named, continued, suggestion, names, texts, asking)
 
     def _exercises(self, named: str | None, continued: Progress | None, suggestion: str | None, names: Names,
@@ -137,7 +146,7 @@ class Coach:
         if continued is not None:
             initial, memory = continued.state, continued.data
         return Session(self.exercises.load(name), self.conv, names, journal=self.journal, events=self.events,
-                       initial=initial, memory=memory, fact_base=self.facts,
+                       initial=initial, memory=memory, fact_base=self.facts, told=self.told,
                        turns=self.turns.exercise() if self.turns is not None else None)
 
     def _run(self, session: Session, texts: Texts) -> str:
@@ -165,6 +174,44 @@ class Coach:
         self.events.emit("speaking_time", seconds=[round(s, 1) for s in seconds.values()])  # no names
         self.conv.say(texts.get("turns.speaking_time", tijd_een=spoken_duration(seconds[names.one], texts.common),
                                 tijd_twee=spoken_duration(seconds[names.two], texts.common)))
+
+    def _may_keep_names(self) -> bool:
+        """Their names in their own voices: only by voice, with a journal, and when both agreed that
+        voicecoach may learn their voices (turn awareness); else "partner één, wie links zit"."""
+        turns = self.turns
+        return (self.conv.can_play and hasattr(self.conv, "name_clips") and self.journal is not None
+                and turns is not None and bool(turns.consent))
+
+    def _names_kept(self, texts: Texts) -> bool:
+        """The names they said at an earlier visit, played from now on in place of "partner één / twee"."""
+        clips = name_clips.load() if self._may_keep_names() else {}
+        if clips:
+            self.conv.name_clips = {texts.names.of(p): clip for p, clip in clips.items()}  # type: ignore[attr-defined]
+        return bool(clips)
+
+    def _record_names(self, texts: Texts) -> None:
+        """Each says their first name once; kept as sound only (never recognized), removed by `forget`."""
+        if not self._may_keep_names():
+            return
+        conv, clips = self.conv, {}
+        for partner in (1, 2):
+            conv.say(texts.nth("name_ask", partner - 1, partner))
+            conv.chime("turn")
+            heard = conv.listen([], NAME_SECONDS, record=True)
+            samples = heard.audio if isinstance(heard.audio, np.ndarray) else None
+            clip = name_clips.trimmed(Audio(samples)) if samples is not None and len(samples) else None
+            log.info("name of partner %d: %s, %.2f s recorded, %s", partner, heard.kind,
+                     0 if samples is None else len(samples) / Audio(samples).rate, "kept" if clip else "not usable")
+            if heard.kind == "silence" or clip is None:
+                self.events.emit("names_recorded", kept=False)
+                conv.say(texts.get("name_missed"))
+                return
+            clips[partner] = clip
+        for partner, clip in clips.items():
+            name_clips.save(partner, clip)
+        self.events.emit("names_recorded", kept=True)
+        self.conv.name_clips = {texts.names.of(p): clip for p, clip in clips.items()}  # type: ignore[attr-defined]
+        conv.say(texts.get("names_thanks"))
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
         """Asks by voice which exercise to do; the words are the `ex_*` intents of the vocabulary.
@@ -195,8 +242,11 @@ class Coach:
                 if reply.intent == "why":
                     self.conv.say(texts.fact(self.facts))
                     self.facts += 1
-                elif reply.intent == "help":
-                    self.conv.say(texts.get("menu_help", voorbeeld=example))
+                elif reply.intent == "help":  # what may be said now, not the menu again
+                    again = vocab.first("repeat") if "repeat" in vocab.intents else ""
+                    other = next((vocab.first(i) for i, n in choices.items() if n != suggested), example)
+                    self.conv.say(texts.get("menu_help_suggest", oefening=self._title(suggested), voorbeeld=other)
+                                  if suggested else texts.get("menu_help", voorbeeld=example, herhaal=again))
                 question.prompted = reply.intent == "help"  # help said what to say; the rest ask again
                 reply = self._menu_round(question, voice)
             if reply.gave_up:

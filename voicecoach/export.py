@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from voicecoach.errors import StorageError, UserError
-from voicecoach.journal import FOLLOW_UP_WORDS, Agreement, Journal, Speaking
+from voicecoach.journal import FOLLOW_UP_WORDS, GOAL_WORDS, Agreement, Journal, Speaking
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,18 @@ def _agreement_item(a: Agreement) -> str:
     return f"<li>{body}" + (f'<span class="status">{status}</span>' if status else "") + "</li>"
 
 
+def _goals_section(journal: Journal) -> str:
+    """The toekomstbeeld's newest goals: for this year, and for the long term."""
+    goals = journal.latest_goals()
+    if not goals:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(GOAL_WORDS[g.term])}:</b> "
+        + (escape(g.text) if g.text else f'<span class="spoken">(ingesproken, {dutch_date(g.created_at.date())})</span>')
+        + "</li>" for g in goals)
+    return f'<section><h2>Onze doelen</h2><ul class="agreements">{items}</ul></section>'
+
+
 def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
     names = names or journal.last_names()
     summary = journal.summary()
@@ -217,6 +229,7 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
 <header><h1>{title}</h1>{who}<p class="date">{dutch_date(datetime.now().date())}</p></header>
 <section><h2>Onze gezamenlijke waarden</h2>{shared}</section>
 {own}
+{_goals_section(journal)}
 <section><h2>Onze afspraken</h2>{listed}</section>
 {_speaking_section(journal, names)}
 <div class="row">

@@ -9,80 +9,33 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from voicecoach.device.wallclock import SystemWallClock, WallClock
 from voicecoach.errors import StorageError
 from voicecoach.forgetting import forget_everything
 from voicecoach.journal_file import SIDE_SUFFIXES, JournalFile
+from voicecoach.journal_records import (
+    FOLLOW_UP_WORDS,
+    FOLLOW_UPS,
+    GOAL_WORDS,
+    OUTCOMES,
+    Agreement,
+    Goal,
+    Progress,
+    Speaking,
+    Summary,
+    ValueMap,
+)
 from voicecoach.paths import data_dir, private_dir
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = frozenset({"completed", "stopped", "interrupted"})
-# How a follow-up went, as kept, and as the overview and the fridge page show it.
-FOLLOW_UP_WORDS = {"goed": "ging goed", "niet": "lukte niet", "overgeslagen": "overgeslagen"}
-FOLLOW_UPS = frozenset(FOLLOW_UP_WORDS)
-
-
-@dataclass(frozen=True)
-class Agreement:
-    id: int
-    session_id: int
-    text: str | None
-    recording: Path | None
-    created_at: datetime
-    follow_up: str | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    exercise: str
-    state: str
-    data: dict[str, Any]
-    saved_at: datetime
-
-
-@dataclass(frozen=True)
-class ValueMap:
-    """One session's value map: the shared five, the sentence, and each partner's own."""
-
-    shared: tuple[str, ...] = ()
-    sentence: str | None = None
-    partners: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    recording: Path | None = None  # the sentence as they said it
-
-
-@dataclass(frozen=True)
-class Speaking:
-    """How long each partner's voice was heard in one session's turns."""
-
-    session_id: int
-    exercise: str
-    started_at: datetime
-    seconds: dict[str, float]  # partner's name -> seconds, in the order they were named
-    interruptions: dict[str, int]  # partner's name -> turns of the other they talked over
-
-
-@dataclass(frozen=True)
-class Summary:
-    sessions_by_exercise: dict[str, int]
-    last_session: datetime | None
-    shared_values: tuple[str, ...]
-    open_agreements: tuple[Agreement, ...]
-    gratitude_total: int
-    turn_minutes: float
-
-    @property
-    def sessions(self) -> int:
-        return sum(self.sessions_by_exercise.values())
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+__all__ = ["FOLLOW_UP_WORDS", "GOAL_WORDS", "Agreement", "Goal", "Journal", "Progress", "Speaking", "Summary", "ValueMap"]
+GOAL_TERMS = tuple(GOAL_WORDS)
 
 
 def _json(data: object) -> str:
@@ -92,10 +45,18 @@ def _json(data: object) -> str:
 class Journal:
     """The journal: what a session keeps, and what the overview, the menu and the follow-up read."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, wall: WallClock | None = None) -> None:
         self._db = JournalFile(Path(path) if path else data_dir() / "journal.sqlite3")
         self.path = self._db.path
         self.recovered_from = self._db.recovered_from
+        self.wall = wall or SystemWallClock()  # every time it writes; tests and --wall-start move it
+
+    def now(self) -> datetime:
+        """The time of day, with its zone, by the journal's wall clock."""
+        return datetime.fromtimestamp(self.wall.time()).astimezone()
+
+    def _now(self) -> str:
+        return self.now().isoformat(timespec="seconds")
 
     def batch(self) -> contextlib.AbstractContextManager[None]:
         """Every write inside is one transaction (an agreement, its recording and the next step's progress)."""
@@ -112,7 +73,7 @@ class Journal:
 
     def start_session(self, exercise: str, names: tuple[str, str]) -> int:
         session_id = self._write("INSERT INTO sessions (exercise, partner_a, partner_b, started_at)"
-                                 " VALUES (?, ?, ?, ?)", exercise, names[0], names[1], _now())
+                                 " VALUES (?, ?, ?, ?)", exercise, names[0], names[1], self._now())
         log.info("session %d started: %s", session_id, exercise)
         return session_id
 
@@ -142,12 +103,12 @@ class Journal:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
         self._write("UPDATE sessions SET ended_at = ?, outcome = ? WHERE id = ?",
-                    _now(), outcome, session_id)
+                    self._now(), outcome, session_id)
         log.info("session %d ended: %s", session_id, outcome)
 
     def step_completed(self, session_id: int, step: str) -> None:
         self._write("INSERT INTO steps (session_id, step, at) VALUES (?, ?, ?)",
-                    session_id, step, _now())
+                    session_id, step, self._now())
 
     def turn(self, session_id: int, step: str, speaker: str, seconds: float) -> None:
         self._write("INSERT INTO turns (session_id, step, speaker, seconds) VALUES (?, ?, ?, ?)",
@@ -228,7 +189,7 @@ class Journal:
     def store_recording(self, session_id: int, wav_bytes: bytes) -> Path:
         """Write a WAV atomically, 0600 from the first byte, so no half file is ever seen."""
         folder = self.recordings_dir()
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = self.now().strftime("%Y%m%d-%H%M%S")
         tmp = ""
         try:
             fd, tmp = tempfile.mkstemp(prefix=f"session-{session_id}-{stamp}-", suffix=".part", dir=folder)
@@ -256,8 +217,8 @@ class Journal:
         if not folder.is_dir():
             return 0
         used = {r["recording"] for r in self._rows(
-            "SELECT recording FROM agreements WHERE recording IS NOT NULL"
-            " UNION SELECT recording FROM sentence_recordings")}
+            "SELECT recording FROM agreements WHERE recording IS NOT NULL UNION SELECT recording FROM goals"
+            " WHERE recording IS NOT NULL UNION SELECT recording FROM sentence_recordings")}
         removed = 0
         # Only files named as store_recording names them: the folder may be a link to one they keep other files in.
         for p in folder.glob("session-*"):
@@ -274,7 +235,7 @@ class Journal:
             raise ValueError("an agreement needs text or a recording")
         stored = None if recording is None else self._relative(recording)
         agreement_id = self._write("INSERT INTO agreements (session_id, text, recording, created_at)"
-                                   " VALUES (?, ?, ?, ?)", session_id, text, stored, _now())
+                                   " VALUES (?, ?, ?, ?)", session_id, text, stored, self._now())
         log.info("session %d: agreement %d added", session_id, agreement_id)
         return agreement_id
 
@@ -295,24 +256,45 @@ class Journal:
         return [self._agreement(r) for r in self._rows("SELECT * FROM agreements ORDER BY id DESC")]
 
     def open_agreements(self) -> list[Agreement]:
-        """The newest session-with-agreements' agreements that were not followed up yet."""
-        return [self._agreement(r) for r in self._rows(
-            "SELECT * FROM agreements WHERE follow_up IS NULL AND session_id ="
-            " (SELECT MAX(session_id) FROM agreements) ORDER BY id")]
+        """Every agreement not followed up yet, of any session, oldest first."""
+        return [self._agreement(r) for r in self._rows("SELECT * FROM agreements WHERE follow_up IS NULL ORDER BY id")]
+
+    def due_agreements(self, after: timedelta) -> list[Agreement]:
+        """The open agreements made at least `after` ago (by the wall clock), oldest first."""
+        now = self.now()
+        return [a for a in self.open_agreements() if now - a.created_at.astimezone() >= after]
 
     def follow_up(self, agreement_id: int, how: str) -> None:
         if how not in FOLLOW_UPS:
             raise ValueError(f"how must be one of {sorted(FOLLOW_UPS)}, not {how!r}")
         with self._tx() as c:
             cur = c.execute("UPDATE agreements SET follow_up = ?, followed_up_at = ? WHERE id = ?",
-                            (how, _now(), agreement_id))
+                            (how, self._now(), agreement_id))
             if cur.rowcount != 1:
                 raise KeyError(f"no agreement {agreement_id}")
         log.info("agreement %d followed up: %s", agreement_id, how)
 
+    def add_goal(self, session_id: int, term: str, text: str | None, recording: Path | None) -> None:
+        """A goal of the toekomstbeeld ("kort" or "lang"); a session's later one of the same term replaces it."""
+        if term not in GOAL_TERMS or (text is None and recording is None):
+            raise ValueError(f"a goal needs a term ({' or '.join(GOAL_TERMS)}) and text or a recording")
+        stored = None if recording is None else self._relative(recording)
+        with self._tx() as c:
+            c.execute("DELETE FROM goals WHERE session_id = ? AND term = ?", (session_id, term))
+            c.execute("INSERT INTO goals (session_id, term, text, recording, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (session_id, term, text, stored, self._now()))
+        log.info("session %d: a goal for the %s term kept", session_id, term)
+
+    def latest_goals(self) -> list[Goal]:
+        """The newest goal of each term (short first), whichever session set it."""
+        rows = self._rows("SELECT * FROM goals WHERE id IN (SELECT MAX(id) FROM goals GROUP BY term)"
+                          " ORDER BY term = 'lang', id")
+        return [Goal(r["term"], r["text"], self._recording_path(r["recording"]), datetime.fromisoformat(r["created_at"]))
+                for r in rows]
+
     def save_progress(self, exercise: str, state: str, data: dict[str, Any]) -> None:
         self._write("INSERT OR REPLACE INTO progress VALUES (1, ?, ?, ?, ?)",
-                    exercise, state, _json(data), _now())
+                    exercise, state, _json(data), self._now())
 
     def load_progress(self) -> Progress | None:
         rows = self._rows("SELECT * FROM progress WHERE id = 1")

@@ -18,12 +18,20 @@ from voicecoach.paths import private_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a follow-up may be 'beetje' (een beetje)
 # SQLite's side files; they hold the same private data as the database itself.
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
 # Error names meaning "the file is damaged", as opposed to "cannot write here".
 CORRUPT = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 IO_TROUBLE = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY")
+
+# How an agreement went: 'beetje' since version 2; 'matig' was never written, 'overgeslagen' only before
+# version 2 (no answer: now the agreement stays open and is asked again). Old journals keep theirs.
+AGREEMENTS = """CREATE TABLE IF NOT EXISTS agreements (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        text TEXT, recording TEXT, created_at TEXT NOT NULL, followed_up_at TEXT,
+        follow_up TEXT CHECK (follow_up IN ('goed', 'beetje', 'matig', 'niet', 'overgeslagen')),
+        CHECK (text IS NOT NULL OR recording IS NOT NULL))"""
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, exercise TEXT NOT NULL,
@@ -46,12 +54,7 @@ SCHEMA = [
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         partner TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
         PRIMARY KEY (session_id, partner))""",
-    # 'matig' was never written; the CHECK stays as every journal already has it.
-    """CREATE TABLE IF NOT EXISTS agreements (id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        text TEXT, recording TEXT, created_at TEXT NOT NULL, followed_up_at TEXT,
-        follow_up TEXT CHECK (follow_up IN ('goed', 'matig', 'niet', 'overgeslagen')),
-        CHECK (text IS NOT NULL OR recording IS NOT NULL))""",
+    AGREEMENTS,
     """CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1),
         exercise TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL, saved_at TEXT NOT NULL)""",
     # The shared sentence in their own voice. A table added later needs no new schema version:
@@ -65,7 +68,26 @@ SCHEMA = [
         partner TEXT NOT NULL, seconds REAL NOT NULL CHECK (seconds >= 0),
         interruptions INTEGER NOT NULL CHECK (interruptions >= 0), attributed INTEGER NOT NULL,
         PRIMARY KEY (session_id, step, partner))""",
+    # The toekomstbeeld's goals for the short ('kort') and the long term ('lang'), typed or in their voice.
+    """CREATE TABLE IF NOT EXISTS goals (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        term TEXT NOT NULL CHECK (term IN ('kort', 'lang')), text TEXT, recording TEXT, created_at TEXT NOT NULL,
+        CHECK (text IS NOT NULL OR recording IS NOT NULL))""",
 ]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older journal up to this version, keeping every row (inside _open's transaction)."""
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'agreements'").fetchone()
+    if found is not None and "'beetje'" not in found[0]:
+        # Version 1 -> 2: SQLite changes a CHECK only by rebuilding the table (its documented 12-step way;
+        # no other table refers to agreements, so nothing else changes).
+        conn.execute(AGREEMENTS.replace("EXISTS agreements (", "EXISTS agreements_v2 (", 1))
+        conn.execute("INSERT INTO agreements_v2 (id, session_id, text, recording, created_at, followed_up_at, follow_up)"
+                     " SELECT id, session_id, text, recording, created_at, followed_up_at, follow_up FROM agreements")
+        conn.execute("DROP TABLE agreements")
+        conn.execute("ALTER TABLE agreements_v2 RENAME TO agreements")
+        log.info("journal: agreements may now be followed up with 'een beetje' (schema version 2)")
 
 
 def _error_name(exc: sqlite3.Error) -> str:
@@ -127,6 +149,7 @@ class JournalFile:
                     conn.execute("BEGIN IMMEDIATE")
                     for statement in SCHEMA:
                         conn.execute(statement)
+                    _migrate(conn)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()

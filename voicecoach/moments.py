@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from voicecoach.engine.ask import Asking
 from voicecoach.engine.texts import Texts, spoken_parts
@@ -13,9 +14,15 @@ from voicecoach.voice import Conversation
 
 log = logging.getLogger(__name__)
 
-# How an answer to "is dat gelukt?" is kept in the journal (None: no answer after the tries).
-FOLLOW_UPS = {True: "goed", False: "niet", None: "overgeslagen"}
-REPLIES = {"goed": "follow_up_good", "niet": "follow_up_not", "overgeslagen": "follow_up_skipped"}
+# How an answer to "is dat gelukt?" is kept in the journal ("ja", "een beetje", "nee"), and what is said to it.
+FOLLOW_UPS = {"confirm": "goed", "somewhat": "beetje", "deny": "niet"}
+REPLIES = {"goed": "follow_up_good", "beetje": "follow_up_some", "niet": "follow_up_not"}
+# An agreement is asked about once this long after it was made: minutes later nothing can have happened yet.
+FOLLOW_UP_AFTER = timedelta(hours=24)
+# Asked about in one visit at most, oldest first; the rest wait for the next visit (a journal that was
+# not used for a while should not hold them at the door).
+FOLLOW_UP_MAX = 5
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
 def fact_base(journal: Journal | None) -> int:
@@ -43,19 +50,48 @@ def play_agreement(conv: Conversation, texts: Texts, agreement: Agreement) -> No
         conv.say(texts.get("follow_up_unplayable"))
 
 
+def made_when(texts: Texts, made: date, today: date) -> str:
+    """When an agreement was made, as said in a sentence: "gisteren", "afgelopen dinsdag", "op 3 maart"."""
+    from voicecoach.export import MONTHS
+
+    days = (today - made).days
+    if days <= 1:
+        return texts.get("follow_up_yesterday")
+    if days < 7:
+        return texts.get("follow_up_weekday", dag=WEEKDAYS[made.weekday()])
+    return texts.get("follow_up_date", datum=f"{made.day} {MONTHS[made.month - 1]}")
+
+
 def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: EventLog) -> None:
-    """Play back last time's open agreements and ask how each went."""
+    """Each open agreement made at least a day ago, in their own words, and "is dat gelukt?": ja, een beetje
+    or nee is kept; no answer keeps it open for next time (and the rest wait too: nobody may be listening)."""
     texts = asking.texts
-    for i, agreement in enumerate(journal.open_agreements()):
-        conv.say(texts.get("follow_up_first" if i == 0 else "follow_up_next"))
+    due = journal.due_agreements(FOLLOW_UP_AFTER)[:FOLLOW_UP_MAX]
+    answers = [a for a in FOLLOW_UPS if a in conv.vocab.intents]
+    word = conv.vocab.first("somewhat") if "somewhat" in conv.vocab.intents else texts.get("follow_up_somewhat")
+    today = journal.now().date()
+    if len(due) > 1:
+        conv.say(texts.get("follow_up_many"))
+    for i, agreement in enumerate(due):
+        if i and agreement.session_id == due[i - 1].session_id:
+            conv.say(texts.get("follow_up_next"))
+        else:
+            when = made_when(texts, agreement.created_at.astimezone().date(), today)
+            intro = texts.get("follow_up_when" if i == 0 else "follow_up_also", wanneer=when)
+            conv.say(intro[:1].upper() + intro[1:])
 
         def replay(_: str, again: Agreement = agreement) -> None:
             play_agreement(conv, texts, again)
 
         play_agreement(conv, texts, agreement)
-        # "herhaal": hear the agreement again, then the question; no answer: not asked again next time
-        went = asking.yes_no(texts.get("follow_up_ask"), others=["repeat"], on_other=replay)
-        how = FOLLOW_UPS[went]
+        # "herhaal": hear the agreement again, then the question
+        answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers, others=["repeat"], on_other=replay,
+                               again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))
+        if answer is None:
+            events.emit("follow_up", agreement=agreement.id, how=None)
+            conv.say(texts.get("follow_up_later"))
+            return
+        how = FOLLOW_UPS[answer]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)
         conv.say(texts.get(REPLIES[how]))

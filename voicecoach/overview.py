@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voicecoach.journal import FOLLOW_UP_WORDS, Journal
+from voicecoach.journal import FOLLOW_UP_WORDS, GOAL_WORDS, Journal
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ def overview(journal: Journal) -> Overview:
             out.spoken += [values.recording] if values.recording else spoken_parts(values.sentence or "")
     for partner, own in values.partners.items():
         out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
+    for goal in journal.latest_goals():
+        what = goal.text or f"(ingesproken, {dutch_date(goal.created_at.date())})"
+        out.lines.append(f"{GOAL_WORDS[goal.term]}: {what}")
+        out.spoken.append(said[f"journal_goal_{goal.term}"])  # "Jullie doel voor dit jaar:", then their words
+        out.spoken += [goal.recording] if goal.recording is not None and goal.recording.exists() else spoken_parts(
+            goal.text or "")
     agreements = journal.agreements()
     if agreements:
         out.lines.append("Afspraken:")

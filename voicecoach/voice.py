@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol, TextIO
 
+from voicecoach import name_clips
 from voicecoach.audio.pcm import Audio, chime
 from voicecoach.audio.sinks import Speaker
 from voicecoach.audio.sources import Chunk, Tap
@@ -82,6 +83,8 @@ class VoiceConversation:
         self.check_seconds = Timing.defaults().question_seconds
         self.spoke_until: float | None = None
         self._told_no_voice = False
+        # "partner één" -> their own recorded name, played in its place (name_clips.py)
+        self.name_clips: dict[str, Audio] = {}
         if listener.on_outage is None:
             listener.on_outage = self.outage
 
@@ -98,10 +101,17 @@ class VoiceConversation:
         self.synth.close()
 
     def say(self, text: str) -> None:
-        self.events.emit("prompt", text=text)
+        parts = name_clips.split(text, self.name_clips)
+        names = sum(isinstance(p, Audio) for p in parts)
+        self.events.emit("prompt", text=text, **({"names_played": names} if names else {}))
         if self.echo:
             self.echo(text)
-        self.spoke_until = self.speaker.play(self._voice(text))
+        if not names:
+            self.spoke_until = self.speaker.play(self._voice(text))
+            return
+        spoken = [p if isinstance(p, Audio) else self._voice(p) for p in parts]
+        rate = next((p.rate for p in spoken if p.seconds > 0), spoken[0].rate)
+        self.spoke_until = self.speaker.play(Audio.concat(spoken, rate))
 
     def _voice(self, text: str) -> Audio:
         """The spoken text; if no sound can be made, never silence: the text is printed and a chime plays."""
@@ -137,8 +147,8 @@ class VoiceConversation:
                 self.tap.observer = None
         self.spoke_until = None
         self._emit_heard(heard)
-        if heard.kind == "check":
-            heard = self._ask_back(heard)
+        if heard.kind == "check" or (heard.kind == "intent" and (heard.intent or "").startswith("ask:")):
+            heard = self._ask_back(heard)  # nearly sure, or an item of a long list (Vocabulary.phrase_map)
         return heard
 
     def _emit_heard(self, heard: Heard) -> None:
@@ -226,4 +236,4 @@ class TextConversation:
                          said=line.strip() or None)
         if not text:
             return Heard("silence", t=self.clock.now())
-        return Heard("unclear", phrase=text, reason="no phrase matches", t=self.clock.now())
+        return Heard("unclear", phrase=text, reason="no phrase matches", t=self.clock.now(), said=line.strip())

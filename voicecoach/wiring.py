@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from voicecoach import paths, stopping
 from voicecoach.audio.sinks import SilentSpeaker, Speaker, WavSpeaker
 from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, Tap, parse_script
 from voicecoach.clock import Clock, RealClock, SimClock
+from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
 from voicecoach.environment import Environment
 from voicecoach.errors import DeviceError, UserError
 from voicecoach.events import EventLog
@@ -103,6 +105,18 @@ def make_clock(args: argparse.Namespace) -> Clock:
     return SimClock() if getattr(args, "fast", False) else RealClock()
 
 
+def make_wall(args: argparse.Namespace, clock: Clock) -> WallClock:
+    """The time of day the journal writes: the system's, or (tests) from --wall-start on, moving with `clock`."""
+    start = getattr(args, "wall_start", None)
+    if not start:
+        return SystemWallClock()
+    try:
+        return SimWallClock(dt.datetime.fromisoformat(start), clock)
+    except ValueError:
+        raise UserError(f"--wall-start needs a date and time such as 2026-03-02T20:00, not {start!r}.",
+                        "Write it as YYYY-MM-DDTHH:MM.") from None
+
+
 def make_source(args: argparse.Namespace, clock: Clock) -> AudioSource:
     if getattr(args, "answers", None):
         return ScriptedCouple(parse_script(Path(args.answers)), clock)
@@ -151,9 +165,10 @@ def make_vocab(args: argparse.Namespace) -> Vocabulary:
 
 
 def wire(args: argparse.Namespace, env: Environment, *, vocab: Vocabulary | None = None,
-         wrap_source: Callable[[AudioSource], AudioSource] | None = None) -> Wired:
-    """`vocab`: one the caller extended (`voicecoach serve`: the wake phrase); `wrap_source`: around the microphone."""
-    clock = make_clock(args)
+         wrap_source: Callable[[AudioSource], AudioSource] | None = None, clock: Clock | None = None) -> Wired:
+    """`vocab`: one the caller extended (`voicecoach serve`: the wake phrase); `wrap_source`: around the microphone;
+    `clock`: one the caller made already (`run`: its journal's time of day moves with it)."""
+    clock = clock or make_clock(args)
     vocab = vocab or make_vocab(args)  # a broken file is reported before anything is opened
     events = make_events(args, clock)
     if getattr(args, "text", False):

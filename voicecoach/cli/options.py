@@ -36,3 +36,5 @@ def session_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--turn-seconds", type=float, metavar="S", help="length of a speaking turn")
     g.add_argument("--mirror-seconds", type=float, metavar="S", help="length of a mirroring turn")
     g.add_argument("--no-journal", action="store_true", help="keep nothing of this session")
+    # For tests: the journal's time of day starts here (and moves with --fast's clock), e.g. a day later.
+    g.add_argument("--wall-start", metavar="YYYY-MM-DDTHH:MM", help=argparse.SUPPRESS)

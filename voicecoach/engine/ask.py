@@ -50,6 +50,7 @@ class Question:
     prompted: bool = False
     silences: int = 0
     unclears: int = 0
+    last: Heard | None = None  # the latest miss, for a reprompt that says more about it (a typed word)
 
     def round(self, voice: Voice) -> Reply:
         """Ask (the first time, or again after `restart`), listen once, and say why not on a miss."""
@@ -57,6 +58,7 @@ class Question:
             voice.ask(self.prompt())
             self.prompted = True
         heard = voice.listen(list(self.listen_for), self.seconds)
+        self.last = heard
         if heard.kind == "intent":
             return Reply(heard.intent)
         if heard.kind == "silence":
@@ -106,14 +108,24 @@ class Asking:
         `others` (such as "repeat") are heard too and handed to `on_other`, then the question is said again.
         """
         yes, no = self.answers.yes, self.answers.no
-        question = Question(lambda: prompt, [yes, no, *others], self.timing.question_seconds, self.timing.max_tries,
-                            lambda key, n: self.texts.nth(key, n, partner))
+        answer = self.one_of(prompt, [yes, no], partner=partner, on_other=on_other, others=others)
+        return None if answer is None else answer == yes
+
+    def one_of(self, prompt: str, answers: Sequence[str], *, partner: int = 1,
+               on_other: Callable[[str], None] | None = None, others: Sequence[str] = (),
+               again: Reprompt | None = None) -> str | None:
+        """The intent of `answers` they said ("ja", "een beetje", "nee"), None when no answer came after the tries.
+
+        `others` are handed to `on_other`, then the question is said again; `again`: its own reprompts.
+        """
+        question = Question(lambda: prompt, [*answers, *others], self.timing.question_seconds, self.timing.max_tries,
+                            again or (lambda key, n: self.texts.nth(key, n, partner)))
         while True:
             reply = question.round(self.voice)
             if reply.gave_up:
                 return None
-            if reply.intent in (yes, no):
-                return reply.intent == yes
+            if reply.intent in answers:
+                return reply.intent
             if reply.intent is not None and on_other is not None:
                 on_other(reply.intent)
                 question.prompted = False

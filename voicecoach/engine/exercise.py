@@ -17,11 +17,11 @@ KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "s
 RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
 # Fields of a step that hold text spoken to the couple.
 TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent",
-               "ask", "which", "change", "both", "none", "item", "counted")
+               "ask", "which", "change", "both", "none", "item", "counted", "recap")
 # Whole-number fields, with the kinds that use them and their allowed range.
 NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10), "wait_seconds": (("say",), 1, 3600)}
 # What a step may keep in the journal (`keep = ...`), by kind: an agreement keeps an agreement unless told.
-KEEPS = {"agreement": ("agreement", "sentence"), "count": ("gratitude",)}
+KEEPS = {"agreement": ("agreement", "sentence", "short_goal", "long_goal"), "count": ("gratitude",)}
 # Kinds whose turn both partners may take together (`together = true`).
 TOGETHER_KINDS = ("turn",)
 MAX_PROMPT_CHARS = 1000  # the longest built-in text is about 300
@@ -229,8 +229,8 @@ def _check_extra(raw: dict[str, Any], kind: str, extra: dict[str, Any], source: 
     if extra.get("together") and kind not in TOGETHER_KINDS:
         raise DataFileError(source, f"{place}.together", "only a turn can be taken together")
     if "keep" in extra and extra["keep"] not in KEEPS.get(kind, ()):
-        raise DataFileError(source, f"{place}.keep", 'an agreement keeps an "agreement" or a "sentence", '
-                                                     'a count its "gratitude"; other steps keep nothing')
+        raise DataFileError(source, f"{place}.keep", 'an agreement keeps an "agreement", a "sentence", a "short_goal" '
+                                                     'or a "long_goal", a count its "gratitude"; other steps keep nothing')
     if "list" in extra and (kind not in ("values", "shared") or not isinstance(extra["list"], str)):
         raise DataFileError(source, f"{place}.list", "only values and shared steps name a vocabulary list")
 
@@ -284,7 +284,7 @@ def _parse_step(raw: object, i: int, seen: set[str], source: str) -> Step:
     extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
     _check_extra(raw, kind, extra, source, place)
     step = Step(
-        id=step_id, kind=kind, text=_text(raw, "text", source, place, required=True),
+        id=step_id, kind=kind, text=_text(raw, "text", source, place, required=kind != "shared"),  # a proposal may be all
         why=_text(raw, "why", source, place), speaker=speaker,
         seconds=float(seconds) if seconds is not None else None,
         next=raw.get("next"), on_deny=raw.get("on_deny"), options=dict(options), extra=extra,

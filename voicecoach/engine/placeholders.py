@@ -15,11 +15,16 @@ BY_KIND: dict[str, tuple[str, ...]] = {"values": _LIST, "shared": (*_LIST, "alle
 # The shared texts (_common.toml) that are filled in with more than BASE.
 COMMON: dict[str, tuple[str, ...]] = {
     "help": ("woorden",), "timeout": ("minuten",), "turn_warning": ("seconden",), "menu": ("woorden",),
-    "menu_suggest": ("oefening", "woorden"), "menu_help": ("voorbeeld",), "menu_failed": ("voorbeeld",),
-    "between": ("weetje",), "value_again": ("voorbeeld",),
+    "menu_suggest": ("oefening", "woorden"), "menu_help": ("voorbeeld", "herhaal"),
+    "menu_help_suggest": ("voorbeeld", "oefening"), "menu_failed": ("voorbeeld",),
+    "between": ("weetje",), "value_again": ("voorbeeld",), "value_unknown": ("voorbeeld",), "value_kept": _LIST,
+    "value_change_help": (*_LIST, "houden"),
     "value_silence": ("voorbeeld",), "value_twice": _LIST, "value_help": ("voorbeeld", "woorden"),
     "list_again": ("waarde",), "which_again": _LIST, "journal_sessions": ("aantal",), "journal_values": ("waarden",),
     "journal_gratitude": ("aantal",), "resume_question": ("titel",),
+    "follow_up_when": ("wanneer",), "follow_up_also": ("wanneer",), "follow_up_weekday": ("dag",),
+    "follow_up_date": ("datum",), "follow_up_ask": ("beetje",), "follow_up_silence": ("beetje",),
+    "follow_up_unclear": ("beetje",),
     "turns.speaking_time": ("tijd_een", "tijd_twee"), "turns.minutes": ("aantal",), "turns.minutes_and_half": ("aantal",),
 }
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.

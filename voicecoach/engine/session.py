@@ -41,7 +41,7 @@ class Session:
     def __init__(self, exercise: Exercise, conversation: Conversation, names: Names, *, journal: Journal | None = None,
                  events: EventLog | None = None, initial: str | None = None, memory: dict[str, Any] | None = None,
                  fact_base: int = 0, observe_turn: Callable[[int], TurnObserver | None] | None = None,
-                 turns: TurnHooks | None = None) -> None:
+                 turns: TurnHooks | None = None, told: set[str] | None = None) -> None:
         self.exercise = exercise
         self.names = names
         self.journal = journal
@@ -49,7 +49,7 @@ class Session:
         self.saved = dict(memory or {})
         self.stage = Stage(conversation, exercise, names, events=events, record=Record(journal),
                            memory=Memory.restore(self.saved), observe_turn=observe_turn,
-                           turns=turns)
+                           turns=turns, told=told)
         self.controls = Controls(self.stage, lambda: self.current, lambda t: self.trigger(t), fact_base)
         self.current: StepRun = make_step(exercise.steps[0], self.stage)
         self.outcome = "interrupted"

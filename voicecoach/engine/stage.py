@@ -83,6 +83,10 @@ class Record:
             return None
         return self.journal.store_recording(self.session_id, wav)
 
+    def goal(self, term: str, text: str | None, recording: Path | None) -> None:
+        if self.journal is not None and self.session_id is not None:
+            self.journal.add_goal(self.session_id, term, text, recording)
+
     def agreement(self, text: str | None, recording: Path | None) -> None:
         if self.journal is not None and self.session_id is not None:
             self.journal.add_agreement(self.session_id, text, recording)
@@ -108,7 +112,7 @@ class Stage:
     def __init__(self, conv: Conversation, exercise: Exercise, names: Names, *, events: EventLog | None = None,
                  record: Record | None = None, memory: Memory | None = None,
                  observe_turn: Callable[[int], TurnObserver | None] | None = None,
-                 turns: TurnHooks | None = None) -> None:
+                 turns: TurnHooks | None = None, told: set[str] | None = None) -> None:
         self.conv = conv
         self.exercise = exercise
         self.names = names
@@ -125,6 +129,8 @@ class Stage:
         self._unkept_turns: list[tuple[str, str, float]] = []  # (step, speaker, seconds) of steps not completed yet
         self.last_prompt = ""
         self.paused_since: float | None = None  # clock time a pause began; None while going on
+        # What the couple was told once per visit ("klaar" on its own ends a turn), shared by its exercises.
+        self.told: set[str] = told if told is not None else set()
 
     def turn_watched(self, step: str, speaker: int, summary: object) -> bool:
         """A watched turn ended: kept for its step; True when the listener gets a gentle word now."""

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 REQUIRED = ("safety", "silence", "unclear", "stuck", "stuck_retry", "stop_kept", "stop_ask", "stop_not", "turn_nudge_start",
             "help", "why_none", "pause", "resume", "timeout",
             "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
-            "closing", "facts", "value_again", "list_again", "which_again", "crashed", "partner_one", "partner_two",
+            "closing", "facts", "value_again", "value_unknown", "value_kept", "turn_klaar", "list_again", "which_again",
+            "crashed", "partner_one", "partner_two",
             "together", "ordinals", "and", "or", "defaults", "recap", "mic_missing", "mic_lost", "mic_back", "storage_full",
             "journal_empty", "journal_sessions", "journal_values", "journal_sentence", "journal_agreements",
             "journal_agreement", "journal_gratitude", "journal_end")
@@ -178,8 +179,15 @@ class Texts:
         return self.fill(str(self.common[key]), speaker, **extra)
 
     def recap(self, step: Step) -> str:
-        """Where an unfinished exercise goes on, said before its step."""
-        return self.fill(str(self.common["recap"][step.kind]), step.speaker)
+        """Where an unfinished exercise goes on, said before its step: the step's own `recap`, else its kind's
+        (a turn they take together has its own)."""
+        recap = self.common["recap"]
+        own = step.field_text("recap")
+        if own is not None:
+            return self.fill(own, step.speaker)
+        if step.together and "turn_samen" in recap:
+            return self.fill(str(recap["turn_samen"]), TOGETHER)
+        return self.fill(str(recap[step.kind]), step.speaker)
 
     def fact(self, n: int) -> str:
         """The n-th "wist je dat" moment, going round."""

@@ -105,6 +105,10 @@ class TimedTurn:
 
     def _start(self, name: str) -> None:
         stage = self.stage
+        if "klaar" not in stage.told and "done" in stage.vocab.intents:  # once per visit, before the first turn
+            stage.told.add("klaar")
+            stage.emit("told", tip="klaar")
+            stage.say(stage.texts.get("turn_klaar", self.speaker), remember=False)
         stage.say(self.prompt())
         stage.chime("turn")
         self.started = self.quiet_since = stage.clock.now()

@@ -31,6 +31,8 @@ class ListenSettings:
     # "one grammar": the phrases valid now and the fillers compete in one grammar (fillers catch other talk).
     # "two grammars": the phrases alone, scored against a garbage grammar of the fillers, with the
     # thresholds of vocab.py and asking back in between (see TWO_GRAMMARS and the README).
+    # "verified": two grammars, plus a third reading (phrases and fillers in one grammar) that must hear the
+    # same answer for the easier acceptance line (decide.AGREED_EASIER / ALONE_HARDER; see VERIFIED).
     decision: str = "one grammar"
     denoise: int = 0  # WebRTC noise suppression level 1-4 before everything (0: off; measured, not kept)
     retry_seconds: float = 3.0  # a lost microphone is tried again this often
@@ -40,6 +42,7 @@ class ListenSettings:
 # The candidate chosen on the tuning voices (scripts/hearing.py --split tuning --sweep): it hears more
 # answers on held-out voices but decides more of them wrong, so it is not the default yet (README).
 TWO_GRAMMARS = {"decision": "two grammars", "vad": "silero", "min_snr_db": 8.0, "word_db": 12.0}
+VERIFIED = {**TWO_GRAMMARS, "decision": "verified"}
 
 
 @dataclass

@@ -18,7 +18,8 @@ def judge(reading: Reading, utt: Utterance, phrases: dict[str, str], vocab: Voca
     """decide.py's rules on the words, then what the levels say about them."""
     words = reading.answers
     heard = decide(words, utt.voiced, phrases, vocab, garbage=reading.garbage, seconds=reading.seconds,
-                   thresholds=thresholds, garbage_decoded=reading.garbage_decoded)
+                   thresholds=thresholds, garbage_decoded=reading.garbage_decoded, broad=reading.broad,
+                   repeats=s.decision == "verified")
     span = _span(words)
     weakest = _weakest_word(words, utt.levels, utt.loudest)
     heard = replace(heard, t=t, speech_end=utt.last_voice, level_db=utt.loudest, weakest_db=weakest,

@@ -93,8 +93,8 @@ class Listener:
         # (a filler word can be a value of a list: "모험", "humor").
         words = {w for p in phrases for w in p.split()}
         garbage = [f for f in self.vocab.fillers if f not in phrases and not set(f.split()) & words]
-        if s.decision == "two grammars":
-            self.recognizer.set_grammar(list(phrases), garbage)
+        if s.decision in ("two grammars", "verified"):
+            self.recognizer.set_grammar(list(phrases), garbage, broad=s.decision == "verified")
         else:  # fillers beside the phrases: other talk lands on them
             self.recognizer.set_grammar(list(phrases) + garbage)
         # Our own voice, and its echo for a short tail, is never an answer.

@@ -47,10 +47,13 @@ class Reading:
     seconds: float = 0.0  # audio the recognizer heard
     garbage_text: str = ""  # the garbage grammar's best reading (for the evaluation; never logged)
     garbage_decoded: bool = False  # the garbage grammar heard this utterance too (even if it read nothing)
+    # A third, independent reading ("verified" decision): the phrases and the garbage words in one grammar,
+    # where everyday words compete with the answer. None: not decoded.
+    broad: str | None = None
 
 
 class Recognizer(Protocol):
-    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None: ...
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None: ...
 
     def accept(self, pcm: bytes) -> None: ...
 
@@ -96,7 +99,8 @@ class VoskModel:
 
 
 class VoskRecognizer:
-    """Two KaldiRecognizers hear each utterance: the phrases valid now, and the garbage grammar.
+    """Two KaldiRecognizers hear each utterance: the phrases valid now, and the garbage grammar (and, for
+    the "verified" decision, a third: both in one grammar, an independent reading to check the first by).
 
     Keeping fillers out of the phrases' grammar means they cannot steal an
     answer; the garbage grammar only says how well "not an answer" explains
@@ -109,6 +113,7 @@ class VoskRecognizer:
         self._cache: dict[tuple[str, ...], Any] = {}
         self._current: Any = None
         self._garbage: Any = None
+        self._broad: Any = None
         self._bytes = 0
         self._fed: dict[int, int] = {}  # bytes each KaldiRecognizer has heard: its word times count from its start
 
@@ -116,10 +121,11 @@ class VoskRecognizer:
         return self.model.has_word(word)
 
     def _get(self, words: list[str], alternatives: int) -> Any:
-        key = tuple(sorted(set(words)))
+        phrases = tuple(sorted(set(words)))
+        key = (*phrases, f"#{alternatives}")  # the same words with other N-best: another recognizer
         rec = self._cache.get(key)
         if rec is None:
-            grammar = list(key) + (["[unk]"] if self.model.has_unk else [])
+            grammar = list(phrases) + (["[unk]"] if self.model.has_unk else [])
             # ensure_ascii=False: Vosk does not decode \u escapes and would drop every word.
             rec = _vosk().KaldiRecognizer(self.model.model, self.rate, json.dumps(grammar, ensure_ascii=False))
             rec.SetWords(True)
@@ -134,13 +140,15 @@ class VoskRecognizer:
             rec.Reset()
         return rec
 
-    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None) -> None:
+    def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None:
+        """`broad`: also read each utterance with the phrases and the garbage words in one grammar."""
         self._current = self._get(phrases, ALTERNATIVES)
         self._garbage = self._get(garbage, 1) if garbage else None
+        self._broad = self._get(phrases + garbage, 1) if broad and garbage else None
         self._bytes = 0
 
     def accept(self, pcm: bytes) -> None:
-        for rec in (self._current, self._garbage):
+        for rec in (self._current, self._garbage, self._broad):
             if rec is not None:
                 rec.AcceptWaveform(pcm)
                 self._fed[id(rec)] = self._fed.get(id(rec), 0) + len(pcm)
@@ -159,7 +167,11 @@ class VoskRecognizer:
         if self._garbage is not None:
             best = _hypotheses(json.loads(self._garbage.FinalResult()))
             garbage, garbage_text = (best[0].score, best[0].text) if best else (None, "")
-        return Reading(answers, garbage, seconds, garbage_text, self._garbage is not None)
+        broad = None
+        if self._broad is not None:
+            read = _hypotheses(json.loads(self._broad.FinalResult()))
+            broad = read[0].text if read else ""
+        return Reading(answers, garbage, seconds, garbage_text, self._garbage is not None, broad)
 
 
 def _shifted(h: Hypothesis, by: float) -> Hypothesis:

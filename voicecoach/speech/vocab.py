@@ -44,20 +44,24 @@ class Vocabulary:
     accept_score: float = 0.0  # see decide.Thresholds: log-odds that the phrase was said
     check_score: float = 0.0
     texts: dict[str, str] = field(default_factory=dict)  # sentences the listening side says (e.g. "check")
+    # Per list: an everyday word said for an item ("verbinding") -> the item it stands for ("verbondenheid").
+    synonyms: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def phrase_map(self, intents: Iterable[str]) -> dict[str, str]:
         """phrase -> intent for the intents valid at this moment.
 
         The engine also asks for list items (e.g. the values): "item:<words>"
-        is the item said on its own, "<intent>:<words>" the intent's phrases
-        followed by it ("verander rust"). Later names win a shared phrase.
+        is the item said on its own, "ask:<words>" too but heard by voice it is
+        asked back first ("Ik hoorde: zelfvertrouwen. Is dat goed?"), and
+        "<intent>:<words>" the intent's phrases followed by it ("verander rust").
+        Later names win a shared phrase.
         """
         out: dict[str, str] = {}
         for name in intents:
             head, sep, item = name.partition(":")
             if not sep:
                 phrases = self.intents.get(name, ())
-            elif head == "item":
+            elif head in ("item", "ask"):
                 phrases = (item,)
             else:
                 phrases = tuple(f"{p} {item}" for p in self.intents.get(head, ()))
@@ -66,8 +70,24 @@ class Vocabulary:
 
     def words(self) -> set[str]:
         phrases = [p for ps in self.intents.values() for p in ps] + list(self.fillers)
-        phrases += [p for ps in self.lists.values() for p in ps]
+        return {w for p in phrases for w in p.split()} | self.list_words()
+
+    def list_words(self) -> set[str]:
+        phrases = [p for ps in self.lists.values() for p in ps] + [p for s in self.synonyms.values() for p in s]
         return {w for p in phrases for w in p.split()}
+
+    def sayable(self, name: str) -> tuple[str, ...]:
+        """Everything that names an item of list `name`: the items, then their synonyms."""
+        return (*self.lists.get(name, ()), *self.lists.get(f"{name}_more", ()), *self.synonyms.get(name, {}))
+
+    def asked_back(self, name: str) -> set[str]:
+        """The phrases of list `name` that, heard by voice, are asked back before they count: the items of
+        `<name>_more` and the synonyms (the long tail a big grammar adds; see scripts/bench_values.py)."""
+        return {*self.lists.get(f"{name}_more", ()), *self.synonyms.get(name, {})}
+
+    def item_of(self, name: str, phrase: str) -> str:
+        """The list item a phrase stands for: itself, or the item its synonym means."""
+        return self.synonyms.get(name, {}).get(phrase, phrase)
 
     def first(self, intent: str) -> str:
         """The phrase to name when telling people what to say."""
@@ -78,19 +98,34 @@ class Vocabulary:
 
         A vocabulary the user gave is refused whole, naming the word. The
         built-in one drops alternative phrases the model lacks (models differ),
-        as long as every intent keeps at least one phrase.
+        as long as every intent keeps at least one phrase. List items (the
+        values) and their synonyms the model lacks are always left out, and
+        named in the log (on the screen at start: never spoken).
         """
         missing = sorted(w for w in self.words() if not has_word(w))
         if not missing:
             return self
-        if strict:
+        phrases = [p for ps in self.intents.values() for p in ps] + list(self.fillers)
+        spoken = sorted(set(missing) & {w for p in phrases for w in p.split()})  # list items are only left out
+        if strict and spoken:
             raise DataFileError(
-                self.source, "", f"the speech model does not know the word(s) {', '.join(repr(w) for w in missing)}"
+                self.source, "", f"the speech model does not know the word(s) {', '.join(repr(w) for w in spoken)}"
             )
         gone = set(missing)
 
         def keep(phrases: Iterable[str]) -> tuple[str, ...]:
             return tuple(p for p in phrases if not gone & set(p.split()))
+
+        lists = {name: keep(ps) for name, ps in self.lists.items()}
+        left_out = sorted({p for name, ps in self.lists.items() for p in ps if p not in lists[name]}
+                          | {p for s in self.synonyms.values() for p in s if gone & set(p.split())})
+        if left_out:  # for whoever set it up (printed at start), never spoken
+            log.warning("the speech model lacks the words of %d list item(s); they cannot be said: %s",
+                        len(left_out), ", ".join(left_out))
+        synonyms = {name: {p: item for p, item in s.items() if not gone & set(p.split())}
+                    for name, s in self.synonyms.items()}
+        if not spoken:
+            return replace(self, lists=lists, synonyms=synonyms)
 
         intents = {name: keep(ps) for name, ps in self.intents.items()}
         empty = [name for name, ps in intents.items() if not ps]
@@ -98,9 +133,9 @@ class Vocabulary:
             raise DataFileError(
                 self.source, f"intent {empty[0]!r}", f"the speech model knows none of its words ({', '.join(missing)})"
             )
-        log.warning("vocabulary %s: the model lacks %d word(s); their phrases are left out", self.source, len(missing))
-        lists = {name: keep(ps) for name, ps in self.lists.items()}
-        return replace(self, intents=intents, fillers=keep(self.fillers), lists=lists)
+        log.warning("vocabulary %s: the model lacks %d word(s) of its phrases; those phrases are left out: %s",
+                    self.source, len(spoken), ", ".join(spoken))
+        return replace(self, intents=intents, fillers=keep(self.fillers), lists=lists, synonyms=synonyms)
 
 
 def builtin_path(language: str) -> Path:
@@ -110,7 +145,35 @@ def builtin_path(language: str) -> Path:
 def load_vocabulary(path: Path | None = None, language: str = "nl") -> Vocabulary:
     """Load and check a vocabulary file; every problem names the file and place."""
     path = path or builtin_path(language)
-    return parse_vocabulary(read_toml(path), str(path))
+    data = read_toml(path)
+    if "include" in data:
+        data = _with_included(data, path)
+    return parse_vocabulary(data, str(path))
+
+
+def _with_included(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`include = "nl-values.toml"`: its [lists] and [synonyms], found next to the vocabulary file or else
+    among the built-in ones; the vocabulary's own tables of the same name win."""
+    name = data["include"]
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise DataFileError(str(path), "include", "expected the name of a file next to this one, e.g. 'nl-values.toml'")
+    included = path.parent / name
+    if not included.exists():
+        included = builtin_path(language="nl").parent / name
+        if not included.exists():
+            raise DataFileError(str(path), "include", f"there is no file {name!r} next to it")
+    extra = read_toml(included)
+    out = dict(data)
+    own_lists = data.get("lists", {}) if isinstance(data.get("lists"), dict) else {}
+    for table in ("lists", "synonyms"):
+        theirs, mine = extra.get(table, {}), data.get(table, {})
+        if not isinstance(theirs, dict):
+            raise DataFileError(str(included), f"[{table}]", "expected a table")
+        if table == "synonyms":  # a list of its own drops the included words for that list
+            theirs = {name: words for name, words in theirs.items() if name not in own_lists}
+        if isinstance(mine, dict):
+            out[table] = {**theirs, **mine}
+    return out
 
 
 def _phrases(value: object, source: str, place: str) -> tuple[str, ...]:
@@ -137,7 +200,7 @@ def _number(data: dict[str, Any], key: str, default: float, source: str, low: fl
 
 
 _TOP_LEVEL = ("fillers", "lists", "language", "min_confidence", "max_answer_seconds", "accept_score", "check_score",
-              "texts")
+              "texts", "include", "synonyms")
 
 
 def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
@@ -168,6 +231,7 @@ def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
     if not isinstance(lists_raw, dict):
         raise DataFileError(source, "[lists]", "expected a table of lists")
     lists = {name: _phrases(v, source, f"lists.{name}") for name, v in lists_raw.items()}
+    synonyms = _synonyms(data.get("synonyms", {}), lists, source)
     texts_raw = data.get("texts", {})
     if not isinstance(texts_raw, dict) or not all(isinstance(v, str) and v.strip() for v in texts_raw.values()):
         raise DataFileError(source, "[texts]", "expected a table of non-empty sentences")
@@ -190,4 +254,27 @@ def parse_vocabulary(data: dict[str, Any], source: str) -> Vocabulary:
         accept_score=_number(data, "accept_score", DEFAULT_ACCEPT_SCORE, source, -50.0, 50.0),
         check_score=_number(data, "check_score", DEFAULT_CHECK_SCORE, source, -50.0, 50.0),
         texts=dict(texts_raw),
+        synonyms=synonyms,
     )
+
+
+def _synonyms(raw: object, lists: dict[str, tuple[str, ...]], source: str) -> dict[str, dict[str, str]]:
+    """[synonyms.<list>]: word = "item". Each names an item of that list, and is not an item itself."""
+    if not isinstance(raw, dict):
+        raise DataFileError(source, "[synonyms]", "expected tables such as [synonyms.values]")
+    out: dict[str, dict[str, str]] = {}
+    for name, table in raw.items():
+        if name not in lists or not isinstance(table, dict):
+            raise DataFileError(source, f"synonyms.{name}", f"expected a table of words for the list {name!r}")
+        items = (*lists[name], *lists.get(f"{name}_more", ()))
+        mapped: dict[str, str] = {}
+        for word, item in table.items():
+            place = f"synonyms.{name}.{word}"
+            phrase, target = normalize(str(word)), normalize(item) if isinstance(item, str) else ""
+            if not phrase or target not in items:
+                raise DataFileError(source, place, f"expected a word and an item of lists.{name}")
+            if phrase in items:
+                raise DataFileError(source, place, f"{phrase!r} is an item of lists.{name} itself")
+            mapped[phrase] = target
+        out[name] = mapped
+    return out

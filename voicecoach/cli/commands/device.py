@@ -15,6 +15,7 @@ from voicecoach.environment import Environment
 from voicecoach.errors import ExitStatus, UserError
 
 if TYPE_CHECKING:
+    from voicecoach.device.wallclock import WallClock
     from voicecoach.settings import Exercises
     from voicecoach.wiring import Wired
 
@@ -36,7 +37,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device.patient_mic import PatientMic
     from voicecoach.device.reminder import ReminderSchedule, ReminderSettings
     from voicecoach.device.server import Server, waiting_listener
-    from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
+    from voicecoach.device.wallclock import SimWallClock, SystemWallClock
     from voicecoach.device.words import load_device_words
     from voicecoach.settings import Exercises, load_settings
     from voicecoach.voice import VoiceConversation
@@ -68,9 +69,9 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
         exercises = Exercises(settings)
         names = args.names or settings.names
         schedule = ReminderSchedule(reminder, clock=wall)
-        server = Server(conv, words, _visitor(wired, exercises, names, env), wired.clock, env.out,
+        server = Server(conv, words, _visitor(wired, exercises, names, env, wall), wired.clock, env.out,
                         schedule=schedule, presses=presses, other_session=_other_session,
-                        has_button=bool(running_buttons), waiting=waiting_listener(conv.listener, model))
+                        has_button=bool(running_buttons), waiting=waiting_listener(conv.listener, model, words.wake_phrase))
         try:
             conv.synth.render(words.speech["greeting"])  # ready ahead: it starts at once after the wake phrase
         except UserError:
@@ -87,7 +88,8 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def _visitor(wired: Wired, exercises: Exercises, names: str | None, env: Environment) -> Callable[[], str]:
+def _visitor(wired: Wired, exercises: Exercises, names: str | None, env: Environment,
+             wall: WallClock) -> Callable[[], str]:
     """One sitting: the journal opened alone for it (forget may run while voicecoach waits)."""
     from voicecoach import running
     from voicecoach.coach import Coach
@@ -95,7 +97,7 @@ def _visitor(wired: Wired, exercises: Exercises, names: str | None, env: Environ
 
     def visit() -> str:
         with running.session():
-            journal = Journal()
+            journal = Journal(wall=wall)  # the reminder's time of day: a simulated day moves both
             try:
                 journal.mark_interrupted()
                 journal.remove_orphan_recordings()

@@ -33,21 +33,23 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.coach import ENDED_WELL, Coach
     from voicecoach.journal import Journal
     from voicecoach.settings import Exercises, load_settings
-    from voicecoach.wiring import wire
+    from voicecoach.wiring import make_clock, make_wall, wire
 
     settings = load_settings()
     exercises = Exercises(settings, args.turn_seconds, args.mirror_seconds)
     named: str | None = getattr(args, "exercise", None)
     if named:
         exercises.check(named)  # checked before anything is opened or spoken (the safety note comes first)
+    clock = make_clock(args)
+    wall = make_wall(args, clock)  # checked before anything is opened
     with running.session(journal=not args.no_journal):
-        journal = None if args.no_journal else Journal()
+        journal = None if args.no_journal else Journal(wall=wall)
         try:
             if journal is not None:
                 # We hold the journal alone now: what an earlier, killed session left is tidied.
                 journal.mark_interrupted()
                 journal.remove_orphan_recordings()
-            wired = wire(args, env)
+            wired = wire(args, env, clock=clock)
             try:
                 for notice in wired.notices:
                     env.out(notice)

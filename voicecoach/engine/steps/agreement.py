@@ -10,6 +10,9 @@ from voicecoach.engine.exercise import Step
 from voicecoach.engine.stage import Stage
 from voicecoach.engine.steps.base import TURN_PHASES, StepRun
 
+# `keep` of a goal (the toekomstbeeld) -> the term it is kept under in the journal.
+GOALS = {"short_goal": "kort", "long_goal": "lang"}
+
 
 class Agreement(StepRun):
     """Phases propose, reflect (turns; reflect can be left out), agree, consent (questions)."""
@@ -72,6 +75,8 @@ class Agreement(StepRun):
             return
         if kind == "sentence":
             stage.record.shared(stage.memory.lists.get("shared", []), said or None, recording)
+        elif kind in GOALS:
+            stage.record.goal(GOALS[kind], said or None, recording)
         else:
             stage.record.agreement(said or None, recording)
         stage.emit(kind, step=step.id, kept=True, recorded=recording is not None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from transitions.core import EventData
 
 from voicecoach.engine.exercise import Step
@@ -9,6 +11,7 @@ from voicecoach.engine.machine import PICK
 from voicecoach.engine.stage import Stage
 from voicecoach.engine.steps.base import StepRun
 from voicecoach.engine.texts import join, ordinal
+from voicecoach.speech.vocab import normalize
 
 EXAMPLES = 3  # values named as examples when someone is stuck
 
@@ -51,15 +54,24 @@ class Values(StepRun):
     def items(self) -> list[str]:
         return self.stage.memory.lists.setdefault(self.key(), [])
 
+    def list_name(self) -> str:
+        return str(self.step.extra.get("list", "values"))
+
     def catalogue(self) -> tuple[str, ...]:
-        return tuple(self.stage.vocab.lists.get(str(self.step.extra.get("list", "values")), ()))
+        return tuple(self.stage.vocab.lists.get(self.list_name(), ()))
 
     def wanted(self) -> int:
         return int(self.step.extra.get("count", 5))
 
-    def examples(self) -> str:
-        taken = set(self.items())
-        return join([v for v in self.catalogue() if v not in taken][:EXAMPLES], alternatives=True)
+    def examples(self, near: str = "", skip: int = 0) -> str:
+        """A few values to name: those closest in spelling to `near` (a word typed), then the most common
+        ones (from the `skip`-th on, so a reprompt can offer others)."""
+        vocab, name, taken = self.stage.vocab, self.list_name(), set(self.items())
+        close = get_close_matches(normalize(near), vocab.sayable(name), n=EXAMPLES * 2, cutoff=0.6) if near else []
+        common = [v for v in self.catalogue() if v not in taken]
+        common = common[skip:] + common[:skip]
+        picked = [v for v in dict.fromkeys([vocab.item_of(name, w) for w in close] + common) if v not in taken]
+        return join(picked[:EXAMPLES], alternatives=True)
 
     def fill(self, text: str, **extra: str) -> str:
         items = self.items()
@@ -89,15 +101,24 @@ class Values(StepRun):
             self.propose()
             return "next"
         if phase in ("name", "change"):
-            way_out = ["deny"] if phase == "change" else []  # "nee": keep the value after all
-            heard = self.ask([*way_out, *(f"item:{v}" for v in self.catalogue())], self.value_again)
-            if heard is None or not heard.startswith("item:"):
+            way_out = ["deny", "keep"] if phase == "change" else []  # "nee", "laat maar": keep the value after all
+            silences = self.question.silences if self.question is not None else 0
+            vocab, name = self.stage.vocab, self.list_name()
+            asked_back = vocab.asked_back(name)  # the long tail: heard by voice, asked back before it counts
+            heard = self.ask([*way_out, *(f"{'ask' if v in asked_back else 'item'}:{v}" for v in vocab.sayable(name))],
+                             self.value_again)
+            if heard == "keep" or (phase == "change" and heard is None and self.question is not None
+                                   and self.question.silences > silences):
+                return "deny"  # kept; after silence the reprompt said so
+            if heard is None or not heard.startswith(("item:", "ask:")):
                 return heard
-            return self.take(heard.partition(":")[2])
+            return self.take(vocab.item_of(name, heard.partition(":")[2]))
+        # A value on the list is named as it was read back, or by its everyday word ("verander kinderen").
+        named = [*items, *(w for w, v in self.stage.vocab.synonyms.get(self.list_name(), {}).items() if v in items)]
         if phase == "check":
-            answers = ["confirm", "deny", "change", *(f"change:{v}" for v in items), *(f"item:{v}" for v in items)]
+            answers = ["confirm", "deny", "change", *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
             return self.picked_from(self.ask(answers, self.check_again))
-        return self.picked_from(self.ask([f"item:{v}" for v in items], self.which_again))
+        return self.picked_from(self.ask([f"item:{v}" for v in named], self.which_again))
 
     def take(self, value: str) -> str | None:
         """A value heard while naming or changing: keep it, or say why not."""
@@ -122,13 +143,23 @@ class Values(StepRun):
         if heard == "change":
             return "deny"  # "verander" alone: ask which one
         if heard is not None and ":" in heard:
-            self.picked = heard.partition(":")[2]
+            self.picked = self.stage.vocab.item_of(self.list_name(), heard.partition(":")[2])
             return PICK
         return heard
 
     def value_again(self, key: str, n: int) -> str:
-        return self.stage.texts.nth("value_silence" if key == "silence" else "value_again", n,
-                                    voorbeeld=self.examples())
+        """After silence or a word not understood: a few values close to it. Said aloud, a miss may be a word
+        voicecoach does not know or one it did not hear well; a typed one is a word it does not know."""
+        texts = self.stage.texts
+        if key == "silence":
+            if self.phase == "change":
+                return self.fill(texts.common["value_kept"])
+            return texts.nth("value_silence", n, voorbeeld=self.examples())
+        last = self.question.last if self.question is not None else None
+        typed = last.said if last is not None else None
+        if typed:
+            return texts.nth("value_unknown", n, voorbeeld=self.examples(near=typed))
+        return texts.nth("value_again", n, voorbeeld=self.examples(skip=n * EXAMPLES))
 
     def check_again(self, key: str, n: int) -> str:
         items = self.items()
@@ -140,7 +171,10 @@ class Values(StepRun):
 
     def help(self) -> str:
         phase, texts, vocab = self.phase, self.stage.texts, self.stage.vocab
-        if phase in ("name", "change"):
+        if phase == "change":  # the way out first: keeping the value needs no new word
+            keep = vocab.first("keep") if "keep" in vocab.intents else vocab.first("deny")
+            return self.fill(texts.common["value_change_help"], voorbeeld=self.examples(), houden=keep)
+        if phase == "name":
             commands = join([vocab.first(c) for c in ("repeat", "why", "pause", "stop") if c in vocab.intents],
                             alternatives=True)
             return texts.get("value_help", voorbeeld=self.examples(), woorden=commands)
@@ -157,7 +191,8 @@ class Values(StepRun):
         self.stage.emit("shared_proposed", step=step.id, both=both, proposal=list(shared))
         opening = texts.step_text(step, "both" if both else "none")
         text = self.fill(opening, allebei=join(both)) + " " + self.fill(step.text, voorstel=join(shared))
-        self.stage.say(text.strip())
+        if text.strip():  # the proposal itself is the question that follows (check_shared): action first
+            self.stage.say(text.strip())
 
     # -- the machine's actions ------------------------------------------------------------------
 
