@@ -6,6 +6,7 @@ import atexit
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -30,6 +31,12 @@ def ko_model_dir() -> Path | None:
 if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="voicecoach-hypothesis-")
     atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], True)
+
+# A suite started in the background by a non-interactive shell (`scripts/test &`) inherits SIGINT ignored, as
+# POSIX asks, and so does every voicecoach it starts, which then rightly keeps it ignored (as under nohup):
+# the Ctrl-C tests would test nohup and fail. The tests stand for a couple at a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _checkout_files() -> set[str]:

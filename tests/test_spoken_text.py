@@ -127,15 +127,16 @@ def test_the_pronunciation_list_respells_whole_words_only() -> None:
 
 def test_the_pronunciation_list_is_applied_before_synthesis(tmp_path: Path) -> None:
     """What espeak-ng renders for "time-out" is what it renders for "taim aut" (the Dutch way), not the
-    English-Dutch mix it makes of the written word."""
+    English-Dutch mix it makes of the written word.
+
+    One synthesizer renders both: on a busy machine a second one may fall back to the espeak-ng program,
+    whose samples differ from the pyttsx3 worker's by a little (the flaky full-suite failure)."""
     from voicecoach.speech.synth import Pyttsx3Synth
 
-    synth = Pyttsx3Synth(cache_dir=tmp_path / "a")
-    plain = Pyttsx3Synth(cache_dir=tmp_path / "b")
+    synth = Pyttsx3Synth(cache_dir=tmp_path)
     try:
         said = synth.render("Neem een time-out.").samples
-        respelled = plain.render("Neem een taim aut.").samples
+        respelled = synth.render("Neem een taim aut.").samples
     finally:
         synth.close()
-        plain.close()
     assert len(said) == len(respelled) and (said == respelled).all()
