@@ -26,6 +26,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import tomllib
 import wave
 from concurrent.futures import ThreadPoolExecutor
@@ -94,6 +95,18 @@ def voices(split: str) -> list[str]:
 # --- speech ---------------------------------------------------------------------------------------------------
 
 
+_NPY_HEADER = threading.Lock()
+
+
+def load_cached(path: Path) -> np.ndarray:
+    """np.load, one thread at a time: it parses the .npy header with ast.literal_eval, and the CPython
+    3.11 here keeps the AST's recursion depth where threads share it (cpython gh-106905), so two threads
+    parsing at once failed now and then with "SystemError: AST constructor recursion depth mismatch" (the corpus renders with
+    4 threads; seen once in a full test run, in tests/test_bench.py)."""
+    with _NPY_HEADER:
+        return np.load(path)
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("VOICECOACH_CORPUS_CACHE", Path.home() / ".cache" / "voicecoach-corpus"))
 
@@ -104,7 +117,7 @@ def speak(text: str, code: str, voice: str, speed: int, pitch: int) -> np.ndarra
     key = hashlib.sha1(f"{text}|{name}|{speed}|{pitch}".encode()).hexdigest()[:20]
     path = cache_dir() / "speech" / f"{key}.npy"
     if path.exists():
-        return np.load(path)
+        return load_cached(path)
     samples = at_level(trim(bb.espeak(text, name, speed, pitch)))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
@@ -198,7 +211,7 @@ def reverb(samples: np.ndarray, room: str) -> np.ndarray:
     key = hashlib.sha1(samples.tobytes() + room.encode()).hexdigest()[:20]
     path = cache_dir() / "reverb" / f"{key}.npy"
     if path.exists():
-        return np.load(path)
+        return load_cached(path)
     raw = ["-t", "raw", "-e", "signed", "-b", "16", "-c", "1", "-r", str(RATE)]
     tail = np.concatenate([samples, silence(1.0)])
     out = subprocess.run(["sox", "-R", "-D", *raw, "-", *raw, "-", *args[room]], input=tail.tobytes(),
