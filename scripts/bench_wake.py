@@ -7,7 +7,9 @@
   voices, room noise under it), with sentences that hold each word of the wake phrase but not the
   phrase, run through serve's own waiting (`Server.wait`, the answers' listener with the wake
   grammar and the garbage words) on a simulated clock (`--fast`). Any decision counts: a wake, a
-  "niet luisteren" or a reminder command heard where nobody said one.
+  "niet luisteren" or a reminder command heard where nobody said one. A "niet luisteren" is asked
+  back as serve does, in the talk that goes on; "quiet, closed" counts the times the talk answered
+  "ja" and the microphone would have closed.
 - Wakes heard: the wake phrase said by the held-out voices (never used to choose the test words),
   at several speeds and pitches, in a quiet room and under a cooker hood (brown noise 10 dB under
   the speech); what serve did not decide counts as a miss.
@@ -102,9 +104,18 @@ def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system:
         _explain(server, why)
     out: dict[str, int] = {}
     while not source.finished:
-        kind = server.wait().kind
+        happening = server.wait()
+        kind = happening.kind
         if kind != "nothing":
             out[kind] = out.get(kind, 0) + 1
+        if kind == "quiet":
+            # Serve asks it back ("Zal ik niet meer luisteren?") and listens on in the same talk: count the
+            # times the talk then answered "ja" and closed the microphone, and open it again to go on.
+            server.handle(happening)
+            if not server.listening:
+                out["quiet, closed"] = out.get("quiet, closed", 0) + 1
+                server.listening = True
+                source.start()
     return out
 
 
@@ -181,7 +192,7 @@ def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: f
     hours_done = n * chunk / 3600
     out: dict[str, Any] = {"hours": hours_done, "naive": base, "naive_per_hour": base / hours_done}
     for system in SYSTEMS:
-        total = sum(got[system].values())
+        total = sum(k for kind, k in got[system].items() if kind != "quiet, closed")  # a part of "quiet"
         out[system] = {"decisions": got[system], "per_hour": total / hours_done,
                        "per_hour_upper95": _poisson_upper(total) / hours_done}
     return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import KO_VOCAB
+from tests.conftest import DATA, KO_VOCAB
 from tests.test_reliability import FlakyMic
 from voicecoach.audio.pcm import RATE, Audio, read_wav
 from voicecoach.audio.sinks import SilentSpeaker
@@ -40,6 +40,8 @@ from voicecoach.voice import VoiceConversation
 
 WAKE = "다시 계속"  # tests/data/ko-device.toml (chosen on tuning voices: 14 of 16 heard)
 QUIET = "네 조용히"
+YES = "네"  # confirm (tests/data/ko.toml)
+NO = "아니요"  # deny
 STOP = "멈춰"  # the menu's stop (tests/data/ko.toml)
 TELEVISION = "계속 이야기해요 오늘 날씨 정말 좋아요 다시 기다려요 우리 집에 가요"  # both wake words, not the phrase
 
@@ -162,10 +164,11 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     assert table.prompts()[-2:] == [ko_words.speech["reminder_ask"], "매일 여덟 시 알림."]
     assert read_config(config_path())["reminder"]["time"] == "20:00"
 
-    # "niet luisteren": it says so, closes the microphone, and a wake phrase is not heard...
+    # "niet luisteren", asked back and confirmed: it says so, closes the microphone, and a wake phrase is not heard...
     table.hear(say(QUIET, voice="ko+m3"))
+    table.hear(say(YES, voice="ko+m3"))
     assert table.step().kind == "quiet"
-    assert table.prompts()[-1] == ko_words.speech["quiet"] and table.closed == 1
+    assert table.prompts()[-2:] == [ko_words.speech["quiet_ask"], ko_words.speech["quiet"]] and table.closed == 1
     assert any(line.startswith("Not listening") for line in table.lines)
     table.hear(say(WAKE, voice="ko+f2"))
     used = table.couple.used
@@ -246,6 +249,7 @@ def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_wo
 def test_not_listening_lasts_until_the_next_reminder(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:
     table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50), reminder="20:00")
     table.hear(say(QUIET, voice="ko+m3"))
+    table.hear(say(YES, voice="ko+m3"))
     assert table.step().kind == "quiet" and not table.server.listening
     due = table.until("reminder")  # ten minutes later, on the wall clock
     table.server.handle(due)  # nobody answers: nothing more
@@ -253,6 +257,37 @@ def test_not_listening_lasts_until_the_next_reminder(ko_model: Any, ko_words: De
     assert table.prompts()[-2:] == [ko_words.speech["listening_again"], "여덟 시 이에요. 같이 이야기할까요?"]
     table.hear(say(WAKE, voice="ko+f2"))
     assert table.step().kind == "wake"
+
+
+@pytest.mark.parametrize("answer", ["no", "silence", "television"])
+def test_niet_luisteren_not_confirmed_keeps_listening(ko_model: Any, ko_words: DeviceWords, say: Any,
+                                                      answer: str) -> None:
+    """Television and talk sounded like "niet luisteren" now and then: only a "ja" to the question closes
+    the microphone; "nee" says it goes on listening, silence or other talk changes nothing."""
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 50))
+    table.hear(say(QUIET, voice="ko+m3"))
+    table.hear({"no": lambda: say(NO), "silence": lambda: 9.0,
+                "television": lambda: television(say)}[answer]())
+    assert table.step().kind == "quiet"
+    assert table.server.listening and table.closed == 0
+    said = table.prompts()
+    assert said[-1] == (ko_words.speech["still_listening"] if answer == "no" else ko_words.speech["quiet_ask"])
+    assert any("not confirmed" in line for line in table.lines)
+    table.hear(say(WAKE, voice="ko+f2"))
+    table.hear(say(STOP))
+    assert table.step().kind == "wake"
+
+
+def test_a_device_file_without_the_newer_sentences_gets_the_dutch_ones(ko_model: Any, tmp_path: Path) -> None:
+    own = tmp_path / "mine.toml"
+    own.write_text(KO_VOCAB.read_text(encoding="utf-8"), encoding="utf-8")
+    device = (DATA / "ko-device.toml").read_text(encoding="utf-8")
+    device = "\n".join(line for line in device.splitlines() if not line.startswith(("quiet_ask", "still_listening")))
+    (tmp_path / "mine-device.toml").write_text(device, encoding="utf-8")
+    (tmp_path / "mine-reminder.toml").write_text((DATA / "ko-reminder.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    words = load_device_words(load_vocabulary(own), ko_model.has_word)
+    assert words.speech["quiet_ask"] == "Zal ik niet meer luisteren? Zeg ja of nee."
+    assert words.speech["quiet"] == "조용히 할게요."
 
 
 def test_a_microphone_missing_at_start_is_waited_for(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:

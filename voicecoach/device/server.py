@@ -119,10 +119,7 @@ class Server:
         if kind == "nothing":
             return
         if kind == "quiet":
-            self.status("Not listening (someone said so); the button or the next reminder makes it listen again.")
-            self.listening = False
-            self.conv.say(self.words.speech["quiet"])
-            self.listener.source.close()  # truly not listening: the microphone is closed
+            self._ask_quiet()
             return
         if kind == "reminder_command" and happening.choice is not None:
             self._set_reminder(happening.choice)
@@ -178,6 +175,22 @@ class Server:
             return Happening("reminder_question")
         choice = self._reminder_choice(heard.intent)
         return Happening("nothing") if choice is None else Happening("reminder_command", choice=choice)
+
+    def _ask_quiet(self) -> None:
+        """ "Niet luisteren" is asked back before the microphone closes: on talk and television waiting
+        decided it about six times an hour (scripts/bench_wake.py), and a closed microphone is a device
+        that no longer wakes. Only "ja" closes it; "nee", silence or anything else leaves it listening."""
+        self.conv.say(self.words.speech["quiet_ask"])
+        heard = self.conv.listen(["confirm", "deny"], self.conv.check_seconds)
+        if heard.kind == "intent" and heard.intent == "confirm":
+            self.status("Not listening (someone said so); the button or the next reminder makes it listen again.")
+            self.listening = False
+            self.conv.say(self.words.speech["quiet"])
+            self.listener.source.close()  # truly not listening: the microphone is closed
+            return
+        self.status("Still listening: “niet luisteren” was not confirmed.")
+        if heard.kind == "intent":
+            self.conv.say(self.words.speech["still_listening"])
 
     def _watch_buttons(self, chunk: Chunk) -> None:
         if not self.presses.empty():

@@ -18,7 +18,9 @@ from voicecoach.tomlfile import read_toml
 log = logging.getLogger(__name__)
 
 INTENTS = ("wake", "quiet", "not_today", "reminder")
-SPEECH = ("greeting", "quiet", "listening_again", "reminder_no", "reminder_ask", "reminder_unclear")
+SPEECH = ("greeting", "quiet_ask", "quiet", "still_listening", "listening_again", "reminder_no", "reminder_ask", "reminder_unclear")
+SPEECH_ADDED = ("quiet_ask", "still_listening")
+"""Sentences added after device files were first written: one written before them gets the Dutch ones."""
 REMINDER_PREFIX = "item:"  # a reminder command is heard as an item of its own (see Vocabulary.phrase_map)
 
 
@@ -98,6 +100,9 @@ def load_device_words(vocab: Vocabulary, has_word: Callable[[str], bool] | None 
     if missing:
         raise DataFileError(vocab.source, "", f"the speech model does not know the word(s) {', '.join(missing)}")
     speech = data.get("speech")
+    if isinstance(speech, dict) and any(k not in speech for k in SPEECH_ADDED):
+        dutch = read_toml(_lang_file("nl", "device"))["speech"]
+        speech = {**{k: dutch[k] for k in SPEECH_ADDED}, **speech}
     if not isinstance(speech, dict) or any(not isinstance(speech.get(k), str) or not speech[k].strip() for k in SPEECH):
         raise DataFileError(path, "[speech]", f"expected a sentence for each of {', '.join(SPEECH)}")
     times = spoken_time.load(companion(vocab, "reminder"))
