@@ -106,6 +106,22 @@ def test_no_answer_asks_again_then_leaves_it_open_and_asks_next_time(tmp_path: P
         assert [how for _, how in table.follow_ups()] == ["goed", "goed"]
 
 
+def test_stop_ends_the_visit_and_every_agreement_waits_for_next_time(tmp_path: Path) -> None:
+    wall = SimWallClock(MONDAY)
+    with Journal(tmp_path / "j.sqlite3", wall=wall) as journal:
+        made = _agreements(journal, wall, "Elke avond tien minuten praten", "Telefoon weg bij het eten")
+        wall.jump(2 * 24 * HOUR)
+        table = Table(["stop", "dagelijks gesprek"])  # the second line would start an exercise from the menu
+        prompts = table.visit(journal)
+        assert prompts[-2:] == ["Is dat gelukt? Zeg ja, een beetje, of nee.",
+                                "Goed, we stoppen. Naar de afspraken vraag ik een volgende keer. Tot dan."]
+        assert table.follow_ups() == [(made[0], None)] and len(journal.open_agreements()) == 2
+        assert not table.events.of("menu")  # no menu after it
+        table = Table(["ja", "nee", "stop"])
+        table.visit(journal)
+        assert table.follow_ups() == [(made[0], "goed"), (made[1], "niet")]
+
+
 def test_answers_are_shown_in_the_journal_and_on_the_fridge_page(tmp_path: Path) -> None:
     wall = SimWallClock(MONDAY)
     with Journal(tmp_path / "j.sqlite3", wall=wall) as journal:

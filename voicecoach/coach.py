@@ -108,7 +108,8 @@ class Coach:
         suggestion = None
         if journal is not None and continued is None:
             suggestion = journal.suggest_next()  # before the follow-up: open agreements shape it
-            moments.follow_up(conv, asking, journal, self.events)
+            if moments.follow_up(conv, asking, journal, self.events):
+                return "left"  # "stop" to "is dat gelukt?": goodbye said, the rest asked next time
         if names == Names():  # no names: screen-free, they must hear who is who
             known = self._names_kept(texts)
             conv.say(texts.get("who_is_who"))

@@ -62,9 +62,14 @@ def made_when(texts: Texts, made: date, today: date) -> str:
     return texts.get("follow_up_date", datum=f"{made.day} {MONTHS[made.month - 1]}")
 
 
-def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: EventLog) -> None:
+class _Stop(Exception):
+    """ "stop" said to "is dat gelukt?"."""
+
+
+def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: EventLog) -> bool:
     """Each open agreement made at least a day ago, in their own words, and "is dat gelukt?": ja, een beetje
-    or nee is kept; no answer keeps it open for next time (and the rest wait too: nobody may be listening)."""
+    or nee is kept; no answer keeps it open for next time (and the rest wait too: nobody may be listening).
+    True when they said "stop": the rest stay open, and the visit ends."""
     texts = asking.texts
     due = journal.due_agreements(FOLLOW_UP_AFTER)[:FOLLOW_UP_MAX]
     answers = [a for a in FOLLOW_UPS if a in conv.vocab.intents]
@@ -80,21 +85,30 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
             intro = texts.get("follow_up_when" if i == 0 else "follow_up_also", wanneer=when)
             conv.say(intro[:1].upper() + intro[1:])
 
-        def replay(_: str, again: Agreement = agreement) -> None:
+        def replay(intent: str, again: Agreement = agreement) -> None:
+            if intent == "stop":
+                raise _Stop
             play_agreement(conv, texts, again)
 
         play_agreement(conv, texts, agreement)
         # "herhaal": hear the agreement again, then the question
-        answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers, others=["repeat"], on_other=replay,
-                               again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))
+        others = [i for i in ("repeat", "stop") if i in conv.vocab.intents]
+        try:
+            answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers, others=others, on_other=replay,
+                                   again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))
+        except _Stop:
+            events.emit("follow_up", agreement=agreement.id, how=None)
+            conv.say(texts.get("follow_up_stop"))
+            return True
         if answer is None:
             events.emit("follow_up", agreement=agreement.id, how=None)
             conv.say(texts.get("follow_up_later"))
-            return
+            return False
         how = FOLLOW_UPS[answer]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)
         conv.say(texts.get(REPLIES[how]))
+    return False
 
 
 def between(conv: Conversation, texts: Texts, n: int, events: EventLog) -> None:
