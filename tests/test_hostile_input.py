@@ -209,6 +209,26 @@ def test_a_long_scripted_silence_costs_no_memory(tmp_path):  # type: ignore[no-u
     assert peak < 10_000_000  # 80,000 s of samples would be 2.5 GB
 
 
+def test_a_recording_named_on_many_lines_is_held_once(tmp_path):  # type: ignore[no-untyped-def]
+    """A simulated day names one recording of room noise thousands of times (scripts/bench_wake.py)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from voicecoach.audio.pcm import Audio, write_wav
+    from voicecoach.audio.sources import parse_script
+
+    write_wav(tmp_path / "room.wav", Audio(np.zeros(16000 * 10, np.int16)))  # 10 s: 320 kB
+    script = tmp_path / "day.txt"
+    script.write_text("room.wav\n" * 500, encoding="utf-8")
+    tracemalloc.start()
+    items = parse_script(script)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(items) == 500
+    assert held < 5_000_000  # read on every line: 160 MB
+
+
 @pytest.mark.parametrize("names", ["San\nne,Joris", "A" * 300 + ",Joris", "Sanne,\x1b[2JJoris"])
 def test_names_that_cannot_be_said_are_refused_before_anything_starts(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """A name is spoken in nearly every prompt: a pasted paragraph would stall the synthesizer every time."""

@@ -135,6 +135,8 @@ def parse_script(path: Path) -> list[Audio | float]:
         raise ScriptError(f"Cannot use the answers script {path}: {exc.reason}.",
                           "Check the path; a script is a short UTF-8 text file.") from None
     items: list[Audio | float] = []
+    loaded: dict[Path, Audio] = {}  # a file named on many lines is read once: a simulated day names one 20 s
+    # recording of room noise 2880 times, which held 1.8 GB (scripts/bench_wake.py --only memory)
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
         if not line:
@@ -153,7 +155,9 @@ def parse_script(path: Path) -> list[Audio | float]:
         else:
             wav = Path(line) if Path(line).is_absolute() else path.parent / line
             try:
-                items.append(read_wav(wav).to_rate(RATE))
+                if wav not in loaded:
+                    loaded[wav] = read_wav(wav).to_rate(RATE)
+                items.append(loaded[wav])
             except UserError as exc:
                 raise ScriptError(f"{path}, line {number}: {exc.message}", exc.fix) from None
     return items
