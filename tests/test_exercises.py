@@ -507,3 +507,22 @@ def test_without_voice_consent_no_name_is_recorded(by_voice, talk):  # type: ign
     assert run.code == 0, run.out
     assert "Partner één is wie links zit" in " ".join(run.prompts) and "voornaam" not in " ".join(run.prompts)
     assert not run.of("names_recorded") and not name_clips.clip_path(1).exists()
+
+
+def test_waardenkaart_which_value_takes_the_everyday_word_and_has_a_way_out(typed):  # type: ignore[no-untyped-def]
+    # "Welke waarde wil je veranderen?": a couple says "verander kinderen" again, or changes their mind
+    # ("laat maar"); both used to be "not understood" until the session paused.
+    run = typed(["run", "waardenkaart"], [
+        "eerlijkheid", "kinderen", "rust", "humor", "liefde",
+        "nee", "help", "laat maar",                   # no value to change after all: read back again
+        "nee", "verander kinderen", "familie", "ja",   # by its everyday word, with "verander" as in the check
+        "rust", "humor", "respect", "moed", "liefde", "ja",
+        "ja", "ja", "", "", "", "Wij zijn er voor elkaar", "ja", "ja", "nee",
+    ])
+    assert run.code == 0, run.out
+    assert "Of zeg laat maar: dan blijft alles zo." in run.out  # help names the way out
+    assert not run.of("paused")
+    assert [(e["old"], e["new"]) for e in run.of("value_changed")] == [("gezin", "familie")]
+    confirmed = {e["partner"]: e["values"] for e in run.of("values_confirmed")}
+    assert confirmed["Sanne"] == ["eerlijkheid", "familie", "rust", "humor", "liefde"]
+

@@ -100,6 +100,7 @@ def _values(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], 
         {"trigger": PICK, "source": [s["check"], s["which"]], "dest": s["change"], "before": "aim"},
         {"trigger": PICK, "source": s["change"], "dest": s["check"], "before": "replace_value"},
         {"trigger": "deny", "source": s["change"], "dest": s["check"], "before": "keep_value"},  # the way out
+        {"trigger": "deny", "source": s["which"], "dest": s["check"]},  # none to change after all: read back
     ]
 
 

@@ -118,7 +118,9 @@ class Values(StepRun):
         if phase == "check":
             answers = ["confirm", "deny", "change", *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
             return self.picked_from(self.ask(answers, self.check_again))
-        return self.picked_from(self.ask([f"item:{v}" for v in named], self.which_again))
+        # "Welke waarde?": the value ("kinderen", "verander kinderen"), or "nee" / "laat maar": all stays as it was.
+        answers = ["deny", "keep", *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
+        return self.picked_from(self.ask(answers, self.which_again))
 
     def take(self, value: str) -> str | None:
         """A value heard while naming or changing: keep it, or say why not."""
@@ -142,6 +144,8 @@ class Values(StepRun):
     def picked_from(self, heard: str | None) -> str | None:
         if heard == "change":
             return "deny"  # "verander" alone: ask which one
+        if heard == "keep":
+            return "deny"  # "laat maar" to "welke waarde?": none is changed
         if heard is not None and ":" in heard:
             self.picked = self.stage.vocab.item_of(self.list_name(), heard.partition(":")[2])
             return PICK
@@ -178,8 +182,9 @@ class Values(StepRun):
             commands = join([vocab.first(c) for c in ("repeat", "why", "pause", "stop") if c in vocab.intents],
                             alternatives=True)
             return texts.get("value_help", voorbeeld=self.examples(), woorden=commands)
-        if phase == "which":
-            return self.fill(texts.common["which_again"])
+        if phase == "which":  # the way out too: nothing needs to change
+            keep = vocab.first("keep") if "keep" in vocab.intents else vocab.first("deny")
+            return self.fill(texts.common["which_help"], houden=keep)
         items = self.items()
         return texts.nth("list_again", 1, waarde=items[0] if items else "")
 
