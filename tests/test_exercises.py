@@ -526,3 +526,17 @@ def test_waardenkaart_which_value_takes_the_everyday_word_and_has_a_way_out(type
     confirmed = {e["partner"]: e["values"] for e in run.of("values_confirmed")}
     assert confirmed["Sanne"] == ["eerlijkheid", "familie", "rust", "humor", "liefde"]
 
+
+def test_waardenkaart_one_value_chosen_by_both_is_said_in_good_dutch(typed):  # type: ignore[no-untyped-def]
+    # Only "rust" in common: "Jullie kozen allebei: rust. Dat zijn jullie kernwaarden." was wrong Dutch.
+    run = typed(["run", "waardenkaart", "--no-journal"], [
+        "eerlijkheid", "gezin", "rust", "humor", "liefde", "ja",
+        "vertrouwen", "verbondenheid", "rust", "avontuur", "vrijheid", "ja",
+        "ja", "ja", "", "", "", "Wij zijn er voor elkaar", "ja", "ja",
+    ])
+    assert run.code == 0, run.out
+    assert run.of("shared_proposed")[0]["both"] == ["rust"]
+    said = next(line for line in run.out.splitlines() if "Jullie kozen allebei: rust." in line)
+    assert " zijn " not in said.split("rust.", 1)[1]  # nothing plural about the one value
+    assert "Jullie kozen allebei: rust. Daarmee begint mijn voorstel." in run.out
+
