@@ -540,3 +540,18 @@ def test_waardenkaart_one_value_chosen_by_both_is_said_in_good_dutch(typed):  # 
     assert " zijn " not in said.split("rust.", 1)[1]  # nothing plural about the one value
     assert "Jullie kozen allebei: rust. Daarmee begint mijn voorstel." in run.out
 
+
+def test_help_to_shall_we_pause_names_its_own_answers(typed):  # type: ignore[no-untyped-def]
+    # After three misses voicecoach asks "Zullen we even pauzeren?"; "help" there used to name values
+    # (the step's own help) while only ja / nee were listened for.
+    run = typed(["run", "waardenkaart", "--no-journal"], [
+        "appel", "peer", "banaan", "help", "nee",
+        "eerlijkheid", "gezin", "rust", "humor", "liefde", "ja",
+        "vertrouwen", "verbondenheid", "rust", "avontuur", "vrijheid", "ja",
+        "ja", "ja", "", "", "", "Wij zijn er voor elkaar", "ja", "ja",
+    ])
+    assert run.code == 0, run.out
+    after_stuck = run.out.split("Zullen we even pauzeren? Zeg ja of nee.", 1)[1]
+    help_said = after_stuck.split("\n", 2)[1]
+    assert "Je kunt nu zeggen: ja, nee" in help_said and "Noem één waarde" not in help_said
+    assert "Goed. Dan vraag ik het nog een keer." in run.out and not run.of("paused")

@@ -49,7 +49,9 @@ class Controls:
         self._frozen(self.stage.texts.fill(why) if why and step.whys == 1 else self.fact())
 
     def on_help(self, event: EventData) -> None:
-        self._frozen(self.current().help())
+        step = self.current()
+        # "Zullen we even pauzeren?" is the question now: its words, not those of the step's own question.
+        self._frozen(self.stage.help_for(["confirm", "deny"]) if step.stuck is not None else step.help())
 
     def on_safety(self, event: EventData) -> None:
         self._frozen(self.stage.texts.get("safety"))
