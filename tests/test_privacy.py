@@ -181,3 +181,23 @@ def test_the_events_file_of_a_spoken_waardenkaart_holds_no_values(ko_model_path,
     assert '"event": "values_confirmed"' in text or '"event": "value"' in text
     assert not HANGUL.search(text), HANGUL.findall(text)[:10]
     assert "item:" not in text and "Sanne" not in text
+
+
+def test_a_no_to_learning_their_voices_removes_their_recorded_names() -> None:
+    """The first names said in their own voices are kept only while both agree that voicecoach may learn their
+    voices; a later no (`voicecoach check`) removed the voice profile but left the two recordings on disk."""
+    import numpy as np
+
+    from voicecoach import name_clips
+    from voicecoach.audio.pcm import Audio
+    from voicecoach.turns import save_consent
+
+    save_consent(True)
+    for partner in (1, 2):
+        name_clips.save(partner, Audio(np.full(8000, 1000, dtype=np.int16)))
+    assert name_clips.clip_path(1).exists() and name_clips.clip_path(2).exists()
+    save_consent(True)  # a yes again keeps them
+    assert name_clips.clip_path(2).exists()
+    save_consent(False)
+    assert not name_clips.clip_path(1).exists() and not name_clips.clip_path(2).exists()
+    assert not name_clips.clip_path(1).parent.exists()

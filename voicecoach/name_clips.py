@@ -9,6 +9,7 @@ twee" would be said: "[Sanne], jij begint." Nothing is recognized or written as 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -56,6 +57,15 @@ def save(partner: int, clip: Audio) -> Path:
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return path
+
+
+def remove() -> None:
+    """Both clips gone: their voices were only kept because both agreed that voicecoach may learn them."""
+    for partner in (1, 2):
+        with contextlib.suppress(FileNotFoundError):
+            clip_path(partner).unlink()
+    with contextlib.suppress(OSError):
+        clip_path(1).parent.rmdir()  # only if empty
 
 
 def load() -> dict[int, Audio]:

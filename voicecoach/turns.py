@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach import name_clips
 from voicecoach.audio.pcm import RATE, Audio, resample
 from voicecoach.audio.sources import Chunk
 from voicecoach.device.config_file import write_atomically
@@ -67,13 +68,15 @@ def load_consent() -> bool | None:
 
 
 def save_consent(given: bool) -> None:
-    """Their answer, owner-only and whole; a refusal also removes any profile made before."""
+    """Their answer, owner-only and whole; a refusal also removes any profile made before, and the first
+    names they recorded in their own voices (name_clips.py: kept only with this consent)."""
     path = consent_path()
     private_dir(path.parent)
     write_atomically(path, json.dumps({"voice_profile": given}))
     if not given:
         with contextlib.suppress(FileNotFoundError):
             profile_path().unlink()
+        name_clips.remove()
 
 
 def spoken_duration(seconds: float, common: dict[str, Any] | None = None) -> str:
