@@ -147,3 +147,22 @@ def test_someone_talking_through_a_turn_is_not_nudged(ko_model_path, say, tmp_pa
     ended = [e for e in log if e["event"] == "turn_ended"]
     assert ended and ended[0]["how"] == "time"
     assert any(p.startswith("Nog 30 seconden") for p in prompts)  # the warning still comes
+
+
+def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
+    """ "Zeg klopt of klopt niet." then "Dat verstond ik niet. Zeg alleen ja of nee." told them two things;
+    the reprompts of the check name the words it asked for (ja / nee are still heard)."""
+    typed = [
+        "ja", "ja", "ja", "ja", "ja", "ja",
+        "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen",
+        "Ik hoorde je zeggen dat je alleen bent", "", "klopt", "nee",
+        "Ik wil meer rust", "Je wilt meer rust", "ja", "nee",   # ja / nee still answer it
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
+    out = capsys.readouterr().out
+    assert code == 2  # the typing ends at the agreements
+    assert "Dat verstond ik niet. Zeg alleen klopt of klopt niet." in out
+    assert "Ik hoorde niets. Zeg klopt of klopt niet." in out
+    assert "Zeg alleen ja of nee" not in out
+    assert "Nu maken jullie een concrete afspraak" in out

@@ -26,6 +26,13 @@ class Mirror(StepRun):
         # "klopt dat?" takes klopt / klopt niet, and ja / nee too; "is er nog meer?" takes ja / nee.
         return list(CHECK_ANSWERS) if self.phase == "check" else super().answers()
 
+    def reprompt(self, key: str, n: int) -> str:
+        """A check that asked for "klopt of klopt niet" is reprompted with those words, not with "ja of nee"
+        (both are heard; the words it asked for first are the ones it names again)."""
+        if self.phase == "check" and "{klopt}" in self.stage.texts.step_text(self.step, "check"):
+            return self.stage.texts.nth(f"{key}_klopt", n, self.step.speaker)
+        return super().reprompt(key, n)
+
     def perform(self) -> str | None:
         if self.phase in TURN_PHASES:
             return self.take_turn(self.turn_seconds())
