@@ -166,3 +166,24 @@ def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
     assert "Ik hoorde niets. Zeg klopt of klopt niet." in out
     assert "Zeg alleen ja of nee" not in out
     assert "Nu maken jullie een concrete afspraak" in out
+
+
+@pytest.mark.parametrize("journal, consent, kept", [([], "ja", True), ([], "nee", False), (["--no-journal"], "", False)])
+def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monkeypatch, journal, consent, kept):
+    """The closing said "Zijn jullie afspraken bewaard, dan vraag ik ..." also with --no-journal or after a no."""
+    typed = [
+        "ja", "ja", "ja", "ja", "ja", "ja",
+        "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
+        "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+        "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja",
+        *([consent, consent] if consent else []),
+        "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", *journal])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    closing = out[out.index("Dank jullie wel. Jullie hebben naar elkaar geluisterd"):]
+    assert ("Jullie afspraken zijn bewaard." in closing) is kept
+    assert "bewaard" not in closing or kept
+    assert "  " not in closing and "{" not in closing

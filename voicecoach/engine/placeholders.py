@@ -6,9 +6,10 @@ import string
 
 from voicecoach.errors import DataFileError
 
-# Filled in every text: the partners, the words that work (from the vocabulary), the closing words.
+# Filled in every text: the partners, the words that work (from the vocabulary), the closing words, and
+# {bewaard}: what was kept of this session with their consent (empty when nothing was, as with --no-journal).
 BASE = ("spreker", "luisteraar", "een", "twee", "ja", "nee", "klopt", "klopt_niet", "klaar", "verder", "verander", "stop",
-        "afsluiting")
+        "afsluiting", "bewaard")
 _LIST = ("waarde", "waarden", "keuze", "voorbeeld", "nummer")
 # What a step's texts may use beyond BASE, by its kind.
 BY_KIND: dict[str, tuple[str, ...]] = {"values": _LIST, "shared": (*_LIST, "allebei", "voorstel"), "count": ("nummer",)}

@@ -164,10 +164,12 @@ class Texts:
             "klaar": word("done", "klaar"), "verder": word("resume", "verder"),
             "verander": word("change", "verander"), "stop": word("stop", "stop"),
             "afsluiting": self.common.get("closing", ""),
+            "bewaard": "",  # a step's texts fill it in (StepRun.fill): only there is it known what was kept
             **extra,
         })
         try:
-            return text.format_map(values)
+            filled = text.format_map(values)
+            return filled.replace("  ", " ") if "{bewaard}" in text else filled  # an empty {bewaard} leaves no gap
         except (IndexError, ValueError):  # checked at load: only a text made at run time can get here
             log.error("a text could not be filled in: %r", text[:40])
             return text.replace("{", "").replace("}", "")

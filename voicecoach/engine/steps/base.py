@@ -53,8 +53,11 @@ class StepRun:
         return self.fill(self.step.text)
 
     def fill(self, text: str, **extra: str) -> str:
-        """A text of this step, {spreker} being the partner asked (a question for both) or the step's speaker."""
-        return self.stage.texts.fill(text, self.asking or self.step.speaker, **extra)
+        """A text of this step, {spreker} being the partner asked (a question for both) or the step's speaker;
+        {bewaard} says that what they agreed was kept, only when it was (their consent, and a journal)."""
+        stage = self.stage
+        kept = stage.texts.common.get("kept", "") if stage.memory.consent and stage.record.active else ""
+        return stage.texts.fill(text, self.asking or self.step.speaker, **{"bewaard": kept, **extra})
 
     def both_phases(self) -> tuple[str | None, ...]:
         """The phases whose question each partner answers by name: yes only when both said yes."""
