@@ -187,3 +187,9 @@ def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monke
     assert ("Jullie afspraken zijn bewaard." in closing) is kept
     assert "bewaard" not in closing or kept
     assert "  " not in closing and "{" not in closing
+    if consent:  # asked once, for both agreements, and said so: "jullie afspraak" was only Sanne's
+        asked = [line for line in out.splitlines() if "hier bewaren" in line]
+        assert asked and all("mag ik jullie afspraken van vandaag hier bewaren" in a for a in asked)
+        if kept:
+            with Journal() as journal:
+                assert len(journal.agreements()) == 2
