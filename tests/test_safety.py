@@ -626,3 +626,25 @@ def test_another_program_holding_the_journal_is_named(capsys, monkeypatch):  # t
         assert [a.text for a in journal.agreements()] == ["Samen koken"]
 
 
+
+
+def test_a_bug_without_a_journal_does_not_say_it_was_kept(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """With --no-journal a crash said "Wat jullie deden is bewaard: ... dan gaan we verder waar we waren."."""
+    import io
+
+    from tests.couple import events_of
+    from voicecoach.engine.steps.mirror import Mirror
+    from voicecoach.engine.texts import load_common
+
+    def boom(self, event):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Mirror, "mirror_done", boom)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(
+        ["ja"] * 6 + ["Ik voel me alleen", "Je voelt je alleen", "klopt", "nee"]) + "\n"))
+    events = tmp_path / "events.jsonl"
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--no-journal", "--names", "Sanne,Joris",
+                     "--events-words", "--events", str(events)])
+    assert code == 1
+    last = [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1]
+    assert last == load_common()["crashed_unkept"] and "bewaard" not in last

@@ -83,7 +83,8 @@ class Coach:
         except UserError:
             raise  # said where it happens (a lost microphone), or about the synthesizer itself
         except Exception:
-            self._tell_quietly(self._texts(Names()).get("crashed"))  # the screen has the details
+            # The screen has the details; without a journal (--no-journal) nothing was kept to go on with.
+            self._tell_quietly(self._texts(Names()).get("crashed" if self.journal is not None else "crashed_unkept"))
             raise
 
     def _visit(self, named: str | None, resume: bool, given: str | None) -> str:
