@@ -157,6 +157,9 @@ def test_a_vocabulary_copy_finds_the_included_values_next_to_it_or_built_in(tmp_
     assert own.lists["values"] == ("rust", "moed") and own.synonyms == {"values": {"kalm": "rust"}}
     mine.write_text(text + '\n[lists]\nvalues = ["humor"]\n', encoding="utf-8")
     assert load_vocabulary(mine).lists["values"] == ("humor",)  # the file's own list wins
+    # ... whole: the built-in long tail ("values_more") and everyday words are not added to it
+    (tmp_path / "nl-values.toml").unlink()
+    assert load_vocabulary(mine).sayable("values") == ("humor",)
 
 
 @pytest.mark.parametrize("synonyms,problem", [

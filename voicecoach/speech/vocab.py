@@ -171,6 +171,9 @@ def _with_included(data: dict[str, Any], path: Path) -> dict[str, Any]:
             raise DataFileError(str(included), f"[{table}]", "expected a table")
         if table == "synonyms":  # a list of its own drops the included words for that list
             theirs = {name: words for name, words in theirs.items() if name not in own_lists}
+        else:  # ... and its included long tail ("values_more" beside your own "values")
+            theirs = {name: words for name, words in theirs.items()
+                      if not (name.endswith("_more") and name.removesuffix("_more") in own_lists)}
         if isinstance(mine, dict):
             out[table] = {**theirs, **mine}
     return out
