@@ -258,3 +258,18 @@ def test_a_wrong_wall_start_is_one_sentence(capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert "--wall-start needs a date and time such as 2026-03-02T20:00, not 'gisteren'." in err
     assert "Traceback" not in err
+
+
+def test_help_and_why_to_is_dat_gelukt_are_answered_and_cost_no_try(tmp_path: Path) -> None:
+    """ "help" and "waarom" were "Dat verstond ik niet" and used up a try; now each gets its answer."""
+    wall = SimWallClock(MONDAY)
+    with Journal(tmp_path / "j.sqlite3", wall=wall) as journal:
+        made, = _agreements(journal, wall, "Elke avond tien minuten praten")
+        wall.jump(2 * 24 * HOUR)
+        table = Table(["help", "waarom", "", "misschien", "een beetje", "stop"])
+        prompts = table.visit(journal)
+        assert "Zeg ja als het gelukt is, een beetje als het soms lukte, of nee. Zeg herhaal om de afspraak nog eens " \
+               "te horen." in prompts
+        assert any(p.startswith("Terugkijken laat zien wat al lukt.") for p in prompts)
+        assert not any(p.startswith("Dat verstond ik niet") and "help" in p for p in prompts)
+        assert table.follow_ups() == [(made, "beetje")]  # two misses after help and why: still asked

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 # How an answer to "is dat gelukt?" is kept in the journal ("ja", "een beetje", "nee"), and what is said to it.
 FOLLOW_UPS = {"confirm": "goed", "somewhat": "beetje", "deny": "niet"}
 REPLIES = {"goed": "follow_up_good", "beetje": "follow_up_some", "niet": "follow_up_not"}
+# Said to "help" and "waarom" while "is dat gelukt?" waits for its answer (they were "not understood").
+SAID = {"help": "follow_up_help", "why": "follow_up_why"}
 # An agreement is asked about once this long after it was made: minutes later nothing can have happened yet.
 FOLLOW_UP_AFTER = timedelta(hours=24)
 # Asked about in one visit at most, oldest first; the rest wait for the next visit (a journal that was
@@ -74,6 +76,7 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
     due = journal.due_agreements(FOLLOW_UP_AFTER)[:FOLLOW_UP_MAX]
     answers = [a for a in FOLLOW_UPS if a in conv.vocab.intents]
     word = conv.vocab.first("somewhat") if "somewhat" in conv.vocab.intents else texts.get("follow_up_somewhat")
+    repeat = conv.vocab.first("repeat") if "repeat" in conv.vocab.intents else ""
     today = journal.now().date()
     if len(due) > 1:
         conv.say(texts.get("follow_up_many"))
@@ -88,11 +91,14 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
         def replay(intent: str, again: Agreement = agreement) -> None:
             if intent == "stop":
                 raise _Stop
+            if intent in SAID:  # "help", "waarom": answered, then the question again (it costs no try)
+                conv.say(texts.get(SAID[intent], beetje=word, herhaal=repeat))
+                return
             play_agreement(conv, texts, again)
 
         play_agreement(conv, texts, agreement)
         # "herhaal": hear the agreement again, then the question
-        others = [i for i in ("repeat", "stop") if i in conv.vocab.intents]
+        others = [i for i in ("repeat", "stop", *SAID) if i in conv.vocab.intents]
         try:
             answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers, others=others, on_other=replay,
                                    again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))

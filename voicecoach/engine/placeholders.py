@@ -26,7 +26,7 @@ COMMON: dict[str, tuple[str, ...]] = {
     "journal_gratitude": ("aantal",), "resume_question": ("titel",),
     "follow_up_when": ("wanneer",), "follow_up_also": ("wanneer",), "follow_up_weekday": ("dag",),
     "follow_up_date": ("datum",), "follow_up_ask": ("beetje",), "follow_up_silence": ("beetje",),
-    "follow_up_unclear": ("beetje",),
+    "follow_up_unclear": ("beetje",), "follow_up_help": ("beetje", "herhaal"), "follow_up_why": ("beetje", "herhaal"),
     "turns.speaking_time": ("tijd_een", "tijd_twee"), "turns.minutes": ("aantal",), "turns.minutes_and_half": ("aantal",),
 }
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
