@@ -193,3 +193,21 @@ def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monke
         if kept:
             with Journal() as journal:
                 assert len(journal.agreements()) == 2
+
+
+def test_a_no_to_an_agreement_is_said_before_it_is_proposed_again(capsys, monkeypatch):
+    """After Joris's no the next words were "Sanne, stel één afspraak voor." again, as if nothing was said."""
+    typed = [
+        "ja", "ja", "ja", "ja", "ja", "ja",
+        "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
+        "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+        "Elke dag sporten", "Jij wilt elke dag sporten", "ja", "nee",
+        "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
+    out = capsys.readouterr().out
+    assert code == 2  # the typing ends at Joris's agreement
+    no = out.index("Joris, ben jij het eens met deze afspraak?")
+    again = out.index("Jullie zijn het nog niet allebei eens, en dat mag.", no)
+    assert again < out.index("Sanne, stel één afspraak voor.", no)

@@ -81,7 +81,7 @@ def _agreement(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str
         {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},
         {"trigger": "confirm", "source": s["agree"], "dest": nxt, "after": "keep_agreement"},
         {"trigger": "deny", "source": s["agree"], "dest": s["propose"], "conditions": "rounds_left",
-         "after": "count_round"},
+         "before": "propose_again", "after": "count_round"},
         {"trigger": "deny", "source": s["agree"], "dest": nxt, "after": "move_on_kindly"},
         {"trigger": "confirm", "source": s["consent"], "dest": nxt, "before": "consent_given",
          "after": "keep_agreement"},

@@ -32,7 +32,7 @@ COMMON: dict[str, tuple[str, ...]] = {
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
 DEFAULTS_KIND = {
     "reflect": "mirror", "check": "mirror", "more": "mirror", "add": "mirror", "correct": "mirror",
-    "agree": "agreement", "consent": "agreement", "ask": "values", "check_values": "values",
+    "agree": "agreement", "consent": "agreement", "again": "agreement", "ask": "values", "check_values": "values",
     "check_shared": "shared", "which": "values", "change": "values", "both": "shared", "none": "shared",
     "item": "count", "counted": "count",
 }

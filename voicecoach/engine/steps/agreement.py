@@ -48,6 +48,10 @@ class Agreement(StepRun):
     def count_round(self, event: EventData) -> None:
         self.rounds += 1
 
+    def propose_again(self, event: EventData) -> None:
+        """A no to the proposal: said so kindly before the proposal is asked for again (not the same words twice)."""
+        self.stage.say(self.fill(self.stage.texts.step_text(self.step, "again")), remember=False)
+
     def needs_consent(self, event: EventData) -> bool:
         return self.stage.memory.consent is None and self.stage.record.journal is not None
 
