@@ -77,6 +77,10 @@ def test_help_for_values_names_examples_not_seventy_words():
     ({"kind": "say", "list": "values"}, "vocabulary list"),
     ({"kind": "count", "counted": []}, "list of texts"),
     ({"kind": "count", "counted": ["een", 2]}, "list of texts"),
+    ({"kind": "choice", "options": {"stop": "a"}}, "stop always ends the session"),
+    ({"kind": "say", "resume": "nergens"}, "does not exist"),
+    ({"kind": "say", "resume": "end"}, "goes on at a step"),
+    ({"kind": "say", "resume": 3}, "expected the id of a step"),
 ])
 def test_new_step_fields_are_checked(step, problem):  # type: ignore[no-untyped-def]
     data = {"steps": [{"id": "a", "text": "Hallo.", **step}]}

@@ -110,6 +110,7 @@ def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     typed = [
         "", "ja hoor", "ja",                          # samen: Enter alone is silence, then each says yes
         "ja", "nee",                                  # calm enough? Joris is not: a time-out is offered
+        "time-out", "verder", "verder",               # they take it (back early), and go on
         "ja", "ja", "ja", "ja",                       # asked again, both are; both keep to the rules
         "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen", "klopt niet",
         "Ik mis je vooral 's avonds", "Je mist me 's avonds", "waarom", "herhaal", "klopt", "nee dat was het",
@@ -126,6 +127,38 @@ def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     with Journal() as journal:
         texts = sorted(a.text for a in journal.agreements())
     assert texts == ["Elke avond tien minuten praten", "Zondag samen wandelen"]
+
+
+def test_not_calm_offers_the_time_out_before_anyone_is_asked_again(capsys, monkeypatch):
+    """After Joris's "nee" to "ben jij rustig genoeg?" the offer of a time-out was followed straight away by
+    "Sanne, ben jij rustig genoeg?": now the offer waits for time-out (or stop), and after the time-out both
+    are asked again, Sanne first."""
+    typed = ["ja", "ja", "ja", "nee",  # both want to; Sanne is calm, Joris is not
+             "ja",                      # not an answer to "zeg time-out, of stop"
+             "time-out", "verder", "verder", "ja", "ja"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
+    out = capsys.readouterr().out
+    assert code == 2, out  # the typing ends at the rules
+    offer = out.index("Dan nemen jullie eerst even afstand.")
+    after = out[offer:]
+    assert after.index("Je kunt nu zeggen: time-out of stop.") < after.index("We nemen een time-out van 20 minuten")
+    back = after[after.index("We nemen een time-out"):]
+    assert "rustig genoeg" not in after[:after.index("We nemen een time-out")]  # nobody asked before the break
+    sanne, joris = back.index("Sanne, ben jij rustig genoeg"), back.index("Joris, ben jij rustig genoeg")
+    assert sanne < joris < back.index("Drie afspraken voor dit gesprek")
+
+
+def test_stopping_when_not_calm_resumes_with_the_calm_question(capsys, monkeypatch):
+    """Stopped at "neem eerst afstand", a couple coming back is asked whether they are calm, not told to take distance."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\nja\nnee\nstop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\nja\n"))
+    cli.main(["resume", "--text", "--fast"])
+    out = capsys.readouterr().out
+    assert "Dan nemen jullie eerst even afstand" not in out
+    assert out.index("Sanne, ben jij rustig genoeg") < out.index("Drie afspraken voor dit gesprek")
 
 
 def test_someone_talking_through_a_turn_is_not_nudged(ko_model_path, say, tmp_path):

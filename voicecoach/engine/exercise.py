@@ -278,7 +278,9 @@ def _parse_step(raw: object, i: int, seen: set[str], source: str) -> Step:
         raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
     if kind == "choice" and not options:
         raise DataFileError(source, f"{place}.options", "a choice needs options")
-    for key in ("next", "on_deny"):
+    if "stop" in options:  # stop ends kindly everywhere, and a resume goes on where they were
+        raise DataFileError(source, f"{place}.options.stop", "stop always ends the session; leave it out of the options")
+    for key in ("next", "on_deny", "resume"):
         if key in raw and not isinstance(raw[key], str):
             raise DataFileError(source, f"{place}.{key}", "expected the id of a step, or end")
     extra = {k: v for k, v in raw.items() if k not in ("id", "kind", "text", "why", "speaker", "seconds", "next", "on_deny", "options")}
@@ -307,9 +309,11 @@ def parse_exercise(data: dict[str, Any], source: str) -> Exercise:
     for i, raw in enumerate(steps_raw):
         steps.append(_parse_step(raw, i, seen, source))
     for step in steps:
-        for target in [step.next, step.on_deny, *step.options.values()]:
+        for target in [step.next, step.on_deny, step.extra.get("resume"), *step.options.values()]:
             if target is not None and target not in seen and target != "end":
                 raise DataFileError(source, f"step {step.id!r}", f"it points to a step {target!r} that does not exist")
+        if step.extra.get("resume") == "end":
+            raise DataFileError(source, f"step {step.id!r}.resume", "a resumed session goes on at a step, not at the end")
     _check_cycles(steps, source)
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str) or not name.strip():

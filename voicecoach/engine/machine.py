@@ -112,9 +112,11 @@ def _confirm(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str],
 
 
 def _choice(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str], Moves]:
+    # An option may be a command ("time-out" when one of them is not calm): it is done as it is anywhere,
+    # and then the flow goes on at the option's step instead of asking the same question again.
     return [step.id], [
         {"trigger": intent, "source": step.id, "dest": END if target.startswith("exercise:") else go(target),
-         "before": "chose"}
+         "before": "chose", **({"after": f"on_{intent}"} if intent in CONTROLS else {})}
         for intent, target in step.options.items()
     ]
 

@@ -165,9 +165,12 @@ class Session:
     def _save_progress(self) -> None:
         if self.journal is None:
             return
-        # Resume starts a step from its beginning: a half-mirrored message is said again.
+        # Resume starts a step from its beginning: a half-mirrored message is said again. A step with
+        # `resume` goes on elsewhere: "neem eerst afstand" is not what a couple coming back days later needs.
         step = self.current.step
         entry = self.state if self.current.phase is None else entry_state(step)
+        if step.extra.get("resume"):
+            entry = entry_state(self.exercise.step(str(step.extra["resume"])))
         memory = self.stage.memory
         self.journal.save_progress(self.exercise.name, entry, {
             "names": [self.names.one, self.names.two], "consent": memory.consent, "lists": memory.lists,

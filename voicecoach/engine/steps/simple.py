@@ -51,7 +51,9 @@ class Choice(StepRun):
         return self.ask()
 
     def reprompt(self, key: str, n: int) -> str:
-        return self.stage.texts.get("help", woorden=self.stage.words(self.answers()))
+        # "stop" is a way out of every choice ("of zeg stop, en doe het een andere keer"): named with the options.
+        way_out = ["stop"] if "stop" in self.stage.vocab.intents else []
+        return self.stage.texts.get("help", woorden=self.stage.words([*self.answers(), *way_out]))
 
     def chose(self, event: EventData) -> None:
         target = self.step.options.get(event.event.name, "")
