@@ -200,7 +200,7 @@ def test_waardenkaart_typed(typed):  # type: ignore[no-untyped-def]
         "verander rust", "veiligheid", "ja hoor",           # "veiligheid" is a value here, not the command
         "vertrouwen", "humor", "humor", "eerlijkheid", "natuur", "liefde",  # a value named twice
         "nee", "natuur", "rust", "ja",
-        "ruil respect", "ruil avontuur", "geduld", "ja", "ja",  # respect is not in the proposal: not understood
+        "ruil respect", "ruil avontuur", "geduld", "ja", "ja",  # respect is not in the proposal: said so
         "Dat we rustig blijven", "Dat we samen lachen", "",
         "Wij kiezen elke dag voor eerlijkheid en humor", "ja", "ja graag", "ja", "ja zeker",
     ])
@@ -208,6 +208,7 @@ def test_waardenkaart_typed(typed):  # type: ignore[no-untyped-def]
     # a typed word not in the list: said honestly, with values close to it in spelling
     assert "Dat woord ken ik nog niet; kies er een dat er dichtbij ligt, zoals gezelligheid, " in run.out
     assert "humor staat er al bij. Noem een andere waarde." in run.out
+    assert "respect staat niet in het voorstel. Noem een waarde uit het voorstel, zoals eerlijkheid." in run.out
     assert not run.of("paused") and run.out.count("Bel Veilig Thuis") == 1  # only the first-use note
     assert [(e["old"], e["new"]) for e in run.of("value_changed")] == [
         ("rust", "veiligheid"), ("natuur", "rust"), ("avontuur", "geduld")]
@@ -555,3 +556,28 @@ def test_help_to_shall_we_pause_names_its_own_answers(typed):  # type: ignore[no
     help_said = after_stuck.split("\n", 2)[1]
     assert "Je kunt nu zeggen: ja, nee" in help_said and "Noem één waarde" not in help_said
     assert "Goed. Dan vraag ik het nog een keer." in run.out and not run.of("paused")
+
+
+def test_changing_a_value_not_in_the_proposal_says_which_may_be_changed(typed):  # type: ignore[no-untyped-def]
+    """ "verander avontuur" when avontuur was not proposed was answered "Dat verstond ik niet" and used up one
+    of the tries; now it is said kindly that it is not in the proposal, with one that is (no try is used, as
+    for a value named twice), and the partner asked answers on."""
+    run = typed(["run", "waardenkaart", "--no-journal"], [
+        "eerlijkheid", "gezin", "rust", "humor", "liefde", "verander natuur", "ja",  # not on her own list
+        "vertrouwen", "verbondenheid", "rust", "avontuur", "vrijheid", "ja",
+        "verander avontuur", "verander avontuur", "verander avontuur", "ja",  # Sanne: three times, no pause
+        "verander avontuur", "nee", "verander avontuur", "laat maar",          # Joris; and at "welke waarde?"
+        "ja", "ja", "", "", "", "Wij zijn er voor elkaar", "ja", "ja",
+    ])
+    assert run.code == 0, run.out
+    assert run.of("shared_proposed")[0]["proposal"] == ["rust", "eerlijkheid", "vertrouwen", "gezin", "verbondenheid"]
+    assert "natuur staat niet in je lijst. Noem een waarde uit je lijst, zoals eerlijkheid." in run.out
+    absent = "avontuur staat niet in het voorstel. Noem een waarde uit het voorstel, zoals rust."
+    assert run.out.count(absent) == 5 and len(run.of("value_absent")) == 6
+    assert "Dat verstond ik niet" not in run.out and not run.of("paused")
+    # Joris's "verander avontuur" was his answer: he is asked on, Sanne's yes still stands
+    assert [(e["partner"], e["answer"]) for e in run.of("answered") if e["step"] == "samen"] == [
+        ("Sanne", "confirm"), ("Joris", "deny"), ("Sanne", "confirm"), ("Joris", "confirm")]
+    assert not run.of("value_changed")
+    assert {e["partner"]: e["values"] for e in run.of("values_confirmed")}["samen"] == [
+        "rust", "eerlijkheid", "vertrouwen", "gezin", "verbondenheid"]

@@ -33,7 +33,8 @@ COMMON: dict[str, tuple[str, ...]] = {
 DEFAULTS_KIND = {
     "reflect": "mirror", "check": "mirror", "more": "mirror", "add": "mirror", "correct": "mirror",
     "agree": "agreement", "consent": "agreement", "again": "agreement", "ask": "values", "check_values": "values",
-    "check_shared": "shared", "which": "values", "change": "values", "both": "shared", "none": "shared",
+    "check_shared": "shared", "which": "values", "change": "values", "absent_values": "values",
+    "absent_shared": "shared", "both": "shared", "none": "shared",
     "item": "count", "counted": "count",
 }
 

@@ -106,6 +106,8 @@ class StepRun:
                                   self.stage.timing.question_seconds, self.stage.timing.max_tries, self.stage.texts.nth)
             return None
         intent = MEANS.get(reply.intent or "", reply.intent)
+        if intent is not None and self.why_not(intent):
+            return None  # said why; the same partner answers on, and no try was used
         if self.asking is None or intent is None or intent in COMMANDS:
             return intent
         if intent == "confirm" and self.asking == 1:  # one yes: now the other partner, by name
@@ -115,6 +117,11 @@ class StepRun:
         self.stage.emit("answered", step=self.step.id, partner=self.stage.names.of(self.asking), answer=intent)
         self.asking = 1  # a no (or a change) decides; asked again, both answer again
         return intent
+
+    def why_not(self, intent: str) -> bool:
+        """An answer understood but not possible here ("verander avontuur", not on the list): True when the step
+        said why. It is no miss: the question listens on, as after a value named twice."""
+        return False
 
     def _ask_stuck(self, stuck: Question) -> str | None:
         """"Zullen we even pauzeren?": yes (or no answer at all) pauses, no asks the question once more."""

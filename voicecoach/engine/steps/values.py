@@ -114,13 +114,29 @@ class Values(StepRun):
                 return heard
             return self.take(vocab.item_of(name, heard.partition(":")[2]))
         # A value on the list is named as it was read back, or by its everyday word ("verander kinderen").
-        named = [*items, *(w for w, v in self.stage.vocab.synonyms.get(self.list_name(), {}).items() if v in items)]
+        vocab, name = self.stage.vocab, self.list_name()
+        named = [*items, *(w for w, v in vocab.synonyms.get(name, {}).items() if v in items)]
+        # "verander avontuur" when avontuur is not on it: heard, so it can be said why not (why_not).
+        absent = [f"change:{w}" for w in vocab.sayable(name) if vocab.item_of(name, w) not in items]
         if phase == "check":
-            answers = ["confirm", "deny", "change", *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
+            answers = ["confirm", "deny", "change", *absent, *(f"change:{v}" for v in named),
+                       *(f"item:{v}" for v in named)]
             return self.picked_from(self.ask(answers, self.check_again))
         # "Welke waarde?": the value ("kinderen", "verander kinderen"), or "nee" / "laat maar": all stays as it was.
-        answers = ["deny", "keep", *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
+        answers = ["deny", "keep", *absent, *(f"change:{v}" for v in named), *(f"item:{v}" for v in named)]
         return self.picked_from(self.ask(answers, self.which_again))
+
+    def why_not(self, intent: str) -> bool:
+        """ "verander avontuur" when avontuur is not on the list (the proposal): said so, with one that is."""
+        head, _, said = intent.partition(":")
+        items = self.items()
+        if head != "change" or self.phase not in ("check", "which") or not items \
+                or self.stage.vocab.item_of(self.list_name(), said) in items:
+            return False
+        text = self.stage.texts.step_text(self.step, "absent", default=f"absent_{self.step.kind}")
+        self.stage.say(self.fill(text, waarde=said, voorbeeld=items[0]), remember=False)
+        self.stage.emit("value_absent", step=self.step.id)
+        return True
 
     def take(self, value: str) -> str | None:
         """A value heard while naming or changing: keep it, or say why not."""
