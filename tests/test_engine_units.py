@@ -15,7 +15,7 @@ from voicecoach.engine.exercise import available, load_exercise, parse_exercise
 from voicecoach.engine.machine import build_machine, phases
 from voicecoach.engine.session import Session
 from voicecoach.engine.steps.values import Values, propose
-from voicecoach.engine.texts import TOGETHER, Names, Texts, join, ordinal
+from voicecoach.engine.texts import TOGETHER, Names, Texts, fill_in, join, ordinal
 from voicecoach.errors import DataFileError
 from voicecoach.events import EventLog
 from voicecoach.journal import Journal
@@ -120,6 +120,22 @@ def test_texts_helpers():
     assert texts.fact(0) != texts.fact(1) and texts.fact(len(facts)) == texts.fact(0)
     assert all(f.startswith("Wist je dat") for f in facts)
     assert "terugval" in texts.fill("{afsluiting}").lower() or "misgaat" in texts.fill("{afsluiting}")
+
+
+@pytest.mark.parametrize("text,want", [
+    ("{spreker}, jij begint.", "Partner één, jij begint."),
+    ("Nu andersom. {spreker}, vertel {luisteraar} iets.", "Nu andersom. Partner één, vertel partner twee iets."),
+    ("Klaar? {luisteraar}, nu jij!", "Klaar? Partner twee, nu jij!"),
+    ("Mooi!  {spreker}, nu jij.", "Mooi!  Partner één, nu jij."),
+    ("{waarde}. Wat is je tweede waarde, {spreker}?", "Rust. Wat is je tweede waarde, partner één?"),
+    ("Welkom, {een} en {twee}. Zeg: {ja}.", "Welkom, partner één en partner twee. Zeg: ja."),  # inside: as it is
+    ("Dank je. {bewaard}{waarde} blijft.", "Dank je. Rust blijft."),  # an empty value before it
+    ("Het is {waarde}.{spreker}", "Het is rust.partner één"),  # no space: not a new sentence
+])
+def test_a_value_that_opens_a_sentence_starts_with_a_capital(text, want):  # type: ignore[no-untyped-def]
+    """Without --names "partner één, jij begint" was printed and spoken lower-case at the start of a sentence."""
+    assert Texts(NL, Names()).fill(text, 1, waarde="rust") == want
+    assert fill_in("{aantal} keer. {aantal} keer.", aantal="twee") == "Twee keer. Twee keer."
 
 
 def _fill_all(texts: Texts, text: str, speaker: int, allowed: tuple[str, ...]) -> str:

@@ -207,8 +207,8 @@ def test_waardenkaart_typed(typed):  # type: ignore[no-untyped-def]
     assert run.code == 0, run.out
     # a typed word not in the list: said honestly, with values close to it in spelling
     assert "Dat woord ken ik nog niet; kies er een dat er dichtbij ligt, zoals gezelligheid, " in run.out
-    assert "humor staat er al bij. Noem een andere waarde." in run.out
-    assert "respect staat niet in het voorstel. Noem een waarde uit het voorstel, zoals eerlijkheid." in run.out
+    assert "Humor staat er al bij. Noem een andere waarde." in run.out
+    assert "Respect staat niet in het voorstel. Noem een waarde uit het voorstel, zoals eerlijkheid." in run.out
     assert not run.of("paused") and run.out.count("Bel Veilig Thuis") == 1  # only the first-use note
     assert [(e["old"], e["new"]) for e in run.of("value_changed")] == [
         ("rust", "veiligheid"), ("natuur", "rust"), ("avontuur", "geduld")]
@@ -231,7 +231,7 @@ def test_waardenkaart_typed_takes_everyday_words_and_has_a_way_out(typed):  # ty
     ])
     assert run.code == 0, run.out
     assert "Dat woord ken ik nog niet; kies er een dat er dichtbij ligt, zoals zelfvertrouwen, " in run.out
-    assert "gezin. Wat is je tweede waarde, Sanne?" in run.out  # "kinderen" is kept as gezin
+    assert "Gezin. Wat is je tweede waarde, Sanne?" in run.out  # "kinderen" is kept as gezin
     assert "Ik hoorde niets. Dan blijft het gezin." in run.out
     assert "Of zeg laat maar: dan blijft het gezin." in run.out
     assert [e["value"] for e in run.of("value_kept")] == ["humor", "gezin"] and not run.of("value_changed")
@@ -487,10 +487,10 @@ def test_without_names_each_says_their_name_and_hears_it_in_the_prompts(by_voice
         assert stat.S_IMODE(path.stat().st_mode) == 0o600 and 0.25 <= read_wav(path).seconds <= 2.7
     prompts = run.of("prompt")
     asked = [p for p in prompts if "zeg na de toon alleen je voornaam" in p["text"]]
-    assert [p["text"].split(",")[0] for p in asked] == ["partner één", "partner twee"] and not asked[0].get("names_played")
+    assert [p["text"].split(",")[0] for p in asked] == ["Partner één", "Partner twee"] and not asked[0].get("names_played")
     thanks = next(p for p in prompts if p["text"].startswith("Dank jullie wel, partner één en partner twee"))
     assert thanks["names_played"] == 2  # their own voices, in place of the words
-    assert any(p.get("names_played") and p["text"].startswith("partner één, jij begint") for p in prompts)
+    assert any(p.get("names_played") and p["text"].startswith("Partner één, jij begint") for p in prompts)
     # The next visit plays them without asking again; `forget` removes them with everything else.
     again = by_voice(["run", "dankbaarheid"], gratitude, names=[])
     assert not [p for p in again.of("prompt") if "voornaam" in p["text"]]
@@ -571,8 +571,8 @@ def test_changing_a_value_not_in_the_proposal_says_which_may_be_changed(typed): 
     ])
     assert run.code == 0, run.out
     assert run.of("shared_proposed")[0]["proposal"] == ["rust", "eerlijkheid", "vertrouwen", "gezin", "verbondenheid"]
-    assert "natuur staat niet in je lijst. Noem een waarde uit je lijst, zoals eerlijkheid." in run.out
-    absent = "avontuur staat niet in het voorstel. Noem een waarde uit het voorstel, zoals rust."
+    assert "Natuur staat niet in je lijst. Noem een waarde uit je lijst, zoals eerlijkheid." in run.out
+    absent = "Avontuur staat niet in het voorstel. Noem een waarde uit het voorstel, zoals rust."
     assert run.out.count(absent) == 5 and len(run.of("value_absent")) == 6
     assert "Dat verstond ik niet" not in run.out and not run.of("paused")
     # Joris's "verander avontuur" was his answer: he is asked on, Sanne's yes still stands

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,16 @@ def test_stopping_when_not_calm_resumes_with_the_calm_question(capsys, monkeypat
     out = capsys.readouterr().out
     assert "Dan nemen jullie eerst even afstand" not in out
     assert out.index("Sanne, ben jij rustig genoeg") < out.index("Drie afspraken voor dit gesprek")
+
+
+def test_without_names_a_sentence_starts_with_a_capital(capsys, monkeypatch):
+    """ "partner één, jij begint" was printed (and spoken) lower-case at the start of a sentence."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n" * 6))
+    cli.main(["run", "herstelgesprek", "--text", "--fast", "--no-journal"])
+    out = capsys.readouterr().out
+    assert "Partner één, wil jij samen met partner twee werken aan jullie relatie?" in out
+    assert "Partner twee, ben jij rustig genoeg" in out and "Partner één, jij begint." in out
+    assert not re.search(r"(^|[>.?!] )partner", out, re.MULTILINE)
 
 
 def test_someone_talking_through_a_turn_is_not_nudged(ko_model_path, say, tmp_path):

@@ -86,7 +86,7 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
         else:
             when = made_when(texts, agreement.created_at.astimezone().date(), today)
             intro = texts.get("follow_up_when" if i == 0 else "follow_up_also", wanneer=when)
-            conv.say(intro[:1].upper() + intro[1:])
+            conv.say(intro)  # "Gisteren spraken jullie af:": the filled-in {wanneer} opens it with a capital
 
         def replay(intent: str, again: Agreement = agreement) -> None:
             if intent == "stop":

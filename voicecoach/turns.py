@@ -23,8 +23,9 @@ from voicecoach import name_clips
 from voicecoach.audio.pcm import RATE, Audio, resample
 from voicecoach.audio.sources import Chunk
 from voicecoach.device.config_file import write_atomically
+from voicecoach.engine import placeholders
 from voicecoach.engine.ask import Asking
-from voicecoach.engine.texts import fill_in, load_common
+from voicecoach.engine.texts import load_common
 from voicecoach.errors import UserError
 from voicecoach.paths import data_dir, private_dir
 from voicecoach.settings import Settings
@@ -88,7 +89,8 @@ def spoken_duration(seconds: float, common: dict[str, Any] | None = None) -> str
     if halves <= 3:
         return str(said[("turns.half", "turns.one", "turns.one_and_half")[halves - 1]])
     key = "turns.minutes_and_half" if halves % 2 else "turns.minutes"
-    return fill_in(str(said[key]), aantal=_number(halves // 2, said))
+    # a part of "Sanne sprak ongeveer twee minuten": no capital of its own
+    return placeholders.fill(str(said[key]), {"aantal": _number(halves // 2, said)}, sentence=False)
 
 
 def _number(n: int, said: dict[str, Any]) -> str:

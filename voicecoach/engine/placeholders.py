@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import string
+from collections.abc import Mapping
+from typing import Any
 
 from voicecoach.errors import DataFileError
 
@@ -37,6 +40,29 @@ DEFAULTS_KIND = {
     "absent_shared": "shared", "both": "shared", "none": "shared",
     "item": "count", "counted": "count",
 }
+
+
+# What comes before a value that opens a sentence: nothing yet, or the end of a sentence and a space.
+_OPENS = re.compile(r"(?:\A|[.?!]\s)\s*\Z")
+
+
+def fill(text: str, values: Mapping[str, Any], *, sentence: bool = True) -> str:
+    """`text` with its placeholders filled in from `values`, as `str.format_map`; a value that opens a sentence
+    (at the start of the text, or after ". ", "? " or "! ") starts with a capital: "Partner één, jij begint."
+    and "Rust. En je derde?", printed and spoken, whatever the names, words or values filled in.
+    A part of a sentence (`sentence=False`: "{aantal} minuten", said inside another) does not open one."""
+    formatter = string.Formatter()
+    done = ""
+    for literal, name, spec, conversion in formatter.parse(text):
+        done += literal
+        if name is None:
+            continue
+        value = formatter.convert_field(formatter.get_field(name, (), values)[0], conversion)
+        filled = formatter.format_field(value, formatter.vformat(spec, (), values) if spec else "")
+        if filled and (sentence or done.strip()) and _OPENS.search(done):
+            filled = filled[0].upper() + filled[1:]
+        done += filled
+    return done
 
 
 def used(text: str) -> list[str]:

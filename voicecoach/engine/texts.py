@@ -140,7 +140,7 @@ class _Missing(dict[str, Any]):
 
 def fill_in(text: str, **values: Any) -> str:
     """A shared text with only `values` (no couple at hand: `voicecoach journal`); others are left out."""
-    return text.format_map(_Missing(values))
+    return placeholders.fill(text, _Missing(values))
 
 
 class Texts:
@@ -168,7 +168,7 @@ class Texts:
             **extra,
         })
         try:
-            filled = text.format_map(values)
+            filled = placeholders.fill(text, values)
             return filled.replace("  ", " ") if "{bewaard}" in text else filled  # an empty {bewaard} leaves no gap
         except (IndexError, ValueError):  # checked at load: only a text made at run time can get here
             log.error("a text could not be filled in: %r", text[:40])
