@@ -563,17 +563,20 @@ def test_changing_a_value_not_in_the_proposal_says_which_may_be_changed(typed): 
     of the tries; now it is said kindly that it is not in the proposal, with one that is (no try is used, as
     for a value named twice), and the partner asked answers on."""
     run = typed(["run", "waardenkaart", "--no-journal"], [
-        "eerlijkheid", "gezin", "rust", "humor", "liefde", "verander natuur", "ja",  # not on her own list
-        "vertrouwen", "verbondenheid", "rust", "avontuur", "vrijheid", "ja",
+        "eerlijkheid", "gezin", "rust", "humor", "liefde", "ja",
+        "vertrouwen", "verbondenheid", "rust", "avontuur", "vrijheid", "verander humor", "ja",  # Sanne's, not his
         "verander avontuur", "verander avontuur", "verander avontuur", "ja",  # Sanne: three times, no pause
         "verander avontuur", "nee", "verander avontuur", "laat maar",          # Joris; and at "welke waarde?"
         "ja", "ja", "", "", "", "Wij zijn er voor elkaar", "ja", "ja",
     ])
     assert run.code == 0, run.out
     assert run.of("shared_proposed")[0]["proposal"] == ["rust", "eerlijkheid", "vertrouwen", "gezin", "verbondenheid"]
-    assert "Natuur staat niet in je lijst. Noem een waarde uit je lijst, zoals eerlijkheid." in run.out
     absent = "Avontuur staat niet in het voorstel. Noem een waarde uit het voorstel, zoals rust."
+    assert "Humor staat niet in je lijst. Noem een waarde uit je lijst, zoals vertrouwen." in run.out
     assert run.out.count(absent) == 5 and len(run.of("value_absent")) == 6
+    # Only values named in this session are listened for so (a grammar of every value costs answers by voice).
+    listened = [set(e["intents"]) for e in run.of("listening")]
+    assert any("change:avontuur" in i for i in listened) and not any("change:natuur" in i for i in listened)
     assert "Dat verstond ik niet" not in run.out and not run.of("paused")
     # Joris's "verander avontuur" was his answer: he is asked on, Sanne's yes still stands
     assert [(e["partner"], e["answer"]) for e in run.of("answered") if e["step"] == "samen"] == [
