@@ -78,6 +78,9 @@ def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsy
     heard = [(e["kind"], e["intent"]) for e in log if e["event"] == "heard"]
 
     assert log[-1] == {**log[-1], "event": "session_ended", "outcome": "completed", "state": "end"}
+    # Their proposals were recorded: the consent names the recordings (typed, it does not; see below).
+    assert [p for p in prompts if "hier bewaren" in p][0].startswith("Sanne, mag ik jullie afspraken van vandaag "
+                                                                     "hier bewaren, met de opnames?")
     assert prompts[0].startswith("Eerst iets belangrijks")  # safety note on first use
     assert any("Veilig Thuis" in p for p in prompts)
     # silence before the first answer, with its own reprompt
@@ -234,6 +237,7 @@ def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monke
     if consent:  # asked once, for both agreements, and said so: "jullie afspraak" was only Sanne's
         asked = [line for line in out.splitlines() if "hier bewaren" in line]
         assert asked and all("mag ik jullie afspraken van vandaag hier bewaren" in a for a in asked)
+        assert not any("opname" in a for a in asked)  # typed: nothing was recorded, none is mentioned
         if kept:
             with Journal() as journal:
                 assert len(journal.agreements()) == 2

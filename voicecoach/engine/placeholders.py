@@ -35,7 +35,8 @@ COMMON: dict[str, tuple[str, ...]] = {
 # The step texts' defaults (_common.toml [defaults]) and the kind of step each is said in.
 DEFAULTS_KIND = {
     "reflect": "mirror", "check": "mirror", "more": "mirror", "add": "mirror", "correct": "mirror",
-    "agree": "agreement", "consent": "agreement", "again": "agreement", "ask": "values", "check_values": "values",
+    "agree": "agreement", "consent": "agreement", "consent_unrecorded": "agreement", "again": "agreement",
+    "ask": "values", "check_values": "values",
     "check_shared": "shared", "which": "values", "change": "values", "absent_values": "values",
     "absent_shared": "shared", "both": "shared", "none": "shared",
     "item": "count", "counted": "count",

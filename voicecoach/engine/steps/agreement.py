@@ -25,8 +25,18 @@ class Agreement(StepRun):
 
     def prompt(self) -> str:
         phase = self.phase
+        if phase == "consent" and not self.audio:
+            return self.fill(self._unrecorded_consent())
         text = self.step.text if phase == "propose" else self.stage.texts.step_text(self.step, phase or "")
         return self.fill(text)
+
+    def _unrecorded_consent(self) -> str:
+        """Nothing was recorded (typed, --text): a question that mentions no recording. A step with its own
+        consent text and no such variant keeps its own."""
+        own = self.step.field_text("consent_unrecorded")
+        if own is None and self.step.field_text("consent") is not None:
+            return self.stage.texts.step_text(self.step, "consent")
+        return own if own is not None else self.stage.texts.step_text(self.step, "consent_unrecorded")
 
     def both_phases(self) -> tuple[str | None, ...]:
         return ("agree", "consent")  # both agree, and both consent to keeping it (their voices)
