@@ -151,8 +151,7 @@ def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
     """The time-out listens for minutes; a "stop" in it is a trigger fired from a callback (queued)."""
     from voicecoach.engine.exercise import load_exercise
 
-    lines = ["time-out", after] + (["verder", "ja", "ja", "ja", "ja", "ja", "ja", "stop", "ja"]
-                                   if after == "verder" else [])
+    lines = ["time-out", after] + (["ja", "ja", "ja", "ja", "ja", "ja", "stop", "ja"] if after == "verder" else [])
     table = Table(lines)
     session = Session(load_exercise("herstelgesprek"), table.conv, Names("Sanne", "Joris"), events=table.events)
     outcome = session.run()
@@ -164,6 +163,7 @@ def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
     if after == "stop":
         assert texts.get("timeout_over") not in prompts  # it stopped at once
         assert session.state == "stopped" and table.events.of("state")[-1]["state"] == "stopped"
-    else:  # back: welcome back, a pause until "verder", the question again, then on
-        assert prompts.index(texts.get("timeout_over")) < prompts.index(texts.get("resume"))
+    else:  # back early with "verder": welcome back and on at once (not a second "verder"), the question again
+        assert texts.get("timeout_over") not in prompts and texts.get("timeout_back") in prompts
+        assert prompts.index(texts.get("timeout_back")) < prompts.index(texts.get("stop"))
         assert [e["state"] for e in table.events.of("state")][:4] == ["welkom", "samen", "kalm", "regels"]

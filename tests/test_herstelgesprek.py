@@ -114,7 +114,7 @@ def test_whole_herstelgesprek_typed(capsys, monkeypatch):
     typed = [
         "", "ja hoor", "ja",                          # samen: Enter alone is silence, then each says yes
         "ja", "nee",                                  # calm enough? Joris is not: a time-out is offered
-        "time-out", "verder", "verder",               # they take it (back early), and go on
+        "time-out", "verder",                         # they take it, back early: on at once
         "ja", "ja", "ja", "ja",                       # asked again, both are; both keep to the rules
         "Ik voel me alleen als je laat thuiskomt", "Je voelt je alleen", "klopt niet",
         "Ik mis je vooral 's avonds", "Je mist me 's avonds", "waarom", "herhaal", "klopt", "nee dat was het",
@@ -139,7 +139,7 @@ def test_not_calm_offers_the_time_out_before_anyone_is_asked_again(capsys, monke
     are asked again, Sanne first."""
     typed = ["ja", "ja", "ja", "nee",  # both want to; Sanne is calm, Joris is not
              "ja",                      # not an answer to "zeg time-out, of stop"
-             "time-out", "verder", "verder", "ja", "ja"]
+             "time-out", "verder", "ja", "ja"]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
     code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
     out = capsys.readouterr().out

@@ -92,5 +92,11 @@ class Controls:
         if heard.intent == "stop":
             self.trigger("stop")  # queued: it runs right after this time-out
             return
+        if heard.intent == "resume":  # "verder" before the bell: they are back and ready, not asked again
+            self.current().hold(stage.clock.now() - start)  # timers were frozen
+            stage.emit("resumed")
+            stage.say(stage.texts.get("timeout_back"), remember=False)
+            self.current().resume()
+            return
         stage.say(stage.texts.get("timeout_over"), remember=False)
         stage.paused_since = start

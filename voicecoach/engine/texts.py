@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("safety", "silence", "unclear", "stuck", "stuck_retry", "stop_kept", "stop_ask", "stop_not", "turn_nudge_start",
             "help", "why_none", "pause", "resume", "timeout",
-            "timeout_over", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
+            "timeout_over", "timeout_back", "stop", "turn_start", "turn_warning", "turn_end", "turn_nudge", "turn_resume", "move_on",
             "closing", "facts", "value_again", "value_unknown", "value_kept", "turn_klaar", "list_again", "which_again",
             "crashed", "partner_one", "partner_two",
             "together", "ordinals", "and", "or", "defaults", "recap", "mic_missing", "mic_lost", "mic_back", "storage_full",
