@@ -64,10 +64,6 @@ def made_when(texts: Texts, made: date, today: date) -> str:
     return texts.get("follow_up_date", datum=f"{made.day} {MONTHS[made.month - 1]}")
 
 
-class _Stop(Exception):
-    """ "stop" said to "is dat gelukt?"."""
-
-
 def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: EventLog) -> bool:
     """Each open agreement made at least a day ago, in their own words, and "is dat gelukt?": ja, een beetje
     or nee is kept; no answer keeps it open for next time (and the rest wait too: nobody may be listening).
@@ -75,6 +71,7 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
     texts = asking.texts
     due = journal.due_agreements(FOLLOW_UP_AFTER)[:FOLLOW_UP_MAX]
     answers = [a for a in FOLLOW_UPS if a in conv.vocab.intents]
+    stop = ["stop"] if "stop" in conv.vocab.intents else []
     word = conv.vocab.first("somewhat") if "somewhat" in conv.vocab.intents else texts.get("follow_up_somewhat")
     repeat = conv.vocab.first("repeat") if "repeat" in conv.vocab.intents else ""
     today = journal.now().date()
@@ -89,27 +86,20 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
             conv.say(intro)  # "Gisteren spraken jullie af:": the filled-in {wanneer} opens it with a capital
 
         def replay(intent: str, again: Agreement = agreement) -> None:
-            if intent == "stop":
-                raise _Stop
             if intent in SAID:  # "help", "waarom": answered, then the question again (it costs no try)
                 conv.say(texts.get(SAID[intent], beetje=word, herhaal=repeat))
                 return
             play_agreement(conv, texts, again)
 
         play_agreement(conv, texts, agreement)
-        # "herhaal": hear the agreement again, then the question
-        others = [i for i in ("repeat", "stop", *SAID) if i in conv.vocab.intents]
-        try:
-            answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers, others=others, on_other=replay,
-                                   again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))
-        except _Stop:
+        # "herhaal": hear the agreement again, then the question; "stop" ends it as an answer would
+        others = [i for i in ("repeat", *SAID) if i in conv.vocab.intents]
+        answer = asking.one_of(texts.get("follow_up_ask", beetje=word), answers + stop, others=others, on_other=replay,
+                               again=lambda key, n: texts.nth(f"follow_up_{key}", n, beetje=word))
+        if answer is None or answer == "stop":
             events.emit("follow_up", agreement=agreement.id, how=None)
-            conv.say(texts.get("follow_up_stop"))
-            return True
-        if answer is None:
-            events.emit("follow_up", agreement=agreement.id, how=None)
-            conv.say(texts.get("follow_up_later"))
-            return False
+            conv.say(texts.get("follow_up_later" if answer is None else "follow_up_stop"))
+            return answer == "stop"
         how = FOLLOW_UPS[answer]
         journal.follow_up(agreement.id, how)
         events.emit("follow_up", agreement=agreement.id, how=how)
