@@ -74,9 +74,14 @@ class Controls:
         if stage.paused_since is None:
             return
         started, stage.paused_since = stage.paused_since, None
-        self.current().hold(stage.clock.now() - started)  # timers were frozen
+        self._go_on(started, "resume")
+
+    def _go_on(self, since: float, said: str) -> None:
+        """Back from a pause or a time-out that began at `since`: its time is not the step's, and it goes on."""
+        stage = self.stage
+        self.current().hold(stage.clock.now() - since)  # timers were frozen
         stage.emit("resumed")
-        stage.say(stage.texts.get("resume"), remember=False)
+        stage.say(stage.texts.get(said), remember=False)
         self.current().resume()
 
     def on_timeout(self, event: EventData) -> None:
@@ -93,10 +98,7 @@ class Controls:
             self.trigger("stop")  # queued: it runs right after this time-out
             return
         if heard.intent == "resume":  # "verder" before the bell: they are back and ready, not asked again
-            self.current().hold(stage.clock.now() - start)  # timers were frozen
-            stage.emit("resumed")
-            stage.say(stage.texts.get("timeout_back"), remember=False)
-            self.current().resume()
+            self._go_on(start, "timeout_back")
             return
         stage.say(stage.texts.get("timeout_over"), remember=False)
         stage.paused_since = start
