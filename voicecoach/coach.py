@@ -188,8 +188,12 @@ class Coach:
         """The names they said at an earlier visit, played from now on in place of "partner één / twee"."""
         clips = name_clips.load() if self._may_keep_names() else {}
         if clips:
-            self.conv.name_clips = {texts.names.of(p): clip for p, clip in clips.items()}  # type: ignore[attr-defined]
+            self._play_names(texts, clips)
         return bool(clips)
+
+    def _play_names(self, texts: Texts, clips: dict[int, Audio]) -> None:
+        """From now on each partner's recorded name is played where their name is said."""
+        self.conv.name_clips = {texts.names.of(p): clip for p, clip in clips.items()}  # type: ignore[attr-defined]
 
     def _record_names(self, texts: Texts) -> None:
         """Each says their first name once; kept as sound only (never recognized), removed by `forget`."""
@@ -212,7 +216,7 @@ class Coach:
         for partner, clip in clips.items():
             name_clips.save(partner, clip)
         self.events.emit("names_recorded", kept=True)
-        self.conv.name_clips = {texts.names.of(p): clip for p, clip in clips.items()}  # type: ignore[attr-defined]
+        self._play_names(texts, clips)
         conv.say(texts.get("names_thanks"))
 
     def _menu(self, texts: Texts, suggestion: str | None) -> str | None:
