@@ -4,43 +4,31 @@ own words; ja / een beetje / nee kept and shown; no answer keeps it open; an old
 from __future__ import annotations
 
 import datetime as dt
-import io
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from voicecoach.clock import SimClock
+from tests.test_coach import Table as TypingTable
 from voicecoach.coach import Coach
 from voicecoach.device.wallclock import SimWallClock
-from voicecoach.events import EventLog
 from voicecoach.export import render_html
 from voicecoach.journal import Journal
 from voicecoach.journal_file import SCHEMA_VERSION
 from voicecoach.overview import overview
 from voicecoach.settings import Exercises, Settings
-from voicecoach.speech.vocab import load_vocabulary
-from voicecoach.voice import TextConversation
 
-NL = load_vocabulary()
 NAMES = ("Sanne", "Joris")
 MONDAY = dt.datetime(2026, 3, 2, 20, 0)
 HOUR = 3600.0
 
 
-class Table:
-    """A couple typing at the table; the journal's time of day is `wall`."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.clock = SimClock()
-        self.events = EventLog(self.clock)
-        self.out = io.StringIO()
-        self.conv = TextConversation(NL, self.clock, self.events, io.StringIO("".join(f"{x}\n" for x in lines)),
-                                     self.out)
+class Table(TypingTable):
+    """A couple typing at the table, visiting with a journal (its time of day: the injected wall clock)."""
 
     def visit(self, journal: Journal) -> list[str]:
         Coach(self.conv, self.events, journal, Exercises(Settings()), lambda line: None).visit()
-        return [e["text"] for e in self.events.of("prompt")]
+        return self.prompts()
 
     def follow_ups(self) -> list[tuple[int, str | None]]:
         return [(e["agreement"], e["how"]) for e in self.events.of("follow_up")]

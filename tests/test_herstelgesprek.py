@@ -32,6 +32,22 @@ def events_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+# Typed up to the first agreement: both want to, are calm and keep to the rules; each speaks and is mirrored.
+TO_THE_AGREEMENTS = [
+    "ja", "ja", "ja", "ja", "ja", "ja",
+    "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
+    "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+]
+
+
+def typed_herstelgesprek(typed: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                         *args: str) -> tuple[int, str]:
+    """The herstelgesprek typed by Sanne and Joris (--text --fast): its exit code, and what it printed."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
+    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", *args])
+    return code, capsys.readouterr().out
+
+
 def test_whole_herstelgesprek_by_voice(ko_model_path, say, talk, tmp_path, capsys):
     script = [
         "silence 10",                 # samen: nobody answers in time -> a gentle reprompt
@@ -122,9 +138,7 @@ def test_whole_herstelgesprek_typed(capsys, monkeypatch):
         "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja graag", "ja", "ja",
         "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
     ]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris"])
-    out = capsys.readouterr().out
+    code, out = typed_herstelgesprek(typed, capsys, monkeypatch)
     assert code == 0, out
     assert "Ik hoorde niets" in out and "Spiegelneuronen" in out and "We pauzeren" in out
     assert "wat heeft Joris gemist" in out
@@ -140,9 +154,7 @@ def test_not_calm_offers_the_time_out_before_anyone_is_asked_again(capsys, monke
     typed = ["ja", "ja", "ja", "nee",  # both want to; Sanne is calm, Joris is not
              "ja",                      # not an answer to "zeg time-out, of stop"
              "time-out", "verder", "ja", "ja"]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
-    out = capsys.readouterr().out
+    code, out = typed_herstelgesprek(typed, capsys, monkeypatch, "--no-journal")
     assert code == 2, out  # the typing ends at the rules
     offer = out.index("Dan nemen jullie eerst even afstand.")
     after = out[offer:]
@@ -205,9 +217,7 @@ def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
         "Ik hoorde je zeggen dat je alleen bent", "", "klopt", "nee",
         "Ik wil meer rust", "Je wilt meer rust", "ja", "nee",   # ja / nee still answer it
     ]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
-    out = capsys.readouterr().out
+    code, out = typed_herstelgesprek(typed, capsys, monkeypatch, "--no-journal")
     assert code == 2  # the typing ends at the agreements
     assert "Dat verstond ik niet. Zeg alleen klopt of klopt niet." in out
     assert "Ik hoorde niets. Zeg klopt of klopt niet." in out
@@ -219,16 +229,12 @@ def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
 def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monkeypatch, journal, consent, kept):
     """The closing said "Zijn jullie afspraken bewaard, dan vraag ik ..." also with --no-journal or after a no."""
     typed = [
-        "ja", "ja", "ja", "ja", "ja", "ja",
-        "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
-        "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+        *TO_THE_AGREEMENTS,
         "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja",
         *([consent, consent] if consent else []),
         "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
     ]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", *journal])
-    out = capsys.readouterr().out
+    code, out = typed_herstelgesprek(typed, capsys, monkeypatch, *journal)
     assert code == 0, out
     closing = out[out.index("Dank jullie wel. Jullie hebben naar elkaar geluisterd"):]
     assert ("Jullie afspraken zijn bewaard." in closing) is kept
@@ -246,15 +252,11 @@ def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monke
 def test_a_no_to_an_agreement_is_said_before_it_is_proposed_again(capsys, monkeypatch):
     """After Joris's no the next words were "Sanne, stel één afspraak voor." again, as if nothing was said."""
     typed = [
-        "ja", "ja", "ja", "ja", "ja", "ja",
-        "Ik voel me alleen", "Je voelt je alleen", "klopt", "nee",
-        "Ik wil meer rust", "Je wilt meer rust", "klopt", "nee",
+        *TO_THE_AGREEMENTS,
         "Elke dag sporten", "Jij wilt elke dag sporten", "ja", "nee",
         "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
     ]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))
-    code = cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", "Sanne,Joris", "--no-journal"])
-    out = capsys.readouterr().out
+    code, out = typed_herstelgesprek(typed, capsys, monkeypatch, "--no-journal")
     assert code == 2  # the typing ends at Joris's agreement
     no = out.index("Joris, ben jij het eens met deze afspraak?")
     again = out.index("Jullie zijn het nog niet allebei eens, en dat mag.", no)
