@@ -34,7 +34,7 @@ from voicecoach.audio.sources import Chunk, ScriptedCouple
 from voicecoach.clock import Clock, SimClock
 from voicecoach.speech.decide import Heard
 from voicecoach.speech.listener import Listener, ListenSettings
-from voicecoach.speech.recognizer import Reading, VoskModel, VoskRecognizer
+from voicecoach.speech.recognizer import Reading, VoskModel, VoskRecognizer, same_dither
 from voicecoach.speech.vocab import ANSWERS, COMMANDS, Vocabulary, load_vocabulary, normalize
 
 log = logging.getLogger("bench")
@@ -373,6 +373,7 @@ def vosk_example(model: Any, grammar: list[str], samples: np.ndarray, phrases: d
     """Vosk's microphone example, with the same grammar: 8000-sample blocks until a result."""
     import vosk
 
+    same_dither()  # the same audio reads the same whatever ran before in this process (recognizer.py)
     rec = vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False))
     cpu = time.process_time()
     for start in range(0, len(samples), BASELINE_BLOCK):

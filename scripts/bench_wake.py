@@ -42,7 +42,7 @@ from voicecoach.device.server import Server, waiting_listener
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
 from voicecoach.speech.listener import TWO_GRAMMARS, Listener, ListenSettings, build_listener
-from voicecoach.speech.recognizer import VoskModel
+from voicecoach.speech.recognizer import VoskModel, same_dither
 from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import VoiceConversation
 
@@ -149,6 +149,7 @@ def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
     import vosk
 
     grammar = [wake] + (["[unk]"] if model.has_unk else [])
+    same_dither()  # the same audio reads the same whatever ran before in this process (recognizer.py)
     rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps(grammar, ensure_ascii=False))
     n = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
@@ -345,6 +346,7 @@ def latency(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int)
 def _naive_latency(samples: np.ndarray, model: VoskModel, wake: str, end: float) -> float | None:
     import vosk
 
+    same_dither()
     rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps([wake] + (["[unk]"] if model.has_unk else []), ensure_ascii=False))
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         t0 = time.perf_counter()

@@ -41,7 +41,7 @@ from bench_baseline import LEAD_IN, PAD, REPO, Couple, silence
 from voicecoach.audio.pcm import RATE
 from voicecoach.audio.sources import CHUNK_SECONDS, Chunk, _Timeline
 from voicecoach.clock import Clock, SimClock
-from voicecoach.speech.recognizer import VoskModel
+from voicecoach.speech.recognizer import VoskModel, same_dither
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("hearing")
@@ -291,6 +291,7 @@ def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], sa
     import vosk
 
     grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
+    same_dither()  # the baseline too reads the same audio the same way whatever ran before in this process
     rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps(grammar, ensure_ascii=False))
     naive = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
@@ -455,9 +456,11 @@ def evaluate(split: str, quick: bool, jobs: int, only: list[str] | None = None, 
     work_list = [Job(code, split, quick, name, seed=100 + i, model_path=str(model_path()), sweep=sweep,
                      settings=settings, dump=dump)
                  for i, name in enumerate(names) if not only or name in only]
-    if only and not sweep:  # --only stretch:conversation
+    if only and not sweep:  # --only stretch:conversation, --only "calibration:pink 10 dB"
         work_list += [Job(code, split, quick, w, 0, str(model_path()), settings=settings)
                       for w in only if w.startswith("stretch:")]
+        work_list += [Job(code, split, quick, f"calibration:{c}", 500 + i, str(model_path()), settings=settings)
+                      for i, c in enumerate(CALIBRATION_CONDITIONS) if f"calibration:{c}" in only]
     if not only and not sweep:
         work_list += [Job(code, split, quick, f"stretch:{s}", 0, str(model_path()), settings=settings)
                       for s in ("conversation", "television")]

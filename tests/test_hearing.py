@@ -232,6 +232,28 @@ def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch,
 # -- determinism ----------------------------------------------------------------------------------------------
 
 
+def test_an_utterance_reads_the_same_whatever_was_decoded_before(ko_model, say):
+    """Kaldi dithers each frame with the C library's rand(): unseeded, every reading of the same answer
+    scored a little differently (and some decided differently) depending on what the process had heard."""
+    from voicecoach.speech.recognizer import VoskRecognizer
+
+    answer, other = read_wav(say("네")), read_wav(say("오늘 날씨가 좋네요"))
+
+    def reading(rec: VoskRecognizer, audio: Audio) -> tuple[str, float]:
+        rec.set_grammar(["네", "아니요", "네 아니요", "마침"], ["오늘", "날씨", "사람"])
+        for i in range(0, len(audio.samples), 1600):
+            rec.accept(audio.samples[i:i + 1600].tobytes())
+        read = rec.final()
+        return read.answers[0].text, read.answers[0].score + (read.garbage or 0.0)
+
+    rec = VoskRecognizer(ko_model, 16000)
+    first = reading(rec, answer)
+    for _ in range(3):
+        reading(rec, other)  # other talk in between
+    assert reading(rec, answer) == first
+    assert reading(VoskRecognizer(ko_model, 16000), answer) == first  # and in a recognizer of its own
+
+
 @pytest.mark.parametrize("start", [0.0, 0.1, 12.34, 512.34, 3601.7])
 def test_an_utterance_ends_the_same_whenever_it_is_said(say, start):
     """The quiet that ends an answer is counted in audio, not as a difference of stream times: the same

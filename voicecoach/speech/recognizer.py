@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 from dataclasses import dataclass
@@ -63,6 +64,30 @@ class Recognizer(Protocol):
         """The utterance so far, read both ways; then ready for the next."""
 
     def has_word(self, word: str) -> bool: ...
+
+
+# Kaldi dithers every audio frame with noise from the C library's global rand() (Vosk's models leave
+# --dither at its default), so the same utterance scored differently depending on how many the process had
+# decoded before: on held-out speech under a television 21 of about 700 decisions changed between two runs of
+# the same audio in one process. Seeding rand() at each utterance's start makes a reading depend on that
+# utterance alone (the dither itself, one unit of noise, stays as the models were trained with).
+DITHER_SEED = 1
+
+
+def _find_srand() -> Any:
+    try:
+        return ctypes.CDLL(None).srand  # the process's C library: the one libvosk calls rand() from
+    except (OSError, AttributeError):  # no such C library (not Linux or macOS): readings vary a little
+        return None
+
+
+_SRAND = _find_srand()
+
+
+def same_dither() -> None:
+    """Give the next utterance the same dither noise as every other (see DITHER_SEED)."""
+    if _SRAND is not None:
+        _SRAND(DITHER_SEED)
 
 
 def _vosk() -> Any:
@@ -148,6 +173,8 @@ class VoskRecognizer:
         self._bytes = 0
 
     def accept(self, pcm: bytes) -> None:
+        if self._bytes == 0:
+            same_dither()  # an utterance begins: its reading must not depend on the ones before it
         for rec in (self._current, self._garbage, self._broad):
             if rec is not None:
                 rec.AcceptWaveform(pcm)
