@@ -33,10 +33,13 @@ if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], True)
 
 # A suite started in the background by a non-interactive shell (`scripts/test &`) inherits SIGINT ignored, as
-# POSIX asks, and so does every voicecoach it starts, which then rightly keeps it ignored (as under nohup):
-# the Ctrl-C tests would test nohup and fail. The tests stand for a couple at a terminal.
+# POSIX asks, and one started with nohup SIGHUP; so does every voicecoach it starts, which then rightly keeps
+# them ignored: the Ctrl-C and closed-terminal tests would test nohup and fail. The tests stand for a couple
+# at a terminal.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _checkout_files() -> set[str]:
