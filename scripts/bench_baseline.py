@@ -368,13 +368,18 @@ class BaselineResult:
     audio_seconds: float  # audio fed until the decision
 
 
-def vosk_example(model: Any, grammar: list[str], samples: np.ndarray, phrases: dict[str, str],
-                 true_end: float) -> BaselineResult:
-    """Vosk's microphone example, with the same grammar: 8000-sample blocks until a result."""
+def example_recognizer(model: Any, grammar: list[str]) -> Any:
+    """The recognizer of Vosk's microphone example (`model`: a vosk.Model), ready for a new stream."""
     import vosk
 
     same_dither()  # the same audio reads the same whatever ran before in this process (recognizer.py)
-    rec = vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False))
+    return vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False))
+
+
+def vosk_example(model: Any, grammar: list[str], samples: np.ndarray, phrases: dict[str, str],
+                 true_end: float) -> BaselineResult:
+    """Vosk's microphone example, with the same grammar: 8000-sample blocks until a result."""
+    rec = example_recognizer(model, grammar)
     cpu = time.process_time()
     for start in range(0, len(samples), BASELINE_BLOCK):
         block = samples[start : start + BASELINE_BLOCK]

@@ -42,7 +42,7 @@ from voicecoach.device.server import Server, waiting_listener
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
 from voicecoach.speech.listener import TWO_GRAMMARS, Listener, ListenSettings, build_listener
-from voicecoach.speech.recognizer import VoskModel, same_dither
+from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import VoiceConversation
 
@@ -145,12 +145,13 @@ def _explain(server: Server, why: list[str]) -> None:
         ear.check = verdict  # type: ignore[method-assign]
 
 
-def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
-    import vosk
+def _naive_grammar(model: VoskModel, wake: str) -> list[str]:
+    """The Vosk example's grammar: the wake phrase alone."""
+    return [wake] + (["[unk]"] if model.has_unk else [])
 
-    grammar = [wake] + (["[unk]"] if model.has_unk else [])
-    same_dither()  # the same audio reads the same whatever ran before in this process (recognizer.py)
-    rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps(grammar, ensure_ascii=False))
+
+def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
+    rec = bb.example_recognizer(model.model, _naive_grammar(model, wake))
     n = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         if rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes()):
@@ -344,10 +345,7 @@ def latency(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int)
 
 
 def _naive_latency(samples: np.ndarray, model: VoskModel, wake: str, end: float) -> float | None:
-    import vosk
-
-    same_dither()
-    rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps([wake] + (["[unk]"] if model.has_unk else []), ensure_ascii=False))
+    rec = bb.example_recognizer(model.model, _naive_grammar(model, wake))
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         t0 = time.perf_counter()
         done = rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes())

@@ -41,7 +41,7 @@ from bench_baseline import LEAD_IN, PAD, REPO, Couple, silence
 from voicecoach.audio.pcm import RATE
 from voicecoach.audio.sources import CHUNK_SECONDS, Chunk, _Timeline
 from voicecoach.clock import Clock, SimClock
-from voicecoach.speech.recognizer import VoskModel, same_dither
+from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("hearing")
@@ -288,11 +288,8 @@ def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], sa
     while not source.finished:
         heard = listener.listen(intents, clock.now() + 8.0)
         vc += heard.kind == "intent"
-    import vosk
-
     grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
-    same_dither()  # the baseline too reads the same audio the same way whatever ran before in this process
-    rec = vosk.KaldiRecognizer(model.model, RATE, json.dumps(grammar, ensure_ascii=False))
+    rec = bb.example_recognizer(model.model, grammar)
     naive = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         if rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes()):

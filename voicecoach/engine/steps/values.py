@@ -122,7 +122,7 @@ class Values(StepRun):
         # (scripts/bench_check_grammar.py).
         named_here = {v for values in self.stage.memory.lists.values() for v in values}
         absent = [f"change:{w}" for w in vocab.sayable(name)
-                  if vocab.item_of(name, w) in named_here and vocab.item_of(name, w) not in items]
+                  if (v := vocab.item_of(name, w)) in named_here and v not in items]
         if phase == "check":
             answers = ["confirm", "deny", "change", *absent, *(f"change:{v}" for v in named),
                        *(f"item:{v}" for v in named)]
