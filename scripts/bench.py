@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of voicecoach's listening, in one run: decision latency against
-Vosk's own example loop, CPU, start-up (decision to the next prompt's audio),
+Vosk's own example loop, CPU, start-up, decision to the next prompt's first sound at
+the sound device (bench_device.py),
 memory over a long session, timer accuracy, the held-out hearing
 table of scripts/hearing.py (recall, wrong, unclear per condition, voicecoach
 and the naive loop), and turn awareness on its held-out voices (scripts/bench_turns.py).
@@ -31,17 +32,21 @@ from pathlib import Path
 from typing import Any
 
 import bench_baseline as bb
+import bench_device
 import bench_turns
 import hearing
 import numpy as np
 from bench_baseline import LEAD_IN, PAD, REPO, Ear, Lang, Rig, Trial, ms_stats, pct, rss_mb
 
+from voicecoach.audio.live import LiveSpeaker
 from voicecoach.audio.pcm import RATE
 from voicecoach.clock import RealClock
 from voicecoach.errors import UserError
+from voicecoach.events import EventLog
 from voicecoach.speech.listener import ListenSettings
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import normalize
+from voicecoach.voice import VoiceConversation
 
 log = logging.getLogger("bench")
 SETTLE = 30.0  # seconds of the room alone before measuring, so the VAD's noise floor has settled
@@ -129,6 +134,7 @@ import voicecoach.wiring  # the app's own imports: Vosk, audio, synthesis
 from voicecoach.audio.sinks import SilentSpeaker
 from voicecoach.clock import RealClock
 from voicecoach.errors import UserError
+from voicecoach.events import EventLog
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 lang, prompt, home, model = sys.argv[1:5]
@@ -164,8 +170,7 @@ def startup(rig: Rig, model_load: float) -> dict[str, float]:
         synth.render(lang.prompt)
 
         def after_decision(text: str) -> float:
-            """From the decision to the prompt's audio in hand (render or cache). Not yet to the first
-            sample at the sound device: play() does not say when that went out."""
+            """From the decision to the prompt's audio in hand (render or cache): the part in our hands."""
             ear.answer(rig.speech[lang.confirm][0], rig.answer)
             began = time.perf_counter()
             synth.render(text)
@@ -173,8 +178,40 @@ def startup(rig: Rig, model_load: float) -> dict[str, float]:
 
         cached = [after_decision(lang.prompt) for _ in range(rig.plan.cached_prompts)]
         new = [after_decision(f"{lang.prompt} {i + 2}") for i in range(rig.plan.uncached_prompts)]
-    return {**out, "cached_prompt_p50_ms": 1000 * pct(cached, 50), "cached_prompt_max_ms": 1000 * max(cached),
-            "uncached_prompt_p50_ms": 1000 * pct(new, 50), "uncached_prompt_max_ms": 1000 * max(new)}
+        out |= {"cached_prompt_p50_ms": 1000 * pct(cached, 50), "cached_prompt_max_ms": 1000 * max(cached),
+                "uncached_prompt_p50_ms": 1000 * pct(new, 50), "uncached_prompt_max_ms": 1000 * max(new)}
+        return out | to_device(rig, ear, synth)
+
+
+def to_device(rig: Rig, ear: Ear, synth: Pyttsx3Synth) -> dict[str, float]:
+    """From the decision to the first sound of the next prompt at the sound device (bench_device.py),
+    through the conversation's say() and the live speaker; {} when there is no test sound server."""
+    lang = rig.lang
+    try:
+        with bench_device.private_sound_server():
+            tap = bench_device.MonitorTap()
+            try:
+                speaker = LiveSpeaker(RealClock())
+            except UserError:
+                tap.close()
+                raise
+            conv = VoiceConversation(synth, speaker, ear.listener, RealClock(), EventLog(RealClock()))
+            try:
+                def trial(text: str) -> float:
+                    return bench_device.to_first_sound(lambda: ear.answer(rig.speech[lang.confirm][0], rig.answer),
+                                                       lambda: conv.say(text), tap)
+
+                cached = [trial(lang.prompt) for _ in range(rig.plan.cached_prompts)]
+                new = [trial(f"{lang.prompt} {i + 100}") for i in range(rig.plan.uncached_prompts)]
+            finally:
+                speaker.close()
+                tap.close()
+    except (bench_device.NoSoundServer, UserError) as exc:
+        log.warning("decision to the sound device not measured: %s", exc)
+        return {}
+    return {"device_cached_p50_ms": 1000 * pct(cached, 50), "device_cached_max_ms": 1000 * max(cached),
+            "device_uncached_p50_ms": 1000 * pct(new, 50), "device_uncached_max_ms": 1000 * max(new),
+            "prompt_lead_in_ms": 1000 * bench_device.lead_in(synth.render(lang.prompt))}
 
 
 # --- 5: memory over a long session ----------------------------------------------------------------------------
@@ -299,9 +336,17 @@ def targets(r: dict[str, Any]) -> list[Row]:
         row("start: launch to first prompt sample (s)", st["launch_to_first_sample_s"]),
         row("start: same, model loaded first (s)", st["launch_with_model_s"]),
     ]
+    if "device_cached_max_ms" in st:
+        lead = f"the prompt's own lead-in {st['prompt_lead_in_ms']:.0f} ms"
+        rows += [row("decision to first sound at the sound device, cached prompt, p50 (ms)",
+                     st["device_cached_p50_ms"], note=lead),
+                 row("decision to first sound at the sound device, cached prompt, max (ms)",
+                     st["device_cached_max_ms"], 50),
+                 row("decision to first sound at the sound device, new prompt, p50 (ms)",
+                     st["device_uncached_p50_ms"], note=f"max {st['device_uncached_max_ms']:.0f}")]
     if "cached_prompt_max_ms" in st:
-        rows += [row("decision to cached prompt audio, max (ms)", st["cached_prompt_max_ms"], 50),
-                 row("decision to uncached prompt audio p50 (ms)", st["uncached_prompt_p50_ms"])]
+        rows += [row("decision to cached prompt audio in hand, max (ms)", st["cached_prompt_max_ms"]),
+                 row("decision to new prompt audio in hand, p50 (ms)", st["uncached_prompt_p50_ms"])]
     rows += [
         row("memory growth 10%..end of session (MB)", mem["growth_mb"], 10),
         row("memory peak RSS (MB)", mem["peak_mb"], note=f"steady {mem['steady_mb']:.0f}"),

@@ -3,6 +3,7 @@ once, and a microphone that only runs at 48 kHz is heard through the resampler."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -213,6 +214,38 @@ def test_sigterm_during_the_safety_note_stops_the_voice_and_keeps_the_session(pu
     with Journal(db) as journal:
         progress = journal.load_progress()
     assert progress is not None and progress.state == entered  # `voicecoach resume` starts where it stopped
+
+
+# -- the benchmark's "decision to first sound at the sound device" ------------------------------
+
+
+def _bench_device():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_device", ROOT / "scripts" / "bench_device.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_finds_a_prompts_first_sound_at_the_sound_device(pulse):
+    """scripts/bench.py times the next prompt to where the sound server passed it on: a prompt that
+    starts with 0.3 s of silence is found 0.3 s later than the same one without, and neither before
+    play() was called (a timing of the render or the cache would find both at once)."""
+    from voicecoach.audio.live import LiveSpeaker
+
+    bd = _bench_device()
+    tap = bd.MonitorTap()
+    speaker = LiveSpeaker(RealClock())
+    try:
+        sound = tone(440, 0.3, speaker.rate)
+        late = Audio.concat([Audio.silence(0.3, speaker.rate), sound], speaker.rate)
+        prompt = sorted(bd.to_first_sound(lambda: None, lambda: speaker.play(sound), tap) for _ in range(3))
+        delayed = sorted(bd.to_first_sound(lambda: None, lambda: speaker.play(late), tap) for _ in range(3))
+    finally:
+        speaker.close()
+        tap.close()
+    assert 0.0 <= prompt[1] < 0.25, prompt
+    assert abs(delayed[1] - prompt[1] - 0.3) < 0.08, (prompt, delayed)
 
 
 # -- a microphone at 48 kHz --------------------------------------------------------------------
