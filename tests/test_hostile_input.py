@@ -161,6 +161,40 @@ def test_a_wav_that_lies_about_its_rate_is_one_sentence(rate, ko_model_path, tmp
     assert code == 2 and str(wav) in line and f"{rate} Hz" in line, line
 
 
+def _wav_header(fmt: int, width: int, data: bytes, rate: int = 16000) -> bytes:
+    import struct
+
+    return b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, fmt, 1, rate, rate * width, width, 8 * width) + b"data" + struct.pack("<I", len(data)) + data
+
+
+@pytest.mark.parametrize("content,problem", [
+    (b"", "empty or cut short"),
+    (_wav_header(3, 4, b"\x00\x00\x80\x3e" * 16000), "floating point"),
+    (_wav_header(0xFFFE, 2, b"\x00\x10" * 16000), "extended header"),
+])
+def test_a_wav_voicecoach_cannot_read_says_why_in_words(content, problem, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    wav = tmp_path / "other.wav"
+    wav.write_bytes(content)
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file", str(wav), "--seconds", "1"])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and str(wav) in line and problem in line and "sox" in line, line
+
+
+def test_a_24_bit_wav_reads_as_its_16_bit_self(tmp_path):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from voicecoach.audio.pcm import read_wav
+
+    samples = np.array([0, 1, -1, 32767, -32768, 12345, -12345], np.int16)
+    low = np.array([0x7F, 0x00, 0xFF, 0x12, 0x80, 0x01, 0xFE], np.uint8)  # below 16 bits: dropped, never carried
+    wide = np.stack([low, *samples.view(np.uint8).reshape(-1, 2).T], axis=1).tobytes()
+    wav = tmp_path / "24bit.wav"
+    wav.write_bytes(_wav_header(1, 3, wide))
+    audio = read_wav(wav)
+    assert audio.rate == 16000 and audio.samples.tolist() == samples.tolist()
+
+
 @pytest.mark.parametrize("line,problem", [
     ("silence nan", "silence"), ("silence inf", "silence"), ("silence -1", "silence"), ("silence 1e7", "silence"),
     ("silence", "silence"),

@@ -82,7 +82,7 @@ class StreamResampler:
 
 
 def read_wav(source: Path | bytes) -> Audio:
-    """Read a PCM WAV (any rate, mono or stereo, 8/16/32-bit) as mono int16."""
+    """Read a PCM WAV (any rate, mono or stereo, 8/16/24/32-bit) as mono int16."""
     name = "audio data" if isinstance(source, bytes) else str(source)
     try:
         with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
@@ -92,7 +92,7 @@ def read_wav(source: Path | bytes) -> Audio:
         raise UserError(f"The audio file {name} does not exist.", "Check the path.") from None
     except (wave.Error, EOFError, OSError) as exc:
         raise UserError(
-            f"{name} is not a readable WAV file ({exc}).",
+            f"{name} is not a readable WAV file ({_wav_problem(exc)}).",
             "Convert it with: sox IN -r 16000 -c 1 -b 16 OUT.wav",
         ) from None
     if not MIN_RATE <= rate <= MAX_RATE:
@@ -103,6 +103,8 @@ def read_wav(source: Path | bytes) -> Audio:
         data = (np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8
     elif width == 2:
         data = np.frombuffer(raw, "<i2")
+    elif width == 3:  # 24-bit: the upper two bytes of each little-endian sample are its 16-bit value
+        data = np.frombuffer(raw[: len(raw) - len(raw) % 3], np.uint8).reshape(-1, 3)[:, 1:].copy().view("<i2").ravel()
     elif width == 4:
         data = (np.frombuffer(raw, "<i4") >> 16).astype(np.int16)
     else:
@@ -110,6 +112,18 @@ def read_wav(source: Path | bytes) -> Audio:
     if channels > 1:
         data = data[: len(data) - len(data) % channels].reshape(-1, channels).mean(axis=1).astype(np.int16)
     return Audio(np.ascontiguousarray(data, dtype=np.int16), rate)
+
+
+# What Python's wave module means by the format numbers it cannot read, in words a person can act on.
+_WAV_FORMATS = {"3": "its samples are floating point", "65534": "it has an extended header, WAVE_FORMAT_EXTENSIBLE",
+                "85": "it holds MP3 audio", "6": "it holds A-law audio", "7": "it holds mu-law audio"}
+
+
+def _wav_problem(exc: BaseException) -> str:
+    text = str(exc)
+    if text.startswith("unknown format: "):
+        return _WAV_FORMATS.get(text.rsplit(" ", 1)[-1], text)
+    return text or "the file is empty or cut short"
 
 
 def write_wav(path: Path, audio: Audio) -> None:
