@@ -191,7 +191,7 @@ def to_device(rig: Rig, ear: Ear, synth: Pyttsx3Synth) -> dict[str, float]:
         with bench_device.private_sound_server():
             tap = bench_device.MonitorTap()
             try:
-                speaker = LiveSpeaker(RealClock())
+                speaker = LiveSpeaker(RealClock(), device=bench_device.pulse_device())
             except UserError:
                 tap.close()
                 raise

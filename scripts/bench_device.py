@@ -65,6 +65,14 @@ def private_sound_server() -> Iterator[None]:
         _rescan_devices()
 
 
+def pulse_device() -> str | None:
+    """ALSA's "pulse" device when there is one: on a desktop whose default device is PipeWire's, the
+    default would play the prompt in the room and record something else."""
+    import sounddevice as sd
+
+    return "pulse" if any(d["name"] == "pulse" for d in sd.query_devices()) else None
+
+
 def _rescan_devices() -> None:
     """PortAudio lists its devices once: again, now that another sound server is the one to use."""
     import sounddevice as sd
@@ -86,8 +94,8 @@ class MonitorTap:
         self.blocks: list[tuple[float, bytes]] = []
         os.environ["PULSE_SOURCE"] = source  # read when the stream connects: this stream only
         try:
-            self._stream = sd.RawInputStream(samplerate=TAP_RATE, channels=1, dtype="int16", blocksize=BLOCK,
-                                             latency="low", callback=self._block)
+            self._stream = sd.RawInputStream(samplerate=TAP_RATE, device=pulse_device(), channels=1, dtype="int16",
+                                             blocksize=BLOCK, latency="low", callback=self._block)
             self._stream.start()
         finally:
             os.environ.pop("PULSE_SOURCE", None)
