@@ -182,20 +182,23 @@ def talk(mat: cp.Material, seconds: float, seed: int, split: str = "held_out") -
 
 
 def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: float, split: str = "held_out",
-                ) -> dict[str, Any]:
+                first: int = 0) -> dict[str, Any]:
+    """`first`: the number of the first ten-minute stretch (each has its own talk), so that one long run
+    can be shared by several processes (--from-stretch) and added up."""
     chunk = 600.0  # ten minutes of talk at a time: memory stays small
     n = max(1, int(round(hours * 3600 / chunk)))
     got: dict[str, dict[str, int]] = {system: {} for system in SYSTEMS}
     base = 0
-    for i in range(n):
+    for i in range(first, first + n):
         samples = talk(mat, chunk, seed=1000 + i, split=split)
         for system in SYSTEMS:
             for kind, k in decisions(samples, model, words, system).items():
                 got[system][kind] = got[system].get(kind, 0) + k
         base += naive(samples, model, words.wake_phrase)
-        log.info("talk %d/%d: %s, naive %d", i + 1, n, got, base)
+        log.info("talk %d/%d: %s, naive %d", i + 1 - first, n, got, base)
     hours_done = n * chunk / 3600
-    out: dict[str, Any] = {"hours": hours_done, "voices": split, "naive": base, "naive_per_hour": base / hours_done}
+    out: dict[str, Any] = {"hours": hours_done, "stretches": [first, first + n], "voices": split, "naive": base,
+                           "naive_per_hour": base / hours_done}
     for system in SYSTEMS:
         total = sum(k for kind, k in got[system].items() if kind != "quiet, closed")  # a part of "quiet"
         out[system] = {"decisions": got[system], "per_hour": total / hours_done,
@@ -419,6 +422,8 @@ def main() -> int:
     ap.add_argument("--only", default="recall,latency,cost,false",
                     help="parts to run, comma-separated: recall, latency, cost, memory, false (default: all but memory)")
     ap.add_argument("--day-hours", type=float, default=24.0, help="simulated hours of the memory run (default 24)")
+    ap.add_argument("--from-stretch", type=int, default=0, metavar="N",
+                    help="false wakes: start at ten-minute stretch N (to share one long run between processes)")
     ap.add_argument("--systems", default=",".join(SYSTEMS), help="systems compared (default: all three)")
     ap.add_argument("--split", default="held_out", choices=("held_out", "tuning"),
                     help="voices of the wake phrases and the talk (tuning: only to diagnose; report held_out)")
@@ -443,7 +448,7 @@ def main() -> int:
     if "memory" in parts:
         result["memory"] = memory(mat, _model_path(), words, args.day_hours)
     if "false" in parts:
-        result["false_wakes"] = false_wakes(mat, model, words, args.hours, args.split)
+        result["false_wakes"] = false_wakes(mat, model, words, args.hours, args.split, args.from_stretch)
     result["wall_minutes"] = (time.monotonic() - started) / 60
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
