@@ -134,7 +134,6 @@ import voicecoach.wiring  # the app's own imports: Vosk, audio, synthesis
 from voicecoach.audio.sinks import SilentSpeaker
 from voicecoach.clock import RealClock
 from voicecoach.errors import UserError
-from voicecoach.events import EventLog
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 lang, prompt, home, model = sys.argv[1:5]

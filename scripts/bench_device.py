@@ -120,7 +120,7 @@ class MonitorTap:
         while time.monotonic() - began < limit:
             time.sleep(seconds)
             recent = [d for t, d in self.blocks if t > time.monotonic() - seconds]
-            if recent and all(np.abs(np.frombuffer(d, np.int16)).max() <= SOUND for d in recent):
+            if recent and all(np.abs(np.frombuffer(d, np.int16).astype(np.int32)).max() <= SOUND for d in recent):
                 return
 
     def close(self) -> None:
