@@ -97,6 +97,8 @@ class MonitorTap:
             self._stream = sd.RawInputStream(samplerate=TAP_RATE, device=pulse_device(), channels=1, dtype="int16",
                                              blocksize=BLOCK, latency="low", callback=self._block)
             self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:  # no ALSA pulse plugin, no capture device
+            raise NoSoundServer(f"the speaker's monitor cannot be recorded ({exc})") from None
         finally:
             os.environ.pop("PULSE_SOURCE", None)
 
