@@ -44,9 +44,13 @@ def private_sound_server() -> Iterator[None]:
     runtime = os.environ["XDG_RUNTIME_DIR"] if suite else "/tmp/voicecoach-bench-pulse"
     env = {**os.environ, "VOICECOACH_PULSE_DIR": runtime, "XDG_RUNTIME_DIR": runtime,
            "PULSE_RUNTIME_PATH": f"{runtime}/pulse"}
-    started = subprocess.run(["pactl", "info"], capture_output=True, env=env, check=False).returncode != 0
-    out = subprocess.run([str(REPO / "scripts" / "pulse"), "start"], capture_output=True, text=True, env=env,
-                         check=False, timeout=60)
+    try:
+        started = subprocess.run(["pactl", "info"], capture_output=True, env=env, check=False,
+                                 timeout=30).returncode != 0
+        out = subprocess.run([str(REPO / "scripts" / "pulse"), "start"], capture_output=True, text=True, env=env,
+                             check=False, timeout=60)
+    except subprocess.TimeoutExpired as exc:  # a sound server that hangs is no sound server to time with
+        raise NoSoundServer(f"the test sound server did not answer ({exc})") from None
     if out.returncode != 0:
         raise NoSoundServer(f"the test sound server did not start ({out.stderr.strip() or out.returncode})")
     saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")}
