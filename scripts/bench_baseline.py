@@ -22,6 +22,7 @@ import logging
 import os
 import subprocess
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,7 +207,7 @@ class TimedRecognizer:
 
     def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None:
         # The baseline hears with the phrases alone, as Vosk's example would be written for them.
-        self.grammar = sorted(set(phrases)) + (["[unk]"] if self.inner.model.has_unk else [])
+        self.grammar = example_grammar(self.inner.model, phrases)
         self.inner.set_grammar(phrases, garbage, broad)
 
     def accept(self, pcm: bytes) -> None:
@@ -366,6 +367,11 @@ class BaselineResult:
     compute: float  # wall seconds of the AcceptWaveform + Result calls that decided
     cpu: float  # process seconds for the whole run
     audio_seconds: float  # audio fed until the decision
+
+
+def example_grammar(model: VoskModel, phrases: Iterable[str]) -> list[str]:
+    """The grammar Vosk's example would be written with for these phrases (and [unk] where the model has it)."""
+    return sorted(set(phrases)) + (["[unk]"] if model.has_unk else [])
 
 
 def example_recognizer(model: Any, grammar: list[str]) -> Any:

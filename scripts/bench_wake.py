@@ -145,13 +145,8 @@ def _explain(server: Server, why: list[str]) -> None:
         ear.check = verdict  # type: ignore[method-assign]
 
 
-def _naive_grammar(model: VoskModel, wake: str) -> list[str]:
-    """The Vosk example's grammar: the wake phrase alone."""
-    return [wake] + (["[unk]"] if model.has_unk else [])
-
-
 def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
-    rec = bb.example_recognizer(model.model, _naive_grammar(model, wake))
+    rec = bb.example_recognizer(model.model, bb.example_grammar(model, [wake]))
     n = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         if rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes()):
@@ -348,7 +343,7 @@ def latency(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int)
 
 
 def _naive_latency(samples: np.ndarray, model: VoskModel, wake: str, end: float) -> float | None:
-    rec = bb.example_recognizer(model.model, _naive_grammar(model, wake))
+    rec = bb.example_recognizer(model.model, bb.example_grammar(model, [wake]))
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
         t0 = time.perf_counter()
         done = rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes())

@@ -227,7 +227,7 @@ def naive_run(model: VoskModel, phrases: dict[str, str], cond: cp.Condition, mat
     rng = np.random.default_rng(seed)
     speech = [cond.speech(item, rng, mat) for item in corpus]
     bed = cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1)
-    grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
+    grammar = bb.example_grammar(model, phrases)
     out, pos = [], 0
     for item, samples in zip(corpus, speech, strict=True):
         audio = np.concatenate([silence(LEAD_IN), samples, silence(PAD)]).astype(np.float32)
@@ -288,7 +288,7 @@ def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], sa
     while not source.finished:
         heard = listener.listen(intents, clock.now() + 8.0)
         vc += heard.kind == "intent"
-    grammar = sorted(phrases) + (["[unk]"] if model.has_unk else [])
+    grammar = bb.example_grammar(model, phrases)
     rec = bb.example_recognizer(model.model, grammar)
     naive = 0
     for start in range(0, len(samples), bb.BASELINE_BLOCK):
