@@ -9,6 +9,7 @@ import logging
 import os
 import queue
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import DATA, KO_VOCAB
+from tests.conftest import DATA, KO_VOCAB, ROOT
 from tests.test_reliability import FlakyMic
 from voicecoach.audio.pcm import RATE, Audio, read_wav
 from voicecoach.audio.sinks import SilentSpeaker
@@ -225,6 +226,31 @@ def test_the_wake_phrase_has_its_own_rule(ko_model: Any, ko_words: DeviceWords, 
             table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
             table.hear(say(text, voice=voice))
             assert table.server.wait().kind == "nothing", (text, voice)
+
+
+# Short sentences of talk that the answers' rule alone was sure of (its sureness counts a short utterance for
+# an answer) while the everyday words explain them better: found by trying the evaluation corpus' sentences,
+# as scripts/corpus.py speaks them, in these voices (garbage ratios -5.2, -3.5 and -1.7 per second).
+SURE_BUT_TALK = [("방이 너무 추워요", "m1", 200, "wake"), ("버스가 늦게 도착했어요", "f1", 150, "wake"),
+                 ("도서관에 책을 반납했어요", "f2", 150, "quiet")]
+
+
+def _as_in_the_corpus(text: str, voice: str, speed: int) -> Audio:
+    """The sentence as the evaluation corpus makes it (trimmed, at its level), between pauses."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import corpus
+
+    pad = np.zeros(RATE, np.int16)
+    return Audio(np.concatenate([pad, corpus.speak(text, "ko", voice, speed, 50), pad, pad]))
+
+
+def test_waiting_holds_a_sure_answer_to_the_everyday_words(ko_model: Any, ko_words: DeviceWords) -> None:
+    """device/wake.py: with no question pending, a wake or "niet luisteren" must explain the sound at least
+    as well as everyday words; the answers' rule alone would have taken these for one."""
+    for text, voice, speed, _ in SURE_BUT_TALK:
+        table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
+        table.hear(_as_in_the_corpus(text, voice, speed))
+        assert table.server.wait().kind == "nothing", (text, voice)
 
 
 def test_a_button_pressed_while_it_listens_wakes_it_at_once(ko_model: Any, ko_words: DeviceWords, say: Any) -> None:

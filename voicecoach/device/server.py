@@ -21,7 +21,7 @@ from voicecoach.device import reminder
 from voicecoach.device.buttons import Press
 from voicecoach.device.reminder import Due, ReminderSchedule
 from voicecoach.device.spoken_time import Choice
-from voicecoach.device.wake import WakeEar
+from voicecoach.device.wake import WakeEar, quiet_allowed
 from voicecoach.device.words import REMINDER_PREFIX, DeviceWords
 from voicecoach.errors import DeviceError, StorageError, UserError
 from voicecoach.speech.endpoint import TWO_GRAMMARS, ListenSettings
@@ -169,6 +169,8 @@ class Server:
             return Happening("wake") if ear.check(heard).wake else Happening("nothing")
         if heard.kind != "intent" or heard.intent is None:
             return Happening("nothing")  # never what was said: not printed, not logged
+        if heard.intent == "quiet" and isinstance(ear, WakeEar) and not quiet_allowed(heard, ear.rule):
+            return Happening("nothing")
         if heard.intent in ("wake", "quiet"):
             return Happening(heard.intent)  # type: ignore[arg-type]
         if heard.intent == "reminder":

@@ -7,8 +7,9 @@ the grammar slipped in an extra word ("네 다시 계속", "다시 계속 알림
 sureness, which counts a long utterance against an answer, put a two-word phrase below "sure"
 ("nearly sure" asks back in an exercise; while waiting there is nobody to ask).
 
-A sure yes of the answers' rule stays a yes. Otherwise the wake rule asks two questions of the two
-decodes the listener makes anyway:
+A sure yes of the answers' rule stays a yes, as long as the wake phrase explains the sound at least as
+well as the everyday words do (`sure_margin`, below). Otherwise the wake rule asks two questions of the
+two decodes the listener makes anyway:
 
 1. is the wake phrase one of the phrase grammar's readings, within `max_gap` of its best one (an
    extra grammar word beside it does not hide it);
@@ -16,6 +17,12 @@ decodes the listener makes anyway:
    grammar, which here holds the wake phrase's words *as separate words* among the everyday ones?
    Talk that holds a wake word ("다시 기다려요") is explained better by that word and others; the
    wake phrase said on its own is explained best by the phrase.
+
+Why the answers' rule alone is not enough while waiting: its sureness was fitted on answers to a question
+just asked, and a short utterance counts for an answer there. While waiting no question is pending, so a
+short sentence of talk that the phrase grammar reads as the wake phrase, but everyday words explain
+better, must not wake it (on talk of the tuning voices, 4 of 16 false wakes in two hours; the wake phrase
+said by those voices lost 2 of 168). `quiet_allowed` holds "niet luisteren" to the same bar.
 
 The levels the answers' rule checks (too noisy, too little voice, a word not voiced) still reject.
 Nothing more is decoded and no audio is kept for it. Tried on the tuning voices and dropped: a free
@@ -44,6 +51,7 @@ class WakeRule:
 
     max_gap: float = 1.5  # the wake reading's score may trail the phrase grammar's best reading by this much
     min_margin: float = 2.0  # (wake reading - garbage with the wake words apart) per second of audio
+    sure_margin: float = 0.0  # the same, when the answers' rule is sure: never below the everyday words
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,20 @@ class WakeEar:
         reading, self._last = self._last, None
         if reading is None or not self._listening_for_wake or heard.kind not in ("intent", "check", "unclear"):
             return WakeVerdict(False, "no utterance")
-        if heard.kind == "intent" and heard.intent == "wake":
-            return WakeVerdict(True, "the answers' rule is sure")  # a sure yes of the stricter rule stays yes
-        return judge_wake(reading, heard.reason, self.wake, self.rule)
+        verdict = judge_wake(reading, heard.reason, self.wake, self.rule)
+        if not verdict.wake and heard.kind == "intent" and heard.intent == "wake":
+            if verdict.margin is not None and verdict.margin >= self.rule.sure_margin:
+                return WakeVerdict(True, "the answers' rule is sure", verdict.margin)
+        return verdict
+
+
+def quiet_allowed(heard: Heard, rule: WakeRule | None = None) -> bool:
+    """Whether "niet luisteren", decided by the answers' rule while waiting, explains the sound at least as
+    well as the everyday words (its garbage ratio): the wake phrase's `sure_margin` bar. On talk of the
+    tuning voices 2 of 4 false ones in two hours fell below it; "niet luisteren" said lost 1 of 168.
+    (Not the reminder's one word: said on its own it fell below the bar in a quarter of the tries.)"""
+    rule = rule or WakeRule()
+    return heard.ratio is not None and heard.ratio >= rule.sure_margin
 
 
 def judge_wake(reading: Reading, reason: str, wake: str, rule: WakeRule) -> WakeVerdict:
