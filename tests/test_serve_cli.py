@@ -69,6 +69,33 @@ def test_service_install_and_remove_from_the_command_line(home: Path, systemctl:
     assert status == 0 and not path.exists() and "what you did and agreed is kept" in out
 
 
+def test_service_install_and_remove_system_after_the_action_as_the_readme_says(
+        home: Path, systemctl: Path, monkeypatch: Any) -> None:  # noqa: F811
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # as under sudo
+    monkeypatch.setattr(unit, "SYSTEM_UNIT_DIR", home / "etc-systemd-system")
+    monkeypatch.setattr(unit, "_check_reachable", lambda command: None)  # wherever the checkout lies
+    path = home / "etc-systemd-system" / unit.UNIT
+    for args in (["service", "install", "--system"], ["service", "install", "--system", "--", "--device", "Jabra"],
+                 ["service", "--system", "install", "--", "--device", "Jabra"]):
+        status, _, err = run(args)
+        assert status == 0, err
+        text = path.read_text(encoding="utf-8")
+        assert "DynamicUser=yes" in text and "--system" not in text, args
+        assert text.count("-m voicecoach serve" + (" --device Jabra\n" if "Jabra" in args else "\n")) == 1, args
+        assert not (home / "config" / "systemd").exists()  # no user unit
+    status, out, err = run(["service", "remove", "--system"])
+    assert status == 0 and not path.exists() and "what you did and agreed is kept" in out, err
+    assert systemctl.read_text().splitlines()[-2:] == [f"systemctl disable --now {unit.UNIT}", "systemctl daemon-reload"]
+
+
+def test_serve_options_serve_would_refuse_are_not_installed(home: Path, systemctl: Path) -> None:  # noqa: F811
+    for args, said in ((["--", "--bogus"], "--bogus"), (["--", "--device"], "expected one argument"),
+                       (["--", "--device", "Jabra", "--system"], "before --")):
+        status, _, err = run(["service", "install", *args])
+        assert status == 2 and said in err and err.count("\n") == 1, err
+    assert not (home / "config" / "systemd").exists() and systemctl.read_text() == ""
+
+
 def test_installing_the_system_service_without_root_is_one_sentence(home: Path, systemctl: Path) -> None:  # noqa: F811
     if os.geteuid() == 0:
         return  # CI runs as root: the system service is installed there (tests/test_service.py)

@@ -7,7 +7,7 @@ import datetime as dt
 import queue
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from voicecoach.cli.command import Command
 from voicecoach.cli.options import sound_options
@@ -130,9 +130,10 @@ def service_arguments(p: argparse.ArgumentParser) -> None:
 def service(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device import service as unit
 
-    user = not args.system
-    extra = [a for a in args.serve_args if a != "--"] if args.serve_args else []
+    system, extra = _split_service_args(args.system, args.serve_args or [])
+    user = not system
     if args.action == "install":
+        _check_serve_args(extra)
         report = unit.install(user, serve_args=extra)
     else:
         if extra:
@@ -143,6 +144,37 @@ def service(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if args.action == "install" and not report.active:
         return ExitStatus.USER_ERROR
     return ExitStatus.SUCCESS
+
+
+def _split_service_args(system: bool, rest: list[str]) -> tuple[bool, list[str]]:
+    """--system after the action, and serve's options after an optional --.
+
+    argparse gives everything after `install` to serve_args (REMAINDER), so `service install --system`
+    arrives there; serve itself has no --system.
+    """
+    rest = list(rest)
+    while rest[:1] == ["--system"]:
+        system = True
+        rest.pop(0)
+    if rest[:1] == ["--"]:
+        rest.pop(0)
+    if "--system" in rest:
+        raise UserError("--system is an option of `voicecoach service`, not of serve.",
+                        "Put it before --: `voicecoach service install --system -- SERVE-OPTIONS`.")
+    return system, rest
+
+
+def _check_serve_args(serve_args: list[str]) -> None:
+    """The options put in the unit, read by serve's own parser: a service that cannot start is not installed."""
+
+    class ServeParser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UserError(f"`voicecoach serve` would not start with {' '.join(serve_args)} ({message}).",
+                            "Give the service only options that serve takes (see `voicecoach serve --help`).")
+
+    parser = ServeParser(prog="voicecoach serve", add_help=False)
+    serve_arguments(parser)
+    parser.parse_args(serve_args)
 
 
 COMMANDS = [
