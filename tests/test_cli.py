@@ -195,3 +195,32 @@ def test_a_closed_pipe_ends_quietly():
     assert proc.returncode == 141, proc.stderr  # as a shell reports a program ended by SIGPIPE
     assert proc.stderr == ""  # no traceback, no "something unexpected"
     assert not (paths.data_dir() / "crash.log").exists()
+
+
+class FakeSoundDevice:
+    """sounddevice's `query_devices` with the devices given (none: no sound card, no sound server)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def query_devices(self) -> str:  # its DeviceList prints as this table
+        return self.table
+
+
+def test_list_devices_without_any_says_so(monkeypatch, capsys):
+    from voicecoach.audio import live
+
+    monkeypatch.setattr(live, "_sounddevice", lambda: FakeSoundDevice(""))
+    code = cli.main(["--list-devices"])
+    out, err = capsys.readouterr()
+    assert code == 4 and out == ""
+    assert err.count("\n") == 1 and "No microphone or speaker was found" in err and "sound server" in err
+
+
+def test_list_devices_after_a_command_too(monkeypatch, capsys):
+    from voicecoach.audio import live
+
+    monkeypatch.setattr(live, "_sounddevice", lambda: FakeSoundDevice("  0 Jabra Speak 510, ALSA (1 in, 2 out)"))
+    for args in (["run", "--list-devices"], ["--list-devices", "run"], ["serve", "--list-devices"]):
+        assert cli.main(args) == 0, args
+        assert "Jabra Speak 510" in capsys.readouterr().out, args

@@ -73,7 +73,11 @@ def parse_device(spec: str | None) -> int | str | None:
 
 
 def list_devices() -> str:
-    return str(_sounddevice().query_devices())
+    devices = _sounddevice().query_devices()
+    if not len(devices):  # PortAudio found no sound card and no sound server: an empty table says nothing
+        raise DeviceError("No microphone or speaker was found.",
+                          "Plug one in, or check that the sound server (PipeWire or PulseAudio) runs for your user.")
+    return str(devices)
 
 
 class DeviceLost(DeviceError):

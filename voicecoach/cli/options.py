@@ -12,6 +12,10 @@ def speaker_options(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--voice", metavar="ID", help="synthesizer voice (default: the Dutch espeak-ng voice)")
     g.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 150)")
     g.add_argument("--fast", action="store_true", help="simulated clock: run as fast as the computer can")
+    # Also after the command (`voicecoach run --list-devices`); unset unless given, so it does not undo
+    # `voicecoach --list-devices run` (a command's own defaults overwrite the global ones).
+    g.add_argument("--list-devices", action="store_true", default=argparse.SUPPRESS,
+                   help="list microphones and speakers, then exit")
 
 
 def sound_options(p: argparse.ArgumentParser) -> None:
