@@ -65,11 +65,15 @@ class Table:
     """A kitchen table on a simulated clock: the couple's mic (which can be unplugged), the real listener,
     a real synthesizer into a silent speaker, the real coach, and serve's loop."""
 
-    def __init__(self, ko_model: Any, words: DeviceWords, start: dt.datetime, reminder: str | None = None) -> None:
+    def __init__(self, ko_model: Any, words: DeviceWords, start: dt.datetime, reminder: str | None = None,
+                 mic_missing_until: float | None = None) -> None:
         self.clock = SimClock()
         self.wall = SimWallClock(start, self.clock)
         self.couple = ScriptedCouple([], self.clock)
         self.mic = FlakyMic(self.couple, self.clock)
+        if mic_missing_until is not None:  # not plugged in when serve starts
+            self.mic.lost_at = self.clock.now()
+            self.mic.outages.append((self.clock.now(), mic_missing_until))
         self.closed = 0
         inner_close = self.mic.close
 
@@ -341,12 +345,30 @@ def test_a_microphone_missing_at_start_is_waited_for(ko_model: Any, ko_words: De
     assert heard.kind == "intent" and heard.intent == "wake"
 
 
+def test_a_microphone_missing_at_start_is_told_once_and_when_it_is_back(ko_model: Any, ko_words: DeviceWords,
+                                                                         say: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0), mic_missing_until=120.0)
+    table.server.run(lambda: table.clock.now() < 150)
+    assert table.lines[0].startswith("Not listening: the microphone is gone")  # never "Listening for" before it
+    assert len(table.lines) == 2 and table.lines[1].startswith("Listening for")
+    table.hear(say(WAKE, voice="ko+f2"))
+    table.hear(say(STOP))
+    assert table.step().kind == "wake"
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 2, warned  # two minutes of tries, a few seconds at a time, are not news
+    assert warned[0].startswith("No microphone yet") and warned[1] == "the microphone is back after 120.0 s"
+
+
 def test_the_reminder_comes_while_the_microphone_is_gone(ko_model: Any, ko_words: DeviceWords) -> None:
     table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 19, 58), reminder="20:00")
     now = table.clock.now()
     table.mic.outages.append((now + 1.0, now + 3600.0))  # unplugged for an hour
-    table.until("reminder", max_steps=60)
+    due = table.until("reminder", max_steps=60)
     assert table.clock.now() - now < 5 * 60  # on time, not when the microphone is back
+    said = table.clock.now()
+    table.server.handle(due)  # said, but no answer is waited for: serve goes on looking at the buttons
+    assert table.clock.now() - said < 60 and table.lines[-1] == "Daily reminder (20:00)."  # not "Listening for"
 
 
 def test_while_waiting_the_voice_detector_sleeps_in_a_quiet_room(say: Any) -> None:

@@ -92,6 +92,9 @@ class Server:
     # -- the loop ---------------------------------------------------------------------------------
 
     def run(self, keep_going: Callable[[], bool] = lambda: True) -> None:
+        if getattr(self.listener.source, "missing", None) is not None:  # device/patient_mic.py: none at start
+            self._outage("lost")
+            self.listener.mic.gone_since = self.clock.now()  # its warning was logged at start: not news again
         self._say_listening()
         while keep_going():
             self.step()
@@ -154,6 +157,7 @@ class Server:
         try:
             heard = self.listener.listen(self.words.waiting_intents(), until, spoke_until=self.conv.spoke_until)
         except _Pressed:
+            self._mic_gone = False  # it delivered audio: back (a session's retry opened it), and woken
             return Happening("button", press=self.presses.get_nowait())
         except DeviceError:  # still gone after OUTAGE_STEP: look around, then wait for it again
             return Happening("nothing")
@@ -162,6 +166,8 @@ class Server:
                 tap.observer = None
             self.listener.on_outage = saved
             mic.max_outage = self._session_max_outage
+        if self._mic_gone:  # it listened: back, opened again by a session's retry rather than by ours
+            self._outage("back")
         self.conv.spoke_until = None
         ear = self.listener.recognizer
         if isinstance(ear, WakeEar) and not (heard.kind == "intent" and heard.intent in ("quiet", "reminder")):
@@ -216,6 +222,7 @@ class Server:
             self.listener.source.start()
         except DeviceError as exc:  # gone meanwhile: the listener rides it out like any outage
             log.info("The microphone cannot be opened yet: %s", exc.message)
+            self._outage("lost")
         self.conv.say(self.words.speech["listening_again"])
 
     def _outage(self, what: str) -> float | None:
@@ -223,12 +230,14 @@ class Server:
         gone = what == "lost"
         if gone and not self._mic_gone:
             self.status("Not listening: the microphone is gone; voicecoach listens again as soon as it is back.")
-        elif not gone:
+        self._mic_gone, was_gone = gone, self._mic_gone
+        if was_gone and not gone:
             self._say_listening()
-        self._mic_gone = gone
         return None
 
     def _say_listening(self) -> None:
+        if self._mic_gone:  # it says so when the microphone is back
+            return
         button = " or the button" if self.has_button else ""
         when = self.schedule.next_time() if self.schedule is not None else None
         nxt = f"; next reminder {when:%a %H:%M}" if when is not None else ""
@@ -255,6 +264,10 @@ class Server:
         self.status(f"Daily reminder ({due.said_time:%H:%M}).")
         self.conv.chime("turn")
         self.conv.say(due.sentence(self.words.times))
+        if self._mic_gone:
+            # No answer can be heard (the button still starts a session); listening for one would wait half
+            # an hour for the microphone, buttons unheeded, and then end serve.
+            return
         timing_seconds = self.conv.check_seconds
         heard = self.conv.listen(["confirm", "deny", "not_today"], timing_seconds)
         if heard.kind == "intent" and heard.intent == "confirm":

@@ -30,6 +30,9 @@ class SteadySource:
         self.self_tail = self_tail
         self.notify = notify
         self.outages = 0
+        # Since when the device is gone, across ride-outs that gave up (serve waits a few seconds at a
+        # time, for hours): a device still gone is not news, so it is logged when lost and when back.
+        self.gone_since: float | None = None
         self.lost = 0.0
         self.broke = False
 
@@ -45,15 +48,19 @@ class SteadySource:
     def read(self, timeout: float) -> Chunk | None:
         """The next chunk; None on a timeout, or after riding out a lost microphone."""
         try:
-            return self.source.read(timeout)
+            chunk = self.source.read(timeout)
         except DeviceLost as exc:
             self._ride_out(exc)
             return None
+        self.gone_since = None  # it works: brought back by another reader's retry
+        return chunk
 
     def _ride_out(self, exc: DeviceLost) -> None:
         start = self.clock.now()
         self.outages += 1
-        log.warning("the microphone was lost (%s); trying it again every %.0f s", exc.message, self.retry_seconds)
+        if self.gone_since is None:
+            self.gone_since = start
+            log.warning("the microphone was lost (%s); trying it again every %.0f s", exc.message, self.retry_seconds)
         self.notify("lost")
         tries = 0
         while True:
@@ -71,7 +78,8 @@ class SteadySource:
                 log.info("microphone still gone (try %d): %s", tries, again.message)
                 continue
             break
-        log.warning("the microphone is back after %.1f s (%d tries)", self.clock.now() - start, tries)
+        log.warning("the microphone is back after %.1f s", self.clock.now() - self.gone_since)
+        self.gone_since = None
         spoke_until = self.notify("back")
         self.lost += self.clock.now() - start
         self.broke = True
