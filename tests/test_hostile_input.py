@@ -454,3 +454,32 @@ def test_no_output_file_may_be_the_journal(option, ko_model_path, tmp_path, caps
     assert option in line and "keeps your journal" in line, line
     with Journal() as journal:
         assert [a.text for a in journal.agreements()] == ["Samen koken"]
+
+
+@pytest.mark.parametrize("change", ["UPDATE agreements SET created_at = 'not a date'",
+                                    "UPDATE sessions SET started_at = 'garbage'",
+                                    "UPDATE partner_values SET items = '{not json'",
+                                    "UPDATE agreements SET text = X'ff00fe' WHERE id = 1"])
+def test_a_row_another_program_changed_is_one_sentence_not_a_crash(change, typed, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """Such a journal passes SQLite's integrity check; every command crashed on it, for good."""
+    with Journal() as journal:
+        s = journal.start_session("waardenkaart", ("A", "B"))
+        journal.set_values(s, "A", ["rust"])
+        journal.add_agreement(s, "Samen koken", None)
+        journal.add_agreement(s, "Samen wandelen", None)
+    conn = sqlite3.connect(paths.data_dir() / "journal.sqlite3")
+    conn.execute(change)
+    conn.commit()
+    kept = conn.execute("SELECT * FROM agreements").fetchall()
+    assert cli.main(["journal", "--mute"]) == 0
+    out = capsys.readouterr()
+    assert "Samen wandelen" in out.out and "Traceback" not in out.err and "unexpected" not in out.err
+    assert (out.out + out.err).count("could not be read") == 1, out
+    assert cli.main(["journal", "--export", str(tmp_path / "pagina.html")]) == 0
+    assert "Samen wandelen" in (tmp_path / "pagina.html").read_text("utf-8")
+    out = capsys.readouterr()
+    assert out.out.startswith("Wrote ") and out.err.count("could not be read") == 1, out
+    run = typed(["run", "dagelijks-gesprek"], ["stop"])
+    assert run.code == 0 and "unexpected" not in run.out and run.out.count("could not be read") == 1, run.out
+    assert conn.execute("SELECT * FROM agreements").fetchall() == kept  # nothing "repaired" away
+    conn.close()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,65 @@ def test_suggest_next(journal: Journal) -> None:
     assert journal.suggest_next() == "dagelijks-gesprek"
     journal.follow_up(a, "niet")
     assert journal.suggest_next() is None
+
+
+# Rows another program (a database viewer) changed: the file passes its integrity check, the field does not parse.
+CHANGED = {
+    "a date": "UPDATE agreements SET created_at = 'not a date' WHERE text = 'Samen koken'",
+    "a session's start": "UPDATE sessions SET started_at = 'garbage'",
+    "a goal's date": "UPDATE goals SET created_at = X'00'",
+    "values": "UPDATE partner_values SET items = '{not json' WHERE partner = 'Anna'",
+    "shared values": "UPDATE shared_values SET items = '[\"rust\", {\"x\": 1}]'",
+    "a blob for text": "UPDATE agreements SET text = X'ff00fe' WHERE text = 'Samen koken'",
+    "a blob for a name": "UPDATE sessions SET partner_a = X'416e6e61ff'",
+}
+
+
+def _tables(path: Path) -> list[tuple]:
+    names = [n for (n,) in query(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return [(n, query(path, f"SELECT * FROM {n}")) for n in names]
+
+
+@pytest.mark.parametrize("change", CHANGED)
+def test_a_row_another_program_changed_is_read_as_far_as_it_can_be(journal: Journal, change: str) -> None:
+    from voicecoach.export import render_html
+    from voicecoach.overview import overview
+
+    s = journal.start_session("waardenkaart", NAMES)
+    journal.set_values(s, "Anna", ["rust", "humor"])
+    journal.set_values(s, "Bram", ["groei"])
+    journal.set_shared_values(s, ["rust", "humor"], "Wij lachen.")
+    journal.add_goal(s, "kort", "Samen op reis", None)
+    journal.add_agreement(s, "Samen koken", None)
+    journal.add_agreement(s, "Samen wandelen", None)
+    journal.speaking(s, "praten", "Anna", 60)
+    journal.close()
+    conn = sqlite3.connect(journal.path)
+    conn.execute(CHANGED[change])
+    conn.commit()
+    conn.close()
+    kept = _tables(journal.path)
+    told: list[str] = []
+    with Journal(journal.path, tell=told.append) as j:
+        agreements = {a.id: a for a in j.agreements()}
+        summary, values, goals, spoken = j.summary(), j.latest_value_map(), j.latest_goals(), j.speaking_times()
+        due = j.due_agreements(timedelta(hours=24))
+        lines, page = overview(j).lines, render_html(j)
+        assert (j.last_names(), j.suggest_next(), len(j.unreadable)) == (
+            ("Anna\ufffd" if "name" in change else "Anna", "Bram"), "dagelijks-gesprek", 1)
+    assert len(told) == 1 and "could not be read" in told[0] and "nothing in the journal was changed" in told[0]
+    assert _tables(journal.path) == kept  # read, never "repaired"
+    # Everything else is as it was; the changed field as well as it can be.
+    assert [a.text for a in agreements.values()] == [
+        "Samen wandelen", "\ufffd\ufffd\ufffd" if "text" in change else "Samen koken"]
+    assert "Samen wandelen" in page and "Samen wandelen" in "\n".join(lines)
+    assert summary.sessions == 1 and (summary.last_session is None) == (change == "a session's start")
+    assert (spoken[0].started_at is None) == (change == "a session's start") and spoken[0].seconds["Anna"] == 60
+    assert [a.text for a in due] == (["Samen koken"] if change == "a date" else [])  # unknown: asked, not forgotten
+    assert (goals[0].text, goals[0].created_at is None) == ("Samen op reis", change == "a goal's date")
+    assert values.partners == ({"Bram": ("groei",)} if change == "values" else {"Anna": ("rust", "humor"), "Bram": ("groei",)})
+    assert values.shared == (("rust",) if change == "shared values" else ("rust", "humor"))
+    assert values.sentence == "Wij lachen."
 
 
 def test_garbage_file_is_kept_aside_and_a_new_journal_starts(

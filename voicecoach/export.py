@@ -66,6 +66,11 @@ def dutch_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def spoken_in(kind: str, made: datetime | None) -> str:
+    """"ingesproken afspraak, 3 maart 2025": what stands for words kept only as a recording (its date if known)."""
+    return f"({kind}, {dutch_date(made.date())})" if made is not None else f"({kind})"
+
+
 def _wrap(text: str, width: int = 12) -> list[str]:
     """Break a value into short lines so it fits inside its circle."""
     lines: list[str] = []
@@ -118,6 +123,8 @@ def weekly_speaking(kept: list[Speaking], weeks: int = CHART_WEEKS) -> list[tupl
     """Minutes the first and the second partner spoke, per week (its Monday), the newest `weeks` weeks with turns."""
     by_week: dict[date, list[float]] = {}
     for s in kept:
+        if s.started_at is None:
+            continue  # a date that cannot be read belongs to no week
         day = s.started_at.date()
         monday = date.fromordinal(day.toordinal() - day.weekday())
         seconds = list(s.seconds.values()) + [0.0, 0.0]
@@ -167,7 +174,7 @@ def _agreement_item(a: Agreement) -> str:
     if a.text:
         body = escape(a.text)
     else:
-        body = f'<span class="spoken">(ingesproken afspraak, {dutch_date(a.created_at.date())})</span>'
+        body = f'<span class="spoken">{spoken_in("ingesproken afspraak", a.created_at)}</span>'
     status = FOLLOW_UP_WORDS.get(a.follow_up or "", "")
     return f"<li>{body}" + (f'<span class="status">{status}</span>' if status else "") + "</li>"
 
@@ -179,7 +186,7 @@ def _goals_section(journal: Journal) -> str:
         return ""
     items = "".join(
         f"<li><b>{escape(GOAL_WORDS[g.term])}:</b> "
-        + (escape(g.text) if g.text else f'<span class="spoken">(ingesproken, {dutch_date(g.created_at.date())})</span>')
+        + (escape(g.text) if g.text else f'<span class="spoken">{spoken_in("ingesproken", g.created_at)}</span>')
         + "</li>" for g in goals)
     return f'<section><h2>Onze doelen</h2><ul class="agreements">{items}</ul></section>'
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,7 @@ from voicecoach.journal_records import (
     Agreement,
     Goal,
     Progress,
+    Reading,
     Speaking,
     Summary,
     ValueMap,
@@ -45,11 +47,18 @@ def _json(data: object) -> str:
 class Journal:
     """The journal: what a session keeps, and what the overview, the menu and the follow-up read."""
 
-    def __init__(self, path: Path | None = None, wall: WallClock | None = None) -> None:
+    def __init__(self, path: Path | None = None, wall: WallClock | None = None,
+                 tell: Callable[[str], None] | None = None) -> None:
         self._db = JournalFile(Path(path) if path else data_dir() / "journal.sqlite3")
         self.path = self._db.path
         self.recovered_from = self._db.recovered_from
         self.wall = wall or SystemWallClock()  # every time it writes; tests and --wall-start move it
+        self._read = Reading(self.path, tell)  # `tell` hears once that a row another program changed is unreadable
+
+    @property
+    def unreadable(self) -> list[str]:
+        """What was read and could not be, so far ("the date of agreement 3"); it is left in the journal as it is."""
+        return list(self._read.unreadable)
 
     def now(self) -> datetime:
         """The time of day, with its zone, by the journal's wall clock."""
@@ -131,12 +140,18 @@ class Journal:
                           f" FROM speaking k JOIN sessions s ON s.id = k.session_id{where}"
                           " GROUP BY s.id, k.partner ORDER BY s.id", *args)
         out: dict[int, Speaking] = {}
+        read = self._read
         for r in rows:
-            names = (r["partner_a"], r["partner_b"])
-            entry = out.setdefault(r["id"], Speaking(r["id"], r["exercise"], datetime.fromisoformat(r["started_at"]),
-                                                     dict.fromkeys(names, 0.0), dict.fromkeys(names, 0)))
-            entry.seconds[r["partner"]] = entry.seconds.get(r["partner"], 0.0) + float(r["seconds"])
-            entry.interruptions[r["partner"]] = entry.interruptions.get(r["partner"], 0) + int(r["interruptions"])
+            sid = r["id"]
+            names = self._names(r)
+            entry = out.get(sid)
+            if entry is None:
+                entry = out[sid] = Speaking(sid, read.text(r["exercise"], f"the exercise of session {sid}") or "",
+                                            read.when(r["started_at"], f"the start of session {sid}"),
+                                            dict.fromkeys(names, 0.0), dict.fromkeys(names, 0))
+            partner = read.text(r["partner"], f"a name in session {sid}'s speaking times") or ""
+            entry.seconds[partner] = entry.seconds.get(partner, 0.0) + float(r["seconds"])
+            entry.interruptions[partner] = entry.interruptions.get(partner, 0) + int(r["interruptions"])
         return list(out.values())
 
     def steps(self, session_id: int) -> list[str]:
@@ -164,13 +179,19 @@ class Journal:
                          " (SELECT MAX(session_id) FROM partner_values)) AS sid")[0]["sid"]
         if sid is None:
             return ValueMap()
+        read = self._read
         shared = self._rows("SELECT items, sentence FROM shared_values WHERE session_id = ?", sid)
-        partners = {r["partner"]: tuple(json.loads(r["items"])) for r in self._rows(
-            "SELECT partner, items FROM partner_values WHERE session_id = ? ORDER BY rowid", sid)}
+        partners: dict[str, tuple[str, ...]] = {}
+        for r in self._rows("SELECT partner, items FROM partner_values WHERE session_id = ? ORDER BY rowid", sid):
+            partner = read.text(r["partner"], f"a partner's name in session {sid}'s values") or ""
+            own = read.items(r["items"], f"a partner's values in session {sid}")
+            if own is not None:
+                partners[partner] = own
         if not shared:
             return ValueMap(partners=partners)
         rec = self._rows("SELECT recording FROM sentence_recordings WHERE session_id = ?", sid)
-        return ValueMap(tuple(json.loads(shared[0]["items"])), shared[0]["sentence"], partners,
+        return ValueMap(read.items(shared[0]["items"], f"the shared values of session {sid}") or (),
+                        read.text(shared[0]["sentence"], f"the shared sentence of session {sid}"), partners,
                         self._recording_path(rec[0]["recording"]) if rec else None)
 
     def latest_shared_values(self) -> list[str]:
@@ -216,7 +237,7 @@ class Journal:
         folder = self.path.parent / "recordings"
         if not folder.is_dir():
             return 0
-        used = {r["recording"] for r in self._rows(
+        used = {os.fsdecode(r["recording"]) for r in self._rows(
             "SELECT recording FROM agreements WHERE recording IS NOT NULL UNION SELECT recording FROM goals"
             " WHERE recording IS NOT NULL UNION SELECT recording FROM sentence_recordings")}
         removed = 0
@@ -244,12 +265,15 @@ class Journal:
         rec, folder = Path(recording).resolve(), self.recordings_dir().resolve()
         return str(rec.relative_to(folder) if rec.is_relative_to(folder) else rec)
 
-    def _recording_path(self, stored: str | None) -> Path | None:
-        return None if stored is None else self.path.parent / "recordings" / stored
+    def _recording_path(self, stored: str | bytes | None) -> Path | None:
+        # A blob (another program wrote it) is read as the file system would read the name.
+        return None if stored is None else self.path.parent / "recordings" / os.fsdecode(stored)
 
     def _agreement(self, r: sqlite3.Row) -> Agreement:
-        return Agreement(r["id"], r["session_id"], r["text"], self._recording_path(r["recording"]),
-                         datetime.fromisoformat(r["created_at"]), r["follow_up"])
+        read, n = self._read, r["id"]
+        return Agreement(n, r["session_id"], read.text(r["text"], f"the text of agreement {n}"),
+                         self._recording_path(r["recording"]), read.when(r["created_at"], f"the date of agreement {n}"),
+                         r["follow_up"])
 
     def agreements(self) -> list[Agreement]:
         """All agreements, newest first."""
@@ -260,9 +284,10 @@ class Journal:
         return [self._agreement(r) for r in self._rows("SELECT * FROM agreements WHERE follow_up IS NULL ORDER BY id")]
 
     def due_agreements(self, after: timedelta) -> list[Agreement]:
-        """The open agreements made at least `after` ago (by the wall clock), oldest first."""
+        """The open agreements made at least `after` ago (by the wall clock), oldest first; one whose date
+        cannot be read too (asked about, it is not forgotten)."""
         now = self.now()
-        return [a for a in self.open_agreements() if now - a.created_at.astimezone() >= after]
+        return [a for a in self.open_agreements() if a.created_at is None or now - a.created_at.astimezone() >= after]
 
     def follow_up(self, agreement_id: int, how: str) -> None:
         if how not in FOLLOW_UPS:
@@ -289,8 +314,9 @@ class Journal:
         """The newest goal of each term (short first), whichever session set it."""
         rows = self._rows("SELECT * FROM goals WHERE id IN (SELECT MAX(id) FROM goals GROUP BY term)"
                           " ORDER BY term = 'lang', id")
-        return [Goal(r["term"], r["text"], self._recording_path(r["recording"]), datetime.fromisoformat(r["created_at"]))
-                for r in rows]
+        read = self._read
+        return [Goal(r["term"], read.text(r["text"], f"the text of goal {r['id']}"), self._recording_path(r["recording"]),
+                     read.when(r["created_at"], f"the date of goal {r['id']}")) for r in rows]
 
     def save_progress(self, exercise: str, state: str, data: dict[str, Any]) -> None:
         self._write("INSERT OR REPLACE INTO progress VALUES (1, ?, ?, ?, ?)",
@@ -308,11 +334,13 @@ class Journal:
         self._write("DELETE FROM progress")
 
     def summary(self) -> Summary:
-        counts = {r["exercise"]: r["n"] for r in self._rows(
-            "SELECT exercise, COUNT(*) AS n FROM sessions GROUP BY exercise ORDER BY exercise")}
+        counts: dict[str, int] = {}
+        for r in self._rows("SELECT exercise, COUNT(*) AS n FROM sessions GROUP BY exercise ORDER BY exercise"):
+            name = self._read.text(r["exercise"], "the exercise of a session") or ""
+            counts[name] = counts.get(name, 0) + r["n"]
         last = self._last_session()
         seconds = self._rows("SELECT COALESCE(SUM(seconds), 0) AS s FROM turns")[0]["s"]
-        return Summary(counts, datetime.fromisoformat(last["started_at"]) if last else None,
+        return Summary(counts, self._read.when(last["started_at"], f"the start of session {last['id']}") if last else None,
                        tuple(self.latest_shared_values()), tuple(self.open_agreements()),
                        self.gratitude_total(), float(seconds) / 60)
 
@@ -323,7 +351,11 @@ class Journal:
 
     def last_names(self) -> tuple[str, str] | None:
         last = self._last_session()
-        return (last["partner_a"], last["partner_b"]) if last else None
+        return self._names(last) if last else None
+
+    def _names(self, session: sqlite3.Row) -> tuple[str, str]:
+        what = f"the names in session {session['id']}"
+        return (self._read.text(session["partner_a"], what) or "", self._read.text(session["partner_b"], what) or "")
 
     def suggest_next(self) -> str | None:
         if self.open_agreements():

@@ -52,10 +52,13 @@ def play_agreement(conv: Conversation, texts: Texts, agreement: Agreement) -> No
         conv.say(texts.get("follow_up_unplayable"))
 
 
-def made_when(texts: Texts, made: date, today: date) -> str:
-    """When an agreement was made, as said in a sentence: "gisteren", "afgelopen dinsdag", "op 3 maart"."""
+def made_when(texts: Texts, made: date | None, today: date) -> str:
+    """When an agreement was made, as said in a sentence: "gisteren", "afgelopen dinsdag", "op 3 maart"
+    ("eerder" when the journal's date cannot be read)."""
     from voicecoach.export import MONTHS
 
+    if made is None:
+        return texts.get("follow_up_earlier")
     days = (today - made).days
     if days <= 1:
         return texts.get("follow_up_yesterday")
@@ -81,7 +84,8 @@ def follow_up(conv: Conversation, asking: Asking, journal: Journal, events: Even
         if i and agreement.session_id == due[i - 1].session_id:
             conv.say(texts.get("follow_up_next"))
         else:
-            when = made_when(texts, agreement.created_at.astimezone().date(), today)
+            made = agreement.created_at
+            when = made_when(texts, made.astimezone().date() if made is not None else None, today)
             intro = texts.get("follow_up_when" if i == 0 else "follow_up_also", wanneer=when)
             conv.say(intro)  # "Gisteren spraken jullie af:": the filled-in {wanneer} opens it with a capital
 

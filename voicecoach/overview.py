@@ -30,7 +30,7 @@ class Overview:
 def overview(journal: Journal) -> Overview:
     """The printed lines (for the screen) and what is said (texts from _common.toml, their recordings)."""
     from voicecoach.engine.texts import fill_in, join, load_common, spoken_parts
-    from voicecoach.export import dutch_date
+    from voicecoach.export import dutch_date, spoken_in
 
     said = load_common()
     out = Overview()
@@ -54,7 +54,7 @@ def overview(journal: Journal) -> Overview:
     for partner, own in values.partners.items():
         out.lines.append(f"Waarden van {partner}: {', '.join(own)}.")
     for goal in journal.latest_goals():
-        what = goal.text or f"(ingesproken, {dutch_date(goal.created_at.date())})"
+        what = goal.text or spoken_in("ingesproken", goal.created_at)
         out.lines.append(f"{GOAL_WORDS[goal.term]}: {what}")
         out.spoken.append(said[f"journal_goal_{goal.term}"])  # "Jullie doel voor dit jaar:", then their words
         out.spoken += [goal.recording] if goal.recording is not None and goal.recording.exists() else spoken_parts(
@@ -63,7 +63,7 @@ def overview(journal: Journal) -> Overview:
     if agreements:
         out.lines.append("Afspraken:")
         for a in agreements:
-            what = a.text or f"(ingesproken afspraak, {dutch_date(a.created_at.date())})"
+            what = a.text or spoken_in("ingesproken afspraak", a.created_at)
             how = FOLLOW_UP_WORDS.get(a.follow_up, a.follow_up) if a.follow_up else "nog open"
             out.lines.append(f"  - {what} ({how})")
         out.spoken.append(said["journal_agreements" if len(agreements) > 1 else "journal_agreement"])
@@ -98,7 +98,8 @@ def _speaking(journal: Journal, said: dict[str, object], out: Overview) -> None:
         who = ", ".join(f"{name} {minutes(sec)}" for name, sec in s.seconds.items())
         talked_over = sum(s.interruptions.values())
         note = f" ({talked_over}x door de ander heen gepraat)" if talked_over else ""
-        out.lines.append(f"  {dutch_date(s.started_at.date())}, {s.exercise}: {who}{note}")
+        day = dutch_date(s.started_at.date()) if s.started_at is not None else "datum onbekend"
+        out.lines.append(f"  {day}, {s.exercise}: {who}{note}")
     pairs = list(kept[-1].seconds.items())
     if len(pairs) != 2:
         return

@@ -97,7 +97,7 @@ def _visitor(wired: Wired, exercises: Exercises, names: str | None, env: Environ
 
     def visit() -> str:
         with running.session():
-            journal = Journal(wall=wall)  # the reminder's time of day: a simulated day moves both
+            journal = Journal(wall=wall, tell=env.err)  # the reminder's time of day: a simulated day moves both
             try:
                 journal.mark_interrupted()
                 journal.remove_orphan_recordings()

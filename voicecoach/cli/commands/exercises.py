@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     clock = make_clock(args)
     wall = make_wall(args, clock)  # checked before anything is opened
     with running.session(journal=not args.no_journal):
-        journal = None if args.no_journal else Journal(wall=wall)
+        journal = None if args.no_journal else Journal(wall=wall, tell=env.err)
         try:
             if journal is not None:
                 # We hold the journal alone now: what an earlier, killed session left is tidied.

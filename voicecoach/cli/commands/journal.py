@@ -29,7 +29,7 @@ def journal(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.overview import overview
 
     target = paths.outside_stores(Path(args.export), "--export") if args.export else None
-    with Journal() as j:
+    with Journal(tell=env.err) as j:
         # No session runs: one that never ended was interrupted, and a recording without its row is a leftover.
         with contextlib.suppress(running.AlreadyRunning), running.session():
             j.mark_interrupted()
