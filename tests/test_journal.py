@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import signal
@@ -346,6 +347,37 @@ def test_newer_schema_is_refused_not_overwritten(tmp_path: Path) -> None:
         Journal(path)
     assert query(path, "PRAGMA user_version") == [(99,)]
     assert not list(tmp_path.glob("*.broken-*"))
+
+
+@pytest.mark.parametrize("linked", ["journal", "folder"])
+def test_a_linked_journal_whose_disk_is_gone_is_refused_not_replaced(
+        home: Path, linked: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moved to another disk and linked: while that disk is not mounted, a new empty journal took the link's place
+    (even `voicecoach journal` made one), and the old agreements were cut off when it came back."""
+    from voicecoach import cli
+
+    data, gone = home / "data", home / "disk" / "voicecoach"  # the disk is not there
+    if linked == "journal":
+        data.mkdir()
+        link = data / "journal.sqlite3"
+        link.symlink_to(gone / "journal.sqlite3")
+    else:
+        link = data
+        link.symlink_to(gone)
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    for args in (["journal", "--mute"], ["journal", "--export", str(home / "pagina.html")],
+                 ["run", "herstelgesprek", "--text", "--fast"]):
+        assert cli.main(args) == 2
+        out = capsys.readouterr()
+        lines = [line for line in (out.out + out.err).splitlines() if line.strip()]
+        assert len(lines) == 1 and f"at {link} points to {gone}" in lines[0] and "Connect that disk" in lines[0], lines
+    assert link.is_symlink() and not gone.exists() and not (home / "pagina.html").exists()
+
+
+def test_recordings_on_a_disk_that_is_gone_are_one_sentence(journal: Journal, home: Path) -> None:
+    (home / "data" / "recordings").symlink_to(home / "disk" / "recordings")
+    with pytest.raises(UserError, match="recordings points to .* which is not there"):
+        journal.store_recording(journal.start_session("herstelgesprek", NAMES), b"RIFF")
 
 
 def test_forget_leaves_nothing(home: Path) -> None:

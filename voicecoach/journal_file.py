@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.errors import StorageError, UserError
-from voicecoach.paths import private_dir
+from voicecoach.paths import private_dir, refuse_missing_link
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class JournalFile:
         self.recovered_from: Path | None = None
         self._lock = threading.RLock()
         self._depth = 0  # > 0 inside a batch: writes join its one transaction
+        refuse_missing_link(self.path, "The journal")  # read or written, never replaced by a new one
         try:
             private_dir(self.path.parent)
             try:

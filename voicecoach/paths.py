@@ -35,9 +35,23 @@ def cache_dir() -> Path:
 
 def private_dir(path: Path) -> Path:
     """Create `path` (and parents) readable by the owner only (0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        refuse_missing_link(path, "The folder")
+        raise
     os.chmod(path, 0o700)
     return path
+
+
+def refuse_missing_link(path: Path, what: str) -> None:
+    """A link on the way to `path` whose target is not there (moved to a disk that is not mounted) is refused:
+    a new file made in its place would take the link's place, and the old one is lost when the disk returns."""
+    for link in (path, *path.parents):
+        if link.is_symlink() and not link.exists():
+            target = link.parent / os.readlink(link)
+            raise UserError(f"{what if link == path else 'The folder'} at {link} points to {target}, which is not there.",
+                            "Connect that disk, or remove the link.")
 
 
 # Older versions rendered prompts in folders like this in the system temp folder.
