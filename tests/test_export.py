@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voicecoach.export import export_html, render_html
+from voicecoach.errors import UserError
+from voicecoach.export import MARKER, export_html, render_html
 from voicecoach.journal import Journal
 
 CHROMIUM = "/usr/bin/chromium"
@@ -120,13 +121,34 @@ def test_names_argument_and_empty_journal(journal: Journal, tmp_path: Path) -> N
     assert "<svg" not in page
 
 
-def test_export_replaces_an_old_page(journal: Journal, tmp_path: Path) -> None:
-    out = tmp_path / "overzicht.html"
-    out.write_text("old")
+@pytest.mark.parametrize("made", ["now", "before the marker"])
+def test_export_replaces_an_old_page(journal: Journal, tmp_path: Path, made: str) -> None:
+    out = export_html(journal, tmp_path / "overzicht.html")
+    old = out.read_text("utf-8")
+    if made == "before the marker":  # as pages were exported before they carried it
+        out.write_text(old.replace(MARKER + "\n", "").replace("Nog geen afspraken", "Oud"), "utf-8")
     os.chmod(out, 0o644)
+    fill(journal)
     export_html(journal, out)
-    assert out.read_text("utf-8").startswith("<!DOCTYPE html>")
+    assert "Om beurten koken" in out.read_text("utf-8") and "Oud" not in out.read_text("utf-8")
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("theirs", ["notes.txt", "script.sh", "pagina.html", "leeg.html"])
+def test_export_never_overwrites_a_file_of_theirs(journal: Journal, tmp_path: Path, theirs: str) -> None:
+    content = {"notes.txt": "Boodschappen: melk", "script.sh": "#!/bin/sh\necho hoi\n",
+               "pagina.html": "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Mijn</title>",
+               "leeg.html": ""}[theirs]
+    (tmp_path / "map").mkdir()
+    path = tmp_path / "map" / theirs
+    path.write_text(content, "utf-8")
+    os.chmod(path, 0o755)
+    with pytest.raises(UserError) as refused:
+        export_html(journal, path)
+    assert str(refused.value) == (f"{path} already exists and is not an overview voicecoach wrote, so it was left as "
+                                  "it is. Give --export another file name.")
+    assert path.read_text("utf-8") == content and stat.S_IMODE(os.stat(path).st_mode) == 0o755
+    assert [p.name for p in path.parent.iterdir()] == [theirs]  # and no half page beside it
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -416,6 +416,20 @@ def test_export_never_replaces_something_that_is_not_a_file(tmp_path, capsys):  
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
+@pytest.mark.parametrize("name", ["notes.txt", "script.sh"])
+def test_export_never_overwrites_a_file_that_is_not_an_earlier_export(name, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    theirs = tmp_path / name
+    theirs.write_text("van ons\n", encoding="utf-8")
+    Journal().close()
+    assert cli.main(["journal", "--export", str(theirs)]) == 2
+    line = _one_line(capsys.readouterr())
+    assert str(theirs) in line and "left as it is" in line and "another file name" in line
+    assert theirs.read_text(encoding="utf-8") == "van ons\n"
+    page = tmp_path / "koelkast.html"
+    assert cli.main(["journal", "--export", str(page)]) == 0  # a page of ours is replaced, as before
+    assert cli.main(["journal", "--export", str(page)]) == 0
+
+
 @pytest.mark.parametrize("names", ["{spreker},Joris", "Sanne,Jo<b>ris", "Sanne,@joris"])
 def test_names_with_braces_or_symbols_are_refused(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("klopt\n"))

@@ -23,6 +23,13 @@ SPEAKERS = ("#e76f51", "#2a9d8f")  # the first and the second partner's bars
 CHART_WEEKS = 8  # "wie kwam aan het woord": the newest weeks with turns
 MAX_AGREEMENTS = 10  # one A4 page; the newest matter most on the fridge
 DEFAULT_NAME = "voicecoach-overzicht.html"  # when --export names a folder
+# How our page begins. An existing file is replaced only if it begins so (a page exported before): --export
+# names any file, and a notes.txt or a script given by mistake is theirs.
+OPENING = '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
+MARKER = '<meta name="generator" content="voicecoach journal --export">'
+# Pages exported before the marker: their head, which only voicecoach writes.
+UNMARKED = (OPENING + '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            "<title>Ons overzicht</title>\n<style>\n@page { size: A4; margin: 14mm; }")
 
 CSS = """
 @page { size: A4; margin: 14mm; }
@@ -223,10 +230,7 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
 
     minutes = round(summary.turn_minutes)
     sessions = summary.sessions
-    return f"""<!DOCTYPE html>
-<html lang="nl">
-<head>
-<meta charset="utf-8">
+    return f"""{OPENING}{MARKER}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{CSS}</style>
@@ -252,6 +256,16 @@ def render_html(journal: Journal, names: tuple[str, str] | None = None) -> str:
 """
 
 
+def _exported(path: Path) -> bool:
+    """Whether the file at `path` is a page exported before (of this version or an older one)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(UNMARKED.encode()) + len(MARKER.encode())).decode("utf-8", errors="replace")
+    except OSError:
+        return False  # unreadable: it cannot be told to be ours
+    return head.startswith((OPENING + MARKER, UNMARKED))
+
+
 def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = None) -> Path:
     """Write the overview to `path` (owner-only, atomically: never a half page)."""
     path = Path(path)
@@ -260,6 +274,9 @@ def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = No
     if path.exists() and not path.is_file():  # the page replaces a file; never a device or a socket
         raise UserError(f"{path} is not a file the overview can replace.",
                            "Give a file name ending in .html, or a folder, with --export.")
+    if path.exists() and not _exported(path):
+        raise UserError(f"{path} already exists and is not an overview voicecoach wrote, so it was left as it is.",
+                        "Give --export another file name.")
     page = render_html(journal, names)
     tmp = ""
     try:
