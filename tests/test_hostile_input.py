@@ -451,6 +451,45 @@ def test_a_wrong_option_value_says_to_change_the_option_not_a_file(capsys, monke
     assert "--turn-seconds" in line and "another value" in line and "remove it" not in line
 
 
+@pytest.mark.parametrize("option,value", [("--turn-seconds", "1e308"), ("--turn-seconds", "3601"),
+                                          ("--mirror-seconds", "inf")])
+def test_a_turn_that_would_never_end_is_refused(option, value, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """A turn of 1e308 seconds was taken, and never ended."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", option, value]) == 5
+    line = _one_line(capsys.readouterr())
+    assert option in line and "at most 3,600" in line and "another value" in line, line
+
+
+def test_an_hour_long_turn_is_still_welcome(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--turn-seconds", "3600"]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("config,place", [
+    ("[timing]\nturn_seconds = 1e308\n", "timing.turn_seconds"),
+    ("[timing]\npause_minutes = 1e9\n", "timing.pause_minutes"),
+])
+def test_config_times_beyond_an_hour_or_a_day_are_refused(config, place, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = paths.config_dir() / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(config, encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and place in line and "at most" in line, line
+
+
+def test_a_step_that_would_never_end_is_refused_at_load(tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = tmp_path / "eindeloos.toml"
+    path.write_text(LOOP.replace('next = "a"\n', "").replace('kind = "confirm"', 'kind = "turn"\nseconds = 1e308'),
+                    encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", str(path), "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "step 'vraag'.seconds" in line and "at most 3,600" in line, line
+
+
 @pytest.mark.parametrize("option", ["--export", "--events", "--speaker-file"])
 def test_no_output_file_may_be_the_journal(option, ko_model_path, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """`journal --export` onto the journal replaced everything they kept with a web page."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,10 @@ KEEPS = {"agreement": ("agreement", "sentence", "short_goal", "long_goal"), "cou
 # Kinds whose turn both partners may take together (`together = true`).
 TOGETHER_KINDS = ("turn",)
 MAX_PROMPT_CHARS = 1000  # the longest built-in text is about 300
+# The longest a waiting time may be: a turn or a question of an hour (as a say step's wait_seconds), a time-out or
+# pause of a day. More is a slip, not a wish: a turn of 1e308 seconds would never end.
+MAX_SECONDS = 3600.0
+MAX_MINUTES = 24 * 60.0
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,22 @@ class Timing:
             elif want is int:  # a count: 2.5 rounds, or inf, are not counts
                 ok, expected = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a whole number above 0"
             else:
-                ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
-                expected = "a positive number"
+                unit = "minutes" if key.endswith("_minutes") else "seconds"
+                ok, expected = _is_duration(value, unit), _duration_expected(unit)
             if not ok:
                 raise DataFileError(source, f"{place}.{key}", f"expected {expected}")
             changes[key] = want(value)
         return replace(self, **changes)
+
+
+def _is_duration(value: object, unit: str) -> bool:
+    high = MAX_MINUTES if unit == "minutes" else MAX_SECONDS
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= high
+
+
+def _duration_expected(unit: str) -> str:
+    high = MAX_MINUTES if unit == "minutes" else MAX_SECONDS
+    return f"a number of {unit} above 0 and at most {high:,.0f}"
 
 
 @dataclass(frozen=True)
@@ -270,9 +283,8 @@ def _parse_step(raw: object, i: int, seen: set[str], source: str) -> Step:
     if type(speaker) is not int or speaker not in (1, 2):  # not true, not 1.0
         raise DataFileError(source, f"{place}.speaker", "expected 1 or 2")
     seconds = raw.get("seconds")
-    if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool)
-                                or not 0 < seconds < math.inf):
-        raise DataFileError(source, f"{place}.seconds", "expected a positive number")
+    if seconds is not None and not _is_duration(seconds, "seconds"):
+        raise DataFileError(source, f"{place}.seconds", f"expected {_duration_expected('seconds')}")
     options = raw.get("options", {})
     if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
         raise DataFileError(source, f"{place}.options", "expected a table of intent = step id")
