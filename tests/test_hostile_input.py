@@ -437,6 +437,25 @@ def test_names_with_braces_or_symbols_are_refused(names, capsys, monkeypatch):  
     assert "--names" in _one_line(capsys.readouterr())
 
 
+@pytest.mark.parametrize("names", ["Sanne,Sanne", " sanne , SANNE ", "Zoë,Zoe\u0308"])
+def test_the_same_name_twice_is_refused(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """Accepted, it made "Sanne, klopt wat Sanne zei?"."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--names", names]) == 2
+    line = _one_line(capsys.readouterr())
+    assert "--names" in line and "two different names" in line and "twice" in line, line
+
+
+def test_the_same_name_twice_in_the_config_is_refused(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    path = paths.config_dir() / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('names = "Sanne,sanne"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast"]) == 5
+    line = _one_line(capsys.readouterr())
+    assert str(path) in line and "names" in line and "two different names" in line, line
+
+
 @pytest.mark.parametrize("names", ["Anne-Marie,D'Angelo", "Zoë,José", "Léa,Øyvind"])
 def test_names_as_people_write_them_are_welcome(names, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))

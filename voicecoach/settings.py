@@ -50,7 +50,7 @@ def load_settings(path: Path | None = None) -> Settings:
             Names.parse(names)
         except UserError:
             raise DataFileError(path, "names",
-                                'expected two names with a comma between them, e.g. "Sanne,Joris"') from None
+                                'expected two different names with a comma between them, e.g. "Sanne,Joris"') from None
     turns = config.get("turns", {})
     if not isinstance(turns, dict):
         raise DataFileError(path, "turns", "expected a table: [turns] with remarks = false and the like")

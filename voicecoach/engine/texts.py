@@ -122,6 +122,11 @@ class Names:
             if len(name) > MAX_NAME or not all(unicodedata.category(c)[0] in "LM" or c in NAME_MARKS for c in name):
                 raise UserError(f"--names needs two first names of at most {MAX_NAME} letters, on one line; "
                                 f"{name[:20]!r}… is not one.", 'Write e.g. --names "Sanne,Joris".')
+        # The same name twice makes "Sanne, klopt wat Sanne zei?": nobody knows who is meant.
+        one, two = (unicodedata.normalize("NFC", name).casefold() for name in parts)
+        if one == two:
+            raise UserError(f"--names needs two different names, not {parts[0]!r} twice.",
+                            'Write e.g. --names "Sanne,Joris".')
         return Names(parts[0], parts[1])
 
     def of(self, speaker: int) -> str:
