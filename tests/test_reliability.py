@@ -362,6 +362,17 @@ def test_broken_vocabulary_names_file_place_and_problem(case, ko_model_path, tmp
     _nothing_said(events, voice)
 
 
+def test_a_model_of_another_language_is_said_in_one_short_sentence(ko_model_path, tmp_path, capsys):
+    """The Korean model with the built-in Dutch vocabulary said 5,500 characters, and to fix the built-in file."""
+    events, voice = tmp_path / "events.jsonl", tmp_path / "voice.wav"
+    code = cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--answers",
+                     str(write_script(tmp_path / "c.txt", [1.0])), "--events", str(events), "--speaker-file", str(voice)])
+    line = one_line(capsys.readouterr().err)
+    assert code == 3 and "does not seem to speak Dutch" in line and "voicecoach setup" in line, line
+    assert "Fix that file" not in line and len(line) < 400, line
+    _nothing_said(events, voice)
+
+
 EXERCISE = '''name = "mine"
 title = "Mijn oefening"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.errors import DataFileError
+from voicecoach.errors import DataFileError, ModelError
 from voicecoach.speech.decide import decide, extends, intent_posteriors
 from voicecoach.speech.recognizer import Hypothesis, Word
 from voicecoach.speech.vocab import builtin_path, load_vocabulary, normalize, parse_vocabulary
@@ -130,8 +130,34 @@ def test_model_check_builtin_drops_alternatives_but_keeps_intents():
     vocab = parse_vocabulary(bad(intents={"confirm": ["ja", "zeker wel"], "deny": ["nee"]}), "built-in")
     kept = vocab.check_model(lambda w: w != "zeker", strict=False)
     assert kept.intents["confirm"] == ("ja",)
-    with pytest.raises(DataFileError):
+    with pytest.raises(DataFileError) as info:
         vocab.check_model(lambda w: w not in ("ja", "zeker"), strict=False)
+    # The built-in file is never theirs to fix: the model is.
+    assert "voicecoach setup" in info.value.fix and "Fix that file" not in str(info.value)
+
+
+def test_a_model_of_another_language_is_named_as_such_not_by_its_hundreds_of_words():
+    """The Korean model with the built-in Dutch vocabulary: 5,500 characters of words, and 'fix the built-in file'."""
+    with pytest.raises(ModelError) as info:
+        NL.check_model(lambda w: False, strict=False, model_path="/models/ko")
+    text = str(info.value)
+    assert text.startswith("The speech model at /models/ko does not seem to speak Dutch: it knows none of the built-in")
+    assert "voicecoach setup" in text and "--vocab" in text, text
+    assert "Fix that file" not in text and "aandacht" not in text and len(text) < 300, text
+    mine = parse_vocabulary(bad(fillers=["wel", "zeker"]), "mine.toml")
+    with pytest.raises(ModelError) as info:
+        mine.check_model(lambda w: w == "nee", strict=True)  # 1 of 4
+    assert "speak Dutch, the language of mine.toml: it knows only 1 of its 4 words" in str(info.value), info.value
+
+
+def test_words_the_model_lacks_are_named_a_few_at_a_time(caplog):
+    fillers = [f"woord{i}" for i in range(30)]  # woord1 and woord10 to woord19 unknown: 11 of 32, not another language
+    with pytest.raises(DataFileError) as info:
+        parse_vocabulary(bad(fillers=fillers), "mine.toml").check_model(lambda w: not w.startswith("woord1"), strict=True)
+    assert "'woord1', 'woord10', 'woord11', 'woord12', 'woord13' … and 6 more" in str(info.value), info.value
+    values = parse_vocabulary(bad(lists={"values": [f"waarde{i}" for i in range(40)]}), "mine.toml")
+    assert values.check_model(lambda w: not w.startswith("waarde"), strict=True).lists["values"] == ()
+    assert "of 40 list item(s)" in caplog.text and "… and 35 more" in caplog.text and "waarde39" not in caplog.text
 
 
 def test_the_dutch_values_are_a_few_hundred_with_everyday_words_for_them():

@@ -183,7 +183,7 @@ def wire(args: argparse.Namespace, env: Environment, *, vocab: Vocabulary | None
 def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events: EventLog, vocab: Vocabulary,
                 wrap_source: Callable[[AudioSource], AudioSource] | None = None) -> Wired:
     model = load_model(getattr(args, "model", None))
-    vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)))
+    vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)), model_path=model.path)
     notices: list[str] = []
     source = make_source(args, clock)
     if wrap_source is not None:

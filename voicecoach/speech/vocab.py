@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from voicecoach.errors import DataFileError
+from voicecoach.errors import DataFileError, ModelError
 from voicecoach.tomlfile import read_toml
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,17 @@ ANSWERS = ("confirm", "deny")
 # 82%); from check to accept voicecoach asks back; below check it is unclear.
 DEFAULT_ACCEPT_SCORE = 1.5
 DEFAULT_CHECK_SCORE = 0.5
+LANGUAGE_NAMES = {"nl": "Dutch"}  # of the built-in vocabularies, for messages
+# A built-in vocabulary is made for the model `setup` installs: when the model lacks its words, the model is the fix.
+WHICH_MODEL = "`voicecoach setup` installs one; --model or VOICECOACH_MODEL, if set, goes first"
+BUILTIN_FIX = f"Use the speech model voicecoach is made for ({WHICH_MODEL})."
+
+
+def examples(items: Sequence[str], shown: int = 5) -> str:
+    """A few of `items` for a message, and how many more: hundreds of words would bury its sentence."""
+    if len(items) <= shown + 1:
+        return ", ".join(items)
+    return f"{', '.join(items[:shown])} … and {len(items) - shown} more"
 
 
 def normalize(text: str) -> str:
@@ -93,10 +104,11 @@ class Vocabulary:
         """The phrase to name when telling people what to say."""
         return self.intents[intent][0]
 
-    def check_model(self, has_word: Callable[[str], bool], strict: bool) -> Vocabulary:
+    def check_model(self, has_word: Callable[[str], bool], strict: bool, model_path: object = None) -> Vocabulary:
         """Refuse words the model cannot hear: Vosk would silently drop them.
 
-        A vocabulary the user gave is refused whole, naming the word. The
+        A model that lacks most of the words said is of another language: refused, saying so. Otherwise
+        a vocabulary the user gave (`strict`) is refused whole, naming the word. The
         built-in one drops alternative phrases the model lacks (models differ),
         as long as every intent keeps at least one phrase. List items (the
         values) and their synonyms the model lacks are always left out, and
@@ -106,10 +118,13 @@ class Vocabulary:
         if not missing:
             return self
         phrases = [p for ps in self.intents.values() for p in ps] + list(self.fillers)
-        spoken = sorted(set(missing) & {w for p in phrases for w in p.split()})  # list items are only left out
+        said = {w for p in phrases for w in p.split()}
+        spoken = sorted(set(missing) & said)  # list items are only left out
+        if len(spoken) * 2 > len(said):
+            raise self._other_language(len(said) - len(spoken), len(said), strict, model_path)
         if strict and spoken:
             raise DataFileError(
-                self.source, "", f"the speech model does not know the word(s) {', '.join(repr(w) for w in spoken)}"
+                self.source, "", f"the speech model does not know the word(s) {examples([repr(w) for w in spoken])}"
             )
         gone = set(missing)
 
@@ -121,7 +136,7 @@ class Vocabulary:
                           | {p for s in self.synonyms.values() for p in s if gone & set(p.split())})
         if left_out:  # for whoever set it up (printed at start), never spoken
             log.warning("the speech model lacks the words of %d list item(s); they cannot be said: %s",
-                        len(left_out), ", ".join(left_out))
+                        len(left_out), examples(left_out))
         synonyms = {name: {p: item for p, item in s.items() if not gone & set(p.split())}
                     for name, s in self.synonyms.items()}
         if not spoken:
@@ -129,13 +144,27 @@ class Vocabulary:
 
         intents = {name: keep(ps) for name, ps in self.intents.items()}
         empty = [name for name, ps in intents.items() if not ps]
-        if empty:
-            raise DataFileError(
-                self.source, f"intent {empty[0]!r}", f"the speech model knows none of its words ({', '.join(missing)})"
-            )
+        if empty:  # only the built-in one gets here: a file of their own was refused above
+            lacking = sorted({w for p in self.intents[empty[0]] for w in p.split()} & gone)
+            raise DataFileError(self.source, f"intent {empty[0]!r}",
+                                f"the speech model knows none of its words ({examples(lacking)})", BUILTIN_FIX)
         log.warning("vocabulary %s: the model lacks %d word(s) of its phrases; those phrases are left out: %s",
-                    self.source, len(spoken), ", ".join(spoken))
+                    self.source, len(spoken), examples(spoken))
         return replace(self, intents=intents, fillers=keep(self.fillers), lists=lists, synonyms=synonyms)
+
+    def _other_language(self, known: int, total: int, strict: bool, model_path: object) -> ModelError:
+        """The model and the vocabulary speak different languages (a Korean model, the Dutch vocabulary)."""
+        model = f"The speech model at {model_path}" if model_path else "The speech model"
+        language = LANGUAGE_NAMES.get(self.language, repr(self.language))
+        whose = f", the language of {self.source}" if strict else ""
+        words = "its" if strict else "the built-in vocabulary's"
+        message = (f"{model} does not seem to speak {language}{whose}: it knows "
+                   f"{f'only {known}' if known else 'none'} of {words} {total} words.")
+        if strict:
+            return ModelError(message, "Pass --model a speech model of that language, or write the vocabulary in "
+                                       "the model's language.")
+        return ModelError(message, f"Use a {language} model ({WHICH_MODEL}), or give --vocab a vocabulary in the "
+                                   "model's language.")
 
 
 def builtin_path(language: str) -> Path:
