@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -360,6 +361,20 @@ def test_broken_vocabulary_names_file_place_and_problem(case, ko_model_path, tmp
     assert code == 5
     assert str(vocab) in line and place in line and problem in line, line
     _nothing_said(events, voice)
+
+
+def test_values_the_model_knows_none_of_are_named_as_such(ko_model_path, tmp_path, capsys):
+    """It said 'has no list of values ... Add `values = [...]` under [lists]' of a file that has one."""
+    vocab = tmp_path / "mine.toml"
+    text = KO_VOCAB.read_text(encoding="utf-8")
+    vocab.write_text(re.sub(r"(?m)^values = .*$", 'values = ["zzzqq", "xxyy"]', text), encoding="utf-8")
+    code = cli.main(["run", "waardenkaart", "--fast", "--model", str(ko_model_path), "--vocab", str(vocab),
+                     "--answers", str(write_script(tmp_path / "c.txt", [1.0]))])
+    err = capsys.readouterr().err
+    line = err.splitlines()[-1]  # after the warning that names the values left out
+    assert code == 5 and "Traceback" not in err
+    assert str(vocab) in line and "lists.values: none of its values are words the speech model knows" in line, line
+    assert "Add `values" not in line
 
 
 def test_a_model_of_another_language_is_said_in_one_short_sentence(ko_model_path, tmp_path, capsys):

@@ -16,7 +16,7 @@ from voicecoach.engine.machine import CONTROLS, END, STOPPED, build_machine, ent
 from voicecoach.engine.stage import Memory, Record, Stage, TurnHooks, TurnObserver
 from voicecoach.engine.steps import StepRun, make_step
 from voicecoach.engine.texts import Names
-from voicecoach.errors import UserError
+from voicecoach.errors import DataFileError, UserError
 from voicecoach.events import EventLog
 from voicecoach.journal import Journal
 from voicecoach.voice import Conversation
@@ -181,6 +181,9 @@ class Session:
         vocab = self.stage.vocab
         for step in self.exercise.steps:
             name = str(step.extra.get("list", "values"))
+            if step.kind == "values" and name in vocab.lists and not vocab.lists[name]:  # the model left out every one
+                raise DataFileError(vocab.source, f"lists.{name}", "none of its values are words the speech model knows",
+                                    "Write values in the speech model's language, or use a model of the vocabulary's.")
             if step.kind == "values" and not vocab.lists.get(name):
                 raise UserError(f"The vocabulary {vocab.source} has no list of {name} for the step "
                                 f"{step.id!r}.", f"Add `{name} = [...]` under [lists], as in voicecoach/lang/nl.toml.")
