@@ -339,6 +339,8 @@ BROKEN_VOCABS = {
                           "also used for intent 'confirm'"),
     "no deny": (GOOD_VOCAB.replace('deny = ["아니요", "네 아니요"]', ''), "[intents]", "'deny' is missing"),
     "no phrases": (GOOD_VOCAB.replace('stop = ["멈춰"]', 'stop = []'), "intents.stop", "non-empty list"),
+    # It was taken, and every prompt then failed with 'install espeak-ng' (which was installed).
+    "a language without a voice": (GOOD_VOCAB.replace('"ko"', '"xx"'), "language", "espeak-ng has no voice for 'xx'"),
 }
 assert all(text != GOOD_VOCAB for text, _, _ in BROKEN_VOCABS.values())
 

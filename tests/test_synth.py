@@ -3,6 +3,7 @@ espeak-ng program as the second way, a prompt cache that checks what it reads, a
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -22,6 +23,7 @@ from voicecoach.audio.pcm import Audio, chime, read_wav
 from voicecoach.audio.sinks import WavSpeaker
 from voicecoach.clock import SimClock
 from voicecoach.events import EventLog
+from voicecoach.speech.render import has_voice
 from voicecoach.speech.synth import Pyttsx3Synth, SynthError, VoiceSettings, implausible, pieces
 from voicecoach.voice import VoiceConversation
 
@@ -187,6 +189,24 @@ def test_when_no_way_gives_sound_the_error_says_what_to_install(tmp_path):
     assert not (tmp_path / "prompts").exists() or list((tmp_path / "prompts").iterdir()) == []  # nothing bad kept
 
 
+def test_espeak_ng_is_asked_whether_it_speaks_a_language():
+    assert has_voice("nl") is True and has_voice("ko") is True
+    assert has_voice("xx") is False
+    assert has_voice("nl", program="") is None  # no program to ask: rendering says what to install
+
+
+def test_a_synthesizer_that_fails_every_way_warns_once_not_before_every_prompt(tmp_path, caplog):
+    synth = faulty("empty", tmp_path / "workers", program="")
+    try:
+        for text in (SAFETY, "Goed zo.", "Tot morgen."):
+            with pytest.raises(SynthError):
+                synth.render(text)
+    finally:
+        synth.close()
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING and "failed every way" in r.getMessage()]
+    assert len(warned) == 1, warned
+
+
 # -- never silence ---------------------------------------------------------------------------
 
 
@@ -242,6 +262,7 @@ def test_a_cached_prompt_that_is_damaged_is_made_again(tmp_path):
 FULL_DISK = """
 import resource, signal, sys
 from pathlib import Path
+from voicecoach.speech.render import has_voice
 from voicecoach.speech.synth import Pyttsx3Synth
 cache = Path(sys.argv[1])
 synth = Pyttsx3Synth(cache_dir=cache)
@@ -282,6 +303,7 @@ def test_the_speaker_file_is_owner_only(tmp_path):
 RENDER_BOTH_WAYS = """
 import sys
 from pathlib import Path
+from voicecoach.speech.render import has_voice
 from voicecoach.speech.synth import Pyttsx3Synth
 from voicecoach.speech.render import ProgramRoute
 synth = Pyttsx3Synth()

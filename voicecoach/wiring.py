@@ -19,11 +19,12 @@ from voicecoach.audio.sources import AudioSource, FileSource, ScriptedCouple, Ta
 from voicecoach.clock import Clock, RealClock, SimClock
 from voicecoach.device.wallclock import SimWallClock, SystemWallClock, WallClock
 from voicecoach.environment import Environment
-from voicecoach.errors import DeviceError, UserError
+from voicecoach.errors import DataFileError, DeviceError, UserError
 from voicecoach.events import EventLog
 from voicecoach.speech import calibration
 from voicecoach.speech.listener import Listener, build_listener
 from voicecoach.speech.recognizer import VoskModel
+from voicecoach.speech.render import has_voice
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import Vocabulary, load_vocabulary
 from voicecoach.voice import MIC_MISSING, Conversation, TextConversation, VoiceConversation, say_once
@@ -149,6 +150,14 @@ def make_synth(args: argparse.Namespace, language: str) -> Pyttsx3Synth:
     return Pyttsx3Synth(settings, cache_dir=paths.cache_dir() / "prompts", work_dir=paths.cache_dir() / "tts-tmp")
 
 
+def check_voice(args: argparse.Namespace, vocab: Vocabulary) -> None:
+    """The voice follows the vocabulary's language: one espeak-ng cannot speak is the file's mistake, said once
+    before anything starts (not as a synthesis failure before every prompt). A --voice of their own is theirs."""
+    if not getattr(args, "voice", None) and has_voice(vocab.language) is False:
+        raise DataFileError(vocab.source, "language", f"espeak-ng has no voice for {vocab.language!r}",
+                            "Write a language `espeak-ng --voices` lists, such as 'nl'.")
+
+
 def make_events(args: argparse.Namespace, clock: Clock) -> EventLog:
     path = paths.outside_stores(Path(args.events), "--events") if getattr(args, "events", None) else None
     try:
@@ -182,6 +191,7 @@ def wire(args: argparse.Namespace, env: Environment, *, vocab: Vocabulary | None
 
 def _wire_voice(args: argparse.Namespace, env: Environment, clock: Clock, events: EventLog, vocab: Vocabulary,
                 wrap_source: Callable[[AudioSource], AudioSource] | None = None) -> Wired:
+    check_voice(args, vocab)
     model = load_model(getattr(args, "model", None))
     vocab = vocab.check_model(model.has_word, strict=bool(getattr(args, "vocab", None)), model_path=model.path)
     notices: list[str] = []

@@ -203,6 +203,22 @@ def _read_replies(stream: IO[str], replies: queue.Queue[dict[str, Any] | None]) 
     replies.put(None)
 
 
+def has_voice(language: str, program: str | None = None) -> bool | None:
+    """Whether espeak-ng, whose voices both ways render with, has one for `language`; None when it cannot
+    be asked (no espeak-ng program: rendering then says what to install)."""
+    program = program if program is not None else shutil.which("espeak-ng")
+    if not program:
+        return None
+    try:
+        done = subprocess.run([program, f"--voices={language}"], capture_output=True, timeout=10, env=render_env(),
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return len(done.stdout.splitlines()) > 1  # a heading, then a line per voice
+
+
 class ProgramRoute:
     """The espeak-ng program writing a WAV: no Python between it and the file."""
 

@@ -152,7 +152,10 @@ class Pyttsx3Synth:
                 log.warning("speech synthesis gave no usable sound (%s, try %d: %s); trying again",
                             route.name, attempt, problem)
             self._resting[route.name] = time.monotonic() + self.REST_SECONDS
-        log.warning("speech synthesis failed every way (%s)", "; ".join(problems) or "each failed within a minute")
+        if problems:
+            log.warning("speech synthesis failed every way (%s)", "; ".join(problems))
+        else:  # every way rests after failing: said when it failed, not again before every prompt
+            log.debug("speech synthesis failed every way within the last minute; not tried now")
         raise SynthError(
             "The speech synthesizer gave no usable sound.",
             "Install espeak-ng with: sudo apt-get install espeak-ng (or use --text).",
