@@ -83,6 +83,21 @@ def test_list_and_diagram(tmp_path, capsys):
     assert "spiegel_een__check" in svg and "rounds_left" in svg
 
 
+def test_diagram_leaves_a_file_named_like_it_alone(tmp_path, capsys):
+    # graphviz's render() wrote its source to `notes` for notes.svg and then deleted it.
+    (tmp_path / "notes").write_text("keep", encoding="utf-8")
+    assert cli.main(["diagram", "herstelgesprek", "-o", str(tmp_path / "notes.svg")]) == 0
+    assert (tmp_path / "notes").read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "notes.svg"]
+
+
+def test_diagram_onto_a_folder_says_so(tmp_path, capsys):
+    (tmp_path / "h.svg").mkdir()
+    assert cli.main(["diagram", "herstelgesprek", "-o", str(tmp_path / "h.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a file the diagram can replace" in err and "install" not in err.lower()
+
+
 def test_help_runs_without_a_model():
     out = run_cli(["--help"])
     assert out.returncode == 0 and "voicecoach" in out.stdout
