@@ -221,6 +221,34 @@ def test_check_with_nobody_answering_changes_nothing(ko_model_path, tmp_path):
     assert not (tmp_path / "data" / calibration.FILE).exists()
 
 
+class _FullDisk:
+    """The os module as seen by one of ours, on a disk that is full: what is written fails as /dev/full does."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(os, name)
+
+    def fdopen(self, fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        os.close(fd)
+        return open("/dev/full", *args, **kwargs)  # noqa: SIM115 - closed by its caller's with
+
+
+def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_path, say, tmp_path, capsys,
+                                                                    monkeypatch):
+    from voicecoach import cli, paths
+    from voicecoach.errors import StorageError
+
+    yes, no = str(say("네")), str(say("아니요"))
+    script = write_script(tmp_path / "check.txt", [yes, no] * 3 + [str(say("오늘 저녁은 뭐 먹을까요"))])
+    monkeypatch.setattr(calibration, "os", _FullDisk())
+    code = cli.main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path),
+                     "--vocab", str(KO_VOCAB)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == StorageError.exit_code
+    assert len(err) == 1 and "No space left on device" in err[0] and "voicecoach check" in err[0], err
+    left = {p.name for p in paths.data_dir().iterdir()}
+    assert not left & {calibration.FILE, "hearing.tmp", "crash.log"}, left
+
+
 def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
     calibration.path().parent.mkdir(parents=True)

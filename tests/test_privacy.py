@@ -137,6 +137,38 @@ def test_a_crash_is_one_sentence_and_its_report_is_owner_only(monkeypatch, capsy
     assert "RuntimeError: a bug" in report.read_text() and _mode(report) == 0o600
 
 
+def test_the_crash_report_is_owner_only_from_its_first_byte(monkeypatch, capsys):
+    import traceback
+
+    report = paths.data_dir() / "crash.log"
+    modes = []
+
+    def details() -> str:  # what the report holds is asked for once the file is open
+        modes.append(_mode(report))
+        return "RuntimeError: a bug"
+
+    monkeypatch.setattr(traceback, "format_exc", details)
+    monkeypatch.setattr("voicecoach.engine.exercise.available", lambda: 1 / 0)
+    assert cli.main(["list"]) == 1
+    assert modes == [0o600] and _mode(report) == 0o600
+
+
+def test_a_crash_report_that_cannot_be_written_leaves_no_empty_file(monkeypatch, capsys):
+    class FullDisk:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(os, name)
+
+        def fdopen(self, fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+            os.close(fd)
+            return open("/dev/full", *args, **kwargs)  # noqa: SIM115 - closed by its caller's with
+
+    monkeypatch.setattr(sys.modules["voicecoach.cli.main"], "os", FullDisk())
+    monkeypatch.setattr("voicecoach.engine.exercise.available", lambda: 1 / 0)
+    assert cli.main(["list"]) == 1
+    assert "could not be written" in capsys.readouterr().err
+    assert not (paths.data_dir() / "crash.log").exists()
+
+
 def test_the_network_guard_does_catch_an_attempt(tmp_path):
     # The guard above must not pass by seeing nothing: `setup` does reach out (here to a closed local port).
     proc = subprocess.run([sys.executable, "-c", NO_NETWORK, "setup", "--dest", str(tmp_path / "models"),

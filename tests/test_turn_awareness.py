@@ -296,6 +296,42 @@ def test_the_profile_and_the_consent_are_private_and_forget_removes_them(tmp_pat
     assert not profile_path().exists() and not consent_path().exists()
 
 
+def test_a_full_disk_while_their_consent_or_profile_is_kept_is_one_sentence(monkeypatch) -> None:
+    """Both are kept during a session and after `voicecoach check`: a full disk is a StorageError (exit 7,
+    and the couple hears storage_full), not a crash."""
+    import errno
+    import os
+
+    import voicecoach.device.config_file as config_file
+    import voicecoach.speech.speakers as speakers
+    from voicecoach.errors import StorageError
+    from voicecoach.turns import TurnAwareness, TurnSettings
+
+    class FullDisk:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(os, name)
+
+        def fsync(self, fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    t = np.arange(4 * RATE) / RATE
+
+    def voice(f0: float) -> Audio:  # a periodic buzz: enough "voice" for a profile
+        x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 12))
+        return Audio((6000 * x / np.abs(x).max()).astype(np.int16))
+
+    profile = speakers.SpeakerProfile.fit([[voice(110.0)], [voice(210.0)]])
+    for module in (config_file, speakers):
+        monkeypatch.setattr(module, "os", FullDisk())
+    with pytest.raises(StorageError, match="No space left on device"):
+        save_consent(True)
+    awareness = TurnAwareness(TurnSettings(), consent=True)
+    with pytest.raises(StorageError, match="voice profile could not be saved"):
+        awareness.adopt(profile)
+    assert not consent_path().exists() and not profile_path().exists()
+    assert not list(profile_path().parent.glob("*.tmp"))
+
+
 def test_saying_no_later_removes_the_profile(tmp_path: Path) -> None:
     from voicecoach.turns import load_consent, save_consent
 

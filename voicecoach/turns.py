@@ -26,7 +26,7 @@ from voicecoach.device.config_file import write_atomically
 from voicecoach.engine import placeholders
 from voicecoach.engine.ask import Asking
 from voicecoach.engine.texts import load_common
-from voicecoach.errors import UserError
+from voicecoach.errors import StorageError, UserError
 from voicecoach.paths import data_dir, private_dir
 from voicecoach.settings import Settings
 from voicecoach.speech.speakers import ProfileError, SpeakerProfile, profile_path
@@ -72,8 +72,12 @@ def save_consent(given: bool) -> None:
     """Their answer, owner-only and whole; a refusal also removes any profile made before, and the first
     names they recorded in their own voices (name_clips.py: kept only with this consent)."""
     path = consent_path()
-    private_dir(path.parent)
-    write_atomically(path, json.dumps({"voice_profile": given}))
+    try:
+        private_dir(path.parent)
+        write_atomically(path, json.dumps({"voice_profile": given}))
+    except OSError as exc:
+        raise StorageError(f"Your answer about the voice profile could not be saved in {path.parent} "
+                           f"({exc.strerror or exc}).", "Free some disk space; nothing else was lost.") from None
     if not given:
         with contextlib.suppress(FileNotFoundError):
             profile_path().unlink()
@@ -198,11 +202,7 @@ class TurnAwareness:
             profile = SpeakerProfile.fit(self.enrollment.clips())
         except ProfileError:
             return  # too little real voice in it yet: their next turns add more
-        try:
-            profile.save(profile_path())
-        except OSError as exc:
-            raise UserError(f"Your voice profile could not be saved in {profile_path().parent} "
-                            f"({exc.strerror or exc}).", "Free some disk space; nothing else was lost.") from None
+        self._keep(profile)
         self.profile = profile
         self.enrollment = Enrollment(self.enrollment.seconds)
         log.info("voice profile learned")  # never anything of it
@@ -210,8 +210,16 @@ class TurnAwareness:
     def adopt(self, profile: SpeakerProfile) -> None:
         """A profile learned elsewhere (`voicecoach check`), with their consent: kept and used from now on."""
         if self.consent:
-            profile.save(profile_path())
+            self._keep(profile)
             self.profile = profile
+
+    @staticmethod
+    def _keep(profile: SpeakerProfile) -> None:
+        try:
+            profile.save(profile_path())
+        except OSError as exc:
+            raise StorageError(f"Your voice profile could not be saved in {profile_path().parent} "
+                               f"({exc.strerror or exc}).", "Free some disk space; nothing else was lost.") from None
 
     def watch(self, speaker: int) -> _Observer | None:
         """An observer for one timed turn; a turn they take together is not watched."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -95,12 +96,19 @@ def _write_crash_report() -> str:
 
     from voicecoach import paths
 
+    path = None
     try:
         folder = paths.private_dir(paths.data_dir())
         path = folder / "crash.log"
-        with path.open("a", encoding="utf-8") as f:
+        # Owner-only from its first byte (the traceback can hold their words); older versions' report too.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(traceback.format_exc() + "\n")
-        path.chmod(0o600)
         return str(path)
     except OSError:
+        if path is not None:
+            with contextlib.suppress(OSError):
+                if path.stat().st_size == 0:  # made just now on a full disk: no empty report left behind
+                    path.unlink()
         return "(the report could not be written)"
