@@ -509,6 +509,63 @@ def test_a_step_that_would_never_end_is_refused_at_load(tmp_path, capsys, monkey
     assert str(path) in line and "step 'vraag'.seconds" in line and "at most 3,600" in line, line
 
 
+@pytest.mark.parametrize("target,code", [("/dev/full", 7), ("/proc/version", 4)])
+def test_a_speaker_file_that_cannot_be_written_is_one_sentence_before_anything(target, code, ko_model_path, tmp_path,
+                                                                              capsys):  # type: ignore[no-untyped-def]
+    """Both open fine (as root) and fail at the first write: the session crashed at its first prompt."""
+    script = tmp_path / "stil.txt"
+    script.write_text("silence 1\n", encoding="utf-8")
+    assert cli.main(["run", "herstelgesprek", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB),
+                     "--answers", str(script), "--speaker-file", target]) == code
+    line = _one_line(capsys.readouterr())
+    assert f"The speaker file {target} cannot be written" in line, line
+    assert not (paths.data_dir() / "crash.log").exists()
+
+
+class _FillsUp:
+    """A file on a disk that fills up after `room` writes."""
+
+    def __init__(self, file, room: int) -> None:  # type: ignore[no-untyped-def]
+        self._file, self._room = file, room
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._file, name)
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        self._room -= 1
+        if self._room < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return int(self._file.write(data))
+
+
+def test_a_speaker_file_that_fills_up_mid_session_keeps_the_session(ko_model_path, say, tmp_path, capsys,
+                                                                    monkeypatch):  # type: ignore[no-untyped-def]
+    import os
+
+    from tests.couple import answers_from, write_script
+    from voicecoach.audio import sinks
+
+    class Disk:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(os, name)
+
+        def fdopen(self, fd: int, mode: str) -> _FillsUp:
+            return _FillsUp(os.fdopen(fd, mode), room=12)
+
+    monkeypatch.setattr(sinks, "os", Disk())
+    common = ["--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--names", "Sanne,Joris"]
+    script = write_script(tmp_path / "c.txt", answers_from("welkom", say, tmp_path))
+    code = cli.main(["run", "herstelgesprek", *common, "--answers", str(script),
+                     "--speaker-file", str(tmp_path / "o.wav")])
+    line = _one_line(capsys.readouterr())
+    assert code == 7 and "speaker file" in line and "No space left on device" in line, line
+    assert outcomes() == [("herstelgesprek", "interrupted")]
+    with Journal() as journal:
+        assert journal.load_progress() is not None  # `voicecoach resume` goes on from there
+
+
 @pytest.mark.parametrize("option", ["--export", "--events", "--speaker-file"])
 def test_no_output_file_may_be_the_journal(option, ko_model_path, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """`journal --export` onto the journal replaced everything they kept with a web page."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import wave
@@ -12,7 +14,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.clock import Clock
-from voicecoach.errors import DeviceError
+from voicecoach.errors import DeviceError, StorageError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +51,45 @@ class WavSpeaker:
         self._wav.setsampwidth(2)
         self._wav.setframerate(RATE)
         self._last_end: float | None = None
+        self._failed = False
+        try:  # /dev/full or /proc/version open fine and fail at the first write: found now, before anything is said
+            self._wav.writeframes(b"")
+            self._file.flush()
+        except OSError as exc:
+            error = self._cannot_write(exc)
+            self.close()
+            raise error from None
 
     def play(self, audio: Audio) -> float:
         start = self.clock.now()
-        if self._last_end is not None:
-            gap = min(self.MAX_GAP, max(0.0, start - self._last_end))
-            self._wav.writeframes(np.zeros(int(gap * RATE), np.int16).tobytes())
-        self._wav.writeframes(audio.to_rate(RATE).samples.astype("<i2").tobytes())
+        try:
+            if self._last_end is not None:
+                gap = min(self.MAX_GAP, max(0.0, start - self._last_end))
+                self._wav.writeframes(np.zeros(int(gap * RATE), np.int16).tobytes())
+            self._wav.writeframes(audio.to_rate(RATE).samples.astype("<i2").tobytes())
+        except OSError as exc:  # the disk filled up: the session stops here, with its progress kept
+            raise self._cannot_write(exc) from None
         self.clock.sleep(audio.seconds)
         self._last_end = self.clock.now()
         return self._last_end
 
     def close(self) -> None:
-        self._wav.close()
-        self._file.close()
+        try:
+            self._wav.close()  # writes the lengths into the header
+            self._file.close()
+        except OSError as exc:
+            # Raising here would hide why the session stopped, and leave the other devices open.
+            if not self._failed:
+                log.warning("%s", self._cannot_write(exc))
+            with contextlib.suppress(OSError):
+                self._file.close()  # its descriptor is freed even when its last bytes cannot be written
+
+    def _cannot_write(self, exc: OSError) -> UserError:
+        self._failed = True  # said once
+        problem = f"The speaker file {self.path} cannot be written ({exc.strerror or exc})."
+        if exc.errno == errno.ENOSPC:
+            return StorageError(problem, "Free some disk space, or give --speaker-file a file on another disk.")
+        return DeviceError(problem, "Pick a folder you can write to.")
 
 
 class SilentSpeaker:
