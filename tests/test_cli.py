@@ -98,6 +98,23 @@ def test_diagram_onto_a_folder_says_so(tmp_path, capsys):
     assert "is not a file the diagram can replace" in err and "install" not in err.lower()
 
 
+def test_a_terminal_that_is_not_utf8_shows_plain_letters_and_reads_typed_ones(tmp_path):
+    """PYTHONIOENCODING=ascii (or an ISO-8859 locale): the first "één" stopped the session, and every resume."""
+    import json
+
+    events = tmp_path / "events.jsonl"
+    typed = "ja\n" * 6 + "Ik voel me één\nstop\nja\n"
+    proc = run_cli(["run", "herstelgesprek", "--text", "--fast", "--names", "Zoë,Joël", "--events-words",
+                    "--events", str(events)], {"PYTHONIOENCODING": "ascii"}, input=typed, encoding="utf-8")
+    out, err = proc.stdout, proc.stderr
+    assert out.isascii() and err.isascii()
+    assert proc.returncode == 0, err
+    assert "Welkom, Zoe en Joel." in out and "Een: geen verwijten." in out and "unexpected" not in err
+    heard = [json.loads(line)["phrase"] for line in events.read_text(encoding="utf-8").splitlines()
+             if json.loads(line)["event"] == "heard"]
+    assert "ik voel me één" in heard  # what they typed, every letter of it
+
+
 def test_help_runs_without_a_model():
     out = run_cli(["--help"])
     assert out.returncode == 0 and "voicecoach" in out.stdout

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 
 from voicecoach import stopping
@@ -33,7 +35,9 @@ def with_default_command(args: list[str], names: set[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
     """The whole program; `argv` without the program name (None: this process's own arguments)."""
-    env = env or Environment.from_sys()
+    if env is None:
+        _print_any_letter()
+        env = Environment.from_sys()
     args = sys.argv[1:] if argv is None else list(argv)
     commands = all_commands()
     parser = build_parser(commands, env)
@@ -44,6 +48,35 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
     _configure_logging(parsed.verbose, env)
     with stopping.handled():
         return _run(parsed, {c.name: c for c in commands}, env)
+
+
+def _plain_letters(error: UnicodeError) -> tuple[str, int]:
+    """What a terminal cannot show, as the letter without its accents ("één" as "een"), else "?"."""
+    assert isinstance(error, UnicodeEncodeError)
+    text = error.object[error.start:error.end]
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    try:
+        plain.encode(error.encoding)
+    except UnicodeError:
+        plain = "?" * len(text)
+    return plain, error.end
+
+
+def _print_any_letter() -> None:
+    """A terminal that is not UTF-8 (an ISO-8859 locale, PYTHONIOENCODING=ascii) cannot show every letter of a
+    Dutch prompt; printing one must never stop the session (at the first "één", and every resume again)."""
+    codecs.register_error("voicecoach.plain", _plain_letters)
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or not encoding or codecs.lookup(encoding).name == "utf-8":
+            continue
+        if stream is not sys.stdin:
+            reconfigure(errors="voicecoach.plain")
+        elif codecs.lookup(encoding).name == "ascii":  # a locale that claims nothing: typed letters are UTF-8
+            reconfigure(encoding="utf-8", errors="replace")
+        else:
+            reconfigure(errors="replace")  # a typed byte the locale has no letter for (cp1252 has five)
 
 
 def _configure_logging(verbose: int, env: Environment) -> None:
