@@ -85,6 +85,36 @@ def test_config_mistakes_name_the_file_and_never_crash(config, place, capsys, mo
     assert str(path) in line and place in line, line
 
 
+BOM = "\ufeff"  # Notepad starts a UTF-8 file with it; nobody can see it
+
+
+def test_a_config_file_that_starts_with_a_byte_order_mark_is_read(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    from voicecoach.device.config_file import write_setting
+    from voicecoach.settings import load_settings
+
+    path = paths.config_dir() / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(BOM + 'names = "Sanne,Joris"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\nja\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast"]) == 0, capsys.readouterr().err
+    assert "Welkom, Sanne en Joris." in capsys.readouterr().out
+    write_setting("turns", "remarks", False)  # "geen opmerkingen" keeps what was there
+    assert load_settings().names == "Sanne,Joris" and load_settings().turns == {"remarks": False}
+
+
+def test_a_vocabulary_and_a_script_that_start_with_a_byte_order_mark_are_read(ko_model_path, say, tmp_path,
+                                                                             capsys):  # type: ignore[no-untyped-def]
+    vocab = tmp_path / "mine.toml"
+    vocab.write_text(BOM + KO_VOCAB.read_text(encoding="utf-8"), encoding="utf-8")
+    script = tmp_path / "couple.txt"
+    script.write_text(BOM + f"{say('네')}\nsilence 1\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(vocab), "--answers", str(script),
+                     "--seconds", "4"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert '"intent": "confirm"' in captured.out
+
+
 MINE = '''name = "mine"
 
 [[steps]]

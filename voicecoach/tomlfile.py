@@ -38,7 +38,7 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
     if len(data) > limit:
         raise TextFileProblem(f"the file is larger than {limit // (1024 * 1024)} MB, which no such file needs")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # Notepad starts a UTF-8 file with a byte-order mark nobody can see
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise TextFileProblem(f"the file cannot be read (line {line} is not UTF-8 text)", line) from None

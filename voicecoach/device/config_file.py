@@ -38,7 +38,7 @@ def write_setting(table: str, key: str, value: str | int | bool, path: Path | No
         path = path.resolve()
     read_config(path)  # the same checks and messages as every reader, before anything is changed
     try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        doc = tomlkit.parse(path.read_text(encoding="utf-8-sig")) if path.exists() else tomlkit.document()
     except tomlkit.exceptions.TOMLKitError as exc:  # tomllib accepted it; be safe all the same
         raise DataFileError(path, "", f"this file cannot be changed safely ({exc})") from None
     section = doc.get(table)
