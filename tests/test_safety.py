@@ -489,7 +489,8 @@ def test_a_bug_mid_session_is_said_not_only_printed(ko_model_path, say, tmp_path
                      "--answers", str(script), "--events-words", "--events", str(events), "--names", "Sanne,Joris",
                      "--speaker-file", str(tmp_path / "o.wav")])
     assert code == 1
-    assert "something unexpected" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "something unexpected" in err and "Run `voicecoach resume` to continue" in err
     assert [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1] == load_common()["crashed"]
     with Journal() as journal:
         assert journal.load_progress() is not None  # and resume goes on
@@ -648,3 +649,28 @@ def test_a_bug_without_a_journal_does_not_say_it_was_kept(tmp_path, capsys, monk
     assert code == 1
     last = [e["text"] for e in events_of(events) if e["event"] == "prompt"][-1]
     assert last == load_common()["crashed_unkept"] and "bewaard" not in last
+    err = capsys.readouterr().err
+    assert "something unexpected" in err and "resume" not in err and "saved" not in err
+
+
+@pytest.mark.parametrize("argv", [["setup", "--dest", "models"], ["journal", "--mute"], ["list"],
+                                  ["run", "herstelgesprek", "--text", "--names", "Sanne,Joris"]])
+def test_a_crash_says_resume_only_where_progress_can_be_resumed(argv, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """The crash sentence said "your progress is saved. Run `voicecoach resume`" after setup, journal or list too,
+    and after a session had ended; there it points only to the report."""
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("voicecoach.model_store.install_model", boom)
+    monkeypatch.setattr("voicecoach.overview.overview", boom)
+    monkeypatch.setattr("voicecoach.engine.exercise.available", boom)
+    if argv[0] == "run":  # a session that ends well clears its progress; the crash comes after that
+        monkeypatch.setattr("voicecoach.coach.Coach.visit", lambda self, *a, **k: self.journal.clear_progress() or boom())
+    with Journal() as journal:  # an unfinished exercise from earlier: not what crashed
+        journal.save_progress("herstelgesprek", "welkom", {})
+    assert cli.main(argv) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    crash = paths.data_dir() / "crash.log"
+    assert lines[-1] == f"voicecoach: something unexpected went wrong; please report the details in {crash}."
+    assert "RuntimeError: a bug" in crash.read_text()

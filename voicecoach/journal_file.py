@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.errors import StorageError, UserError
-from voicecoach.paths import private_dir, refuse_missing_link
+from voicecoach.paths import data_dir, private_dir, refuse_missing_link
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,22 @@ def _chmod_private(db: Path) -> None:
     for p in [db, *(db.with_name(db.name + s) for s in SIDE_SUFFIXES)]:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(p, 0o600)
+
+
+def progress_saved(path: Path | None = None) -> bool:
+    """Whether the journal holds an unfinished exercise, looked at without changing anything (after a crash:
+    no new journal, no migration, no lock); a journal that cannot be read holds none that `resume` could use."""
+    path = Path(path) if path else data_dir() / "journal.sqlite3"
+    try:
+        if not path.is_file():
+            return False
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute("SELECT 1 FROM progress WHERE id = 1").fetchone() is not None
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
 
 
 class JournalFile:

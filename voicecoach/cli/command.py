@@ -19,6 +19,7 @@ class Command:
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Environment], ExitStatus]
     writes: bool = True  # it may write the journal or cache spoken prompts: holds the writers' lock
+    sessions: bool = False  # it runs exercises that save their progress: after a crash, `resume` may go on
 
 
 def no_arguments(p: argparse.ArgumentParser) -> None:

@@ -108,9 +108,26 @@ def _run(args: argparse.Namespace, commands: dict[str, Command], env: Environmen
         return ExitStatus.BROKEN_PIPE
     except Exception:  # noqa: BLE001 - the last line of defence: one sentence, details to a file
         where = _write_crash_report()
-        env.err(f"voicecoach: something unexpected went wrong; your progress is saved. "
-                f"Run `voicecoach resume` to continue, and please report the details in {where}.")
+        if _resumable(args, commands):
+            env.err(f"voicecoach: something unexpected went wrong; your progress is saved. "
+                    f"Run `voicecoach resume` to continue, and please report the details in {where}.")
+        else:
+            env.err(f"voicecoach: something unexpected went wrong; please report the details in {where}.")
         return ExitStatus.ERROR
+
+
+def _resumable(args: argparse.Namespace, commands: dict[str, Command]) -> bool:
+    """Only a session keeps progress, and only with its journal: elsewhere "your progress is saved" would be
+    untrue (setup, check), or point at an older exercise than the one that crashed (journal, --no-journal)."""
+    command = commands.get(getattr(args, "command", None) or "")
+    if command is None or not command.sessions or args.list_devices or getattr(args, "no_journal", False):
+        return False
+    try:
+        from voicecoach.journal_file import progress_saved
+
+        return progress_saved()
+    except Exception:  # noqa: BLE001 - the crash message itself must not crash
+        return False
 
 
 def _silence_stdout() -> None:

@@ -179,7 +179,7 @@ def _check_serve_args(serve_args: list[str]) -> None:
 
 COMMANDS = [
     Command("serve", "wait for \u201challo coach\u201d or a button, and remind you daily (a kitchen-table device)",
-            serve_arguments, serve, writes=False),
+            serve_arguments, serve, writes=False, sessions=True),
     Command("service", "install or remove the service that runs `voicecoach serve` at boot",
             service_arguments, service, writes=False),
 ]

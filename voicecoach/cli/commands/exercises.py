@@ -101,8 +101,8 @@ def diagram(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 COMMANDS = [
-    Command("run", "start an exercise (without a name: choose by voice)", run_arguments, run),
-    Command("resume", "continue where you stopped last time", resume_arguments, run),
+    Command("run", "start an exercise (without a name: choose by voice)", run_arguments, run, sessions=True),
+    Command("resume", "continue where you stopped last time", resume_arguments, run, sessions=True),
     Command("list", "list the exercises", no_arguments, list_exercises, writes=False),
     Command("diagram", "draw an exercise's state machine", diagram_arguments, diagram, writes=False),
 ]
