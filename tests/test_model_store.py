@@ -49,6 +49,8 @@ class Server:
     stall: dict[str, int] = field(default_factory=dict)
     # Send the body one byte at a time, this many seconds apart.
     trickle: dict[str, float] = field(default_factory=dict)
+    # Send these paths whole, in chunked transfer encoding (no Content-Length).
+    chunked: set[str] = field(default_factory=set)
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
@@ -85,6 +87,14 @@ def server(tmp_path: Path) -> Iterator[Server]:
                         self.wfile.flush()
                     except OSError:
                         break
+                self.close_connection = True
+                return
+            if self.path in state.chunked:
+                data = (root / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
                 self.close_connection = True
                 return
             cut = state.short.get(self.path, state.stall.get(self.path))
@@ -193,20 +203,43 @@ def test_truncated_download_is_refused(server: Server, tmp_path: Path) -> None:
     assert_nothing_installed(dest, spec)
 
 
-def test_spec_bigger_than_served_is_refused(server: Server, tmp_path: Path) -> None:
-    spec = publish(server, make_zip())
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_whole_small_file_that_is_not_the_model_is_said_so(server: Server, tmp_path: Path, chunked: bool) -> None:
+    """A server that sends a whole file, only not the model, was "stopped early ... when the internet connection
+    works": another try on a better connection gets the same file."""
+    data = make_zip()
+    spec = publish(server, data)
     spec = ModelSpec(spec.name, spec.url, spec.size + 1000, spec.sha256)
+    if chunked:
+        server.chunked.add("/model.zip")
     dest = tmp_path / "models"
-    with pytest.raises(ModelError, match="stopped early"):
+    with pytest.raises(ModelError) as err:
         install_model(spec, dest, progress=False)
+    assert str(err.value) == (
+        f"The file that came from {spec.url} is not the speech model vosk-model-test ({len(data):,} bytes instead of "
+        f"{spec.size:,}), so nothing was installed. Check that address, or run `voicecoach setup` without --url.")
     assert_nothing_installed(dest, spec)
+
+
+def test_a_login_page_instead_of_the_dutch_model_says_to_log_in(
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = publish(server, b"<html>Welcome to the hotel wifi: log in first</html>")
+    dutch = ModelSpec(DUTCH.name, page.url, DUTCH.size, DUTCH.sha256)
+    monkeypatch.setattr(model_store, "DUTCH", dutch)
+    dest = tmp_path / "models"
+    with pytest.raises(ModelError) as err:
+        install_model(dutch, dest, progress=False)
+    assert "is not the Dutch speech model" in str(err.value) and "nothing was installed" in str(err.value)
+    assert "log in there and run `voicecoach setup` again" in str(err.value)
+    assert "internet connection" not in str(err.value)
+    assert_nothing_installed(dest, dutch)
 
 
 def test_more_bytes_than_expected_is_refused(server: Server, tmp_path: Path) -> None:
     spec = publish(server, make_zip())
     spec = ModelSpec(spec.name, spec.url, spec.size - 10, spec.sha256)
     dest = tmp_path / "models"
-    with pytest.raises(ModelError, match="bigger than its"):
+    with pytest.raises(ModelError, match=r"is not the speech model vosk-model-test \(more than the model's"):
         install_model(spec, dest, progress=False)
     assert_nothing_installed(dest, spec)
 
@@ -215,9 +248,24 @@ def test_wrong_checksum_is_refused(server: Server, tmp_path: Path) -> None:
     spec = publish(server, make_zip())
     spec = ModelSpec(spec.name, spec.url, spec.size, "0" * 64)
     dest = tmp_path / "models"
-    with pytest.raises(ModelError, match="does not match its checksum"):
+    with pytest.raises(ModelError, match="is not the speech model vosk-model-test .it does not match the model's "
+                                         "checksum., so nothing was installed"):
         install_model(spec, dest, progress=False)
     assert_nothing_installed(dest, spec)
+
+
+@pytest.mark.parametrize("url", ["notaurl", "http://[::1", "ftp://127.0.0.1/m.zip", "http://127.0.0.1:99999/m.zip"])
+def test_setup_url_that_is_not_a_web_address_is_one_sentence(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicecoach import cli
+
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path / "home"))
+    dest = tmp_path / "models"
+    assert cli.main(["setup", "--dest", str(dest), "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"voicecoach: --url {url} is not a web address. "
+                   "Give a whole web address, such as https://example.org/model.zip.\n")
+    assert not dest.exists()
 
 
 @pytest.mark.parametrize(

@@ -169,8 +169,8 @@ def _disk_error(label: str, folder: Path, exc: OSError) -> ModelError:
 def _download(spec: ModelSpec, dest: Path, *, progress: bool, timeout: float) -> None:
     """Fetch spec.url into `dest`, checking size and SHA-256 as the bytes arrive."""
     label = _label(spec)
-    too_big = ModelError(f"The download of the {label} is bigger than its {spec.size:,} bytes.", SETUP_AGAIN)
-    digest, got = hashlib.sha256(), 0
+    too_big = _not_the_model(spec, f"more than the model's {spec.size:,} bytes")
+    digest, got, whole = hashlib.sha256(), 0, False
     window_start, window_got = time.monotonic(), 0
     log.info("Downloading %s from %s", spec.name, spec.url)
     try:
@@ -202,6 +202,8 @@ def _download(spec: ModelSpec, dest: Path, *, progress: bool, timeout: float) ->
                                     f"last {now - window_start:.0f} seconds; {got:,} of {spec.size:,} so far).",
                                     SETUP_AGAIN)
                             window_start, window_got = now, 0
+                # The server said it sent all: a dropped connection ends a body short without an error.
+                whole = bool(getattr(resp, "chunked", False)) or getattr(resp, "length", None) == 0
         except urllib.error.HTTPError as exc:
             refused = f"The server refused the download of the {label} (HTTP {exc.code})."
             raise ModelError(refused, _manual(spec)) from exc
@@ -210,11 +212,24 @@ def _download(spec: ModelSpec, dest: Path, *, progress: bool, timeout: float) ->
                 reason = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
                 raise ModelError(f"The download of the {label} failed ({reason}).", SETUP_AGAIN) from exc
             log.debug("Download of %s broke off: %r", spec.name, exc)  # reported as a short download below
+    if got < spec.size and whole:
+        raise _not_the_model(spec, f"{got:,} bytes instead of {spec.size:,}")
     if got < spec.size:
         raise ModelError(f"The download of the {label} stopped early ({got:,} of {spec.size:,} bytes).", SETUP_AGAIN)
     if digest.hexdigest() != spec.sha256.lower():
-        changed = f"The downloaded {label} does not match its checksum, so it is damaged or was changed."
-        raise ModelError(changed, _manual(spec))
+        raise _not_the_model(spec, "it does not match the model's checksum")
+
+
+def _not_the_model(spec: ModelSpec, why: str) -> ModelError:
+    """The server sent a whole file, but another one (a network's login page, a changed or wrong address):
+    trying again on a better connection would not help."""
+    if spec.url != DUTCH.url:  # `setup --url`: the address is the likely mistake
+        fix = "Check that address, or run `voicecoach setup` without --url."
+    else:
+        fix = ("If this network first shows a login page, log in there and run `voicecoach setup` again; "
+               f"else download {spec.url} yourself, unzip it and pass --model PATH.")
+    return ModelError(f"The file that came from {spec.url} is not the {_label(spec)} ({why}), "
+                      "so nothing was installed.", fix)
 
 
 def _safe_parts(name: str) -> tuple[str, ...] | None:
