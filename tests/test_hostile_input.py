@@ -422,6 +422,26 @@ def test_an_answers_script_that_is_not_a_file_is_refused_at_once(kind, ko_model_
     assert time.monotonic() - began < 30
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("option", ["--mic-file", "--answers"])
+@pytest.mark.parametrize("kind", ["a named pipe", "a folder", "a device"])
+def test_a_recording_that_is_not_a_file_is_refused_at_once(option, kind, ko_model_path, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """A pipe as --mic-file, or on a line of an --answers script, was waited on for ever with nothing said."""
+    import os
+
+    wav = {"a named pipe": tmp_path / "fifo.wav", "a folder": tmp_path, "a device": Path("/dev/zero")}[kind]
+    if kind == "a named pipe":
+        os.mkfifo(wav)
+    given = wav if option == "--mic-file" else tmp_path / "couple.txt"
+    if option == "--answers":
+        given.write_text(f"silence 1\n{wav}\n", encoding="utf-8")
+    code = cli.main(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), option, str(given),
+                     "--seconds", "1"])
+    line = _one_line(capsys.readouterr())
+    assert code == 2 and f"{wav} is {kind}, not a WAV file." in line, line
+    assert option == "--mic-file" or f"{given}, line 2:" in line
+
+
 def test_an_events_file_on_a_full_disk_leaves_the_session_running(tmp_path, capsys, caplog, monkeypatch):  # type: ignore[no-untyped-def]
     """/dev/full fails every write with ENOSPC: the events file is a diagnostic, the session is theirs."""
     monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +86,8 @@ class StreamResampler:
 def read_wav(source: Path | bytes) -> Audio:
     """Read a PCM WAV (any rate, mono or stereo, 8/16/24/32-bit) as mono int16."""
     name = "audio data" if isinstance(source, bytes) else str(source)
+    if not isinstance(source, bytes):
+        _refuse_unless_file(source)
     try:
         with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
             channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
@@ -112,6 +116,18 @@ def read_wav(source: Path | bytes) -> Audio:
     if channels > 1:
         data = data[: len(data) - len(data) % channels].reshape(-1, channels).mean(axis=1).astype(np.int16)
     return Audio(np.ascontiguousarray(data, dtype=np.int16), rate)
+
+
+def _refuse_unless_file(path: Path) -> None:
+    """A named pipe or a terminal would be waited on forever, with nothing said: refused before it is opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # opening it says what is wrong (it does not exist, it cannot be read)
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        raise UserError(f"{path} is {kind}, not a WAV file.", "Give the path of a recorded WAV file.")
 
 
 # What Python's wave module means by the format numbers it cannot read, in words a person can act on.
