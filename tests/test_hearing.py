@@ -153,6 +153,15 @@ def test_listen_intents_limits_the_grammar(ko_model_path, say, tmp_path):
     assert "repeat" not in without.stdout
 
 
+def test_listen_with_answers_ends_when_the_script_does(ko_model_path, say, tmp_path):
+    """Its help says it listens until the file ends; with --answers it went on listening to silence for ever."""
+    script = write_script(tmp_path / "couple.txt", [str(say("네")), 1.0, str(say("아니요"))])
+    out = run(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--answers", str(script)],
+              tmp_path, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(x)["intent"] for x in out.stdout.splitlines()] == ["confirm", "deny"]
+
+
 def test_listen_intents_names_an_unknown_intent(ko_model_path, tmp_path):
     out = run(["listen", "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--mic-file",
                str(tmp_path / "none.wav"), "--intents", "confirm,klopt"], tmp_path)

@@ -54,8 +54,8 @@ class Wired:
         return isinstance(self.conversation, VoiceConversation)
 
     def source_finished(self) -> bool:
-        """A microphone file played to its end."""
-        return isinstance(self.source, FileSource) and self.source.finished
+        """A microphone file played to its end, or a scripted couple's every line said."""
+        return isinstance(self.source, FileSource | ScriptedCouple) and self.source.finished
 
     def close(self) -> None:
         for part in (self.source, self.speaker, self.conversation):

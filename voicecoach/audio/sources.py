@@ -182,6 +182,11 @@ class ScriptedCouple(_Timeline):
     def remaining(self) -> int:
         return len(self.items)
 
+    @property
+    def finished(self) -> bool:
+        """Every line was said to its end: only silence follows."""
+        return not self.items and self._pos >= len(self._pending)
+
     def begin_listening(self, ignore_until: float, new_phase: bool = True) -> None:
         super().begin_listening(ignore_until)
         self._catch_up()

@@ -18,7 +18,7 @@ SENTENCE_SECONDS = 10.0  # an ordinary sentence, said for the calibration
 def listen_arguments(p: argparse.ArgumentParser) -> None:
     sound_options(p)
     p.add_argument("--seconds", type=float, default=None,
-                   help="stop after this long (default: until the file ends, or Ctrl-C)")
+                   help="stop after this long (default: until the file or script ends, or Ctrl-C)")
     p.add_argument("--intents", metavar="A,B,...", default=None,
                    help="listen only for these intents, as one question does (e.g. confirm,deny,repeat; default: all)")
 
