@@ -186,8 +186,9 @@ class Server:
 
     def _ask_quiet(self) -> None:
         """ "Niet luisteren" is asked back before the microphone closes: on talk and television waiting
-        decided it about six times an hour (scripts/bench_wake.py), and a closed microphone is a device
-        that no longer wakes. Only "ja" closes it; "nee", silence or anything else leaves it listening."""
+        decided it about five times an hour (2.5 with the bar of device/wake.py; scripts/bench_wake.py),
+        and a closed microphone is a device that no longer wakes. Only "ja" closes it; "nee", silence or
+        anything else leaves it listening."""
         self.conv.say(self.words.speech["quiet_ask"])
         heard = self.conv.listen(["confirm", "deny"], self.conv.check_seconds)
         if heard.kind == "intent" and heard.intent == "confirm":

@@ -21,7 +21,7 @@ two decodes the listener makes anyway:
 Why the answers' rule alone is not enough while waiting: its sureness was fitted on answers to a question
 just asked, and a short utterance counts for an answer there. While waiting no question is pending, so a
 short sentence of talk that the phrase grammar reads as the wake phrase, but everyday words explain
-better, must not wake it (on talk of the tuning voices, 4 of 16 false wakes in two hours; the wake phrase
+better, must not wake it (on talk of the tuning voices, 3 of 16 false wakes in two hours; the wake phrase
 said by those voices lost 2 of 168). `quiet_allowed` holds "niet luisteren" to the same bar.
 
 The levels the answers' rule checks (too noisy, too little voice, a word not voiced) still reject.
