@@ -10,15 +10,14 @@ what "near" is (a television far quieter is not them).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from voicecoach import paths
+from voicecoach.device.config_file import write_atomically
 from voicecoach.errors import StorageError
 from voicecoach.speech.decide import Thresholds
 
@@ -79,17 +78,10 @@ def path() -> Path:
 def save(profile: Profile) -> Path:
     """Owner-only, written whole or not at all; `voicecoach forget` removes it with the data folder."""
     target = path()
-    tmp = target.with_suffix(".tmp")
     try:
         paths.private_dir(target.parent)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(profile), f)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
+        write_atomically(target, json.dumps(asdict(profile)))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise StorageError(f"What the check learned could not be saved in {target.parent} ({exc.strerror or exc}).",
                            "Free some disk space, then run `voicecoach check` again.") from None
     return target
