@@ -248,7 +248,7 @@ def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_p
 
     yes, no = str(say("네")), str(say("아니요"))
     script = write_script(tmp_path / "check.txt", [yes, no] * 3 + [str(say("오늘 저녁은 뭐 먹을까요"))])
-    monkeypatch.setattr("voicecoach.device.config_file.os", _FullDisk())
+    monkeypatch.setattr("voicecoach.paths.os", _FullDisk())
     code = cli.main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path),
                      "--vocab", str(KO_VOCAB)])
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]

@@ -399,15 +399,13 @@ def test_export_to_a_folder_writes_the_page_in_it(tmp_path, capsys):  # type: ig
 
 @pytest.mark.parametrize("where", ["under a file", "full disk"])
 def test_export_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
-    import voicecoach.export as export_module
-
     _some_journal()
     target = tmp_path / "page.html"
     if where == "under a file":
         (tmp_path / "notes.txt").write_text("x")
         target = tmp_path / "notes.txt" / "page.html"
     else:
-        monkeypatch.setattr(export_module, "os", _FullDisk())
+        monkeypatch.setattr(paths, "os", _FullDisk())
     code = cli.main(["journal", "--export", str(target)])
     line = _one_line(capsys.readouterr())
     assert code == 7 and str(target) in line and "journal is unchanged" in line and "resume" not in line, line

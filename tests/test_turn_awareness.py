@@ -302,8 +302,8 @@ def test_a_full_disk_while_their_consent_or_profile_is_kept_is_one_sentence(monk
     import errno
     import os
 
-    import voicecoach.device.config_file as config_file
     import voicecoach.speech.speakers as speakers
+    from voicecoach import paths
     from voicecoach.errors import StorageError
     from voicecoach.turns import TurnAwareness, TurnSettings
 
@@ -321,8 +321,7 @@ def test_a_full_disk_while_their_consent_or_profile_is_kept_is_one_sentence(monk
         return Audio((6000 * x / np.abs(x).max()).astype(np.int16))
 
     profile = speakers.SpeakerProfile.fit([[voice(110.0)], [voice(210.0)]])
-    for module in (config_file, speakers):
-        monkeypatch.setattr(module, "os", FullDisk())
+    monkeypatch.setattr(paths, "os", FullDisk())
     with pytest.raises(StorageError, match="No space left on device"):
         save_consent(True)
     awareness = TurnAwareness(TurnSettings(), consent=True)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import tempfile
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
 from voicecoach.errors import StorageError, UserError
 from voicecoach.journal import FOLLOW_UP_WORDS, GOAL_WORDS, Agreement, Journal, Speaking
+from voicecoach.paths import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -278,25 +276,11 @@ def export_html(journal: Journal, path: Path, names: tuple[str, str] | None = No
         raise UserError(f"{path} already exists and is not an overview voicecoach wrote, so it was left as it is.",
                         "Give --export another file name.")
     page = render_html(journal, names)
-    tmp = ""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp makes the file 0600 and in the same folder, so os.replace is atomic.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise StorageError(f"Could not write the overview to {path} ({exc.strerror or exc}).",
-                               "Choose another place with --export, or free some disk space; the journal is "
-                               "unchanged.") from exc
-        raise
+        write_atomically(path, page)
+    except OSError as exc:
+        raise StorageError(f"Could not write the overview to {path} ({exc.strerror or exc}).",
+                           "Choose another place with --export, or free some disk space; the journal is "
+                           "unchanged.") from exc
     log.info("overview written to %s (%d bytes)", path, len(page.encode()))
     return path

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio.pcm import Audio, read_wav, rms_dbfs, write_wav
-from voicecoach.paths import data_dir, private_dir
+from voicecoach.audio.pcm import Audio, read_wav, rms_dbfs
+from voicecoach.paths import data_dir, private_dir, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +51,7 @@ def save(partner: int, clip: Audio) -> Path:
     """Written readable by the owner only (0600), in a folder only they can enter."""
     path = clip_path(partner)
     private_dir(path.parent)
-    tmp = path.with_suffix(".part")
-    write_wav(tmp, clip)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomically(path, clip.to_wav_bytes())  # a voice: never readable by others, not even half-written
     return path
 
 

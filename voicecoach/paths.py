@@ -44,6 +44,35 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def write_atomically(path: Path, data: str | bytes, mode: int = 0o600) -> None:
+    """Replace `path` with `data` whole or not at all: after a power cut it holds the old or the new data.
+
+    The file is owner-only (0600) from its first byte, so a half-written journal export or voice profile is
+    never readable by others; `mode` widens it only once it is complete (a diagram is an ordinary file).
+    A missing folder is made owner-only, as every folder of voicecoach's own is.
+    """
+    folder = path.parent
+    if not folder.exists():
+        private_dir(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode != 0o600:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself survives a power cut
+    finally:
+        os.close(dir_fd)
+
+
 def refuse_missing_link(path: Path, what: str) -> None:
     """A link on the way to `path` whose target is not there (moved to a disk that is not mounted) is refused:
     a new file made in its place would take the link's place, and the old one is lost when the disk returns."""

@@ -22,12 +22,11 @@ import numpy as np
 from voicecoach import name_clips
 from voicecoach.audio.pcm import RATE, Audio, resample
 from voicecoach.audio.sources import Chunk
-from voicecoach.device.config_file import write_atomically
 from voicecoach.engine import placeholders
 from voicecoach.engine.ask import Asking
 from voicecoach.engine.texts import load_common
 from voicecoach.errors import StorageError, UserError
-from voicecoach.paths import data_dir, private_dir
+from voicecoach.paths import data_dir, private_dir, write_atomically
 from voicecoach.settings import Settings
 from voicecoach.speech.speakers import ProfileError, SpeakerProfile, profile_path
 from voicecoach.speech.turn_watch import TurnSummary, TurnWatch, energy_vad

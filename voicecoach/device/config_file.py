@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from tomlkit.items import Table
 
 from voicecoach import paths
 from voicecoach.errors import DataFileError, UserError
+from voicecoach.paths import write_atomically
 from voicecoach.tomlfile import read_toml
 
 
@@ -54,25 +53,3 @@ def write_setting(table: str, key: str, value: str | int | bool, path: Path | No
         raise UserError(f"{path} could not be written ({exc.strerror or exc}).",
                         "Check that its folder is yours and the disk is not full.") from None
     return path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`, owner-only (0600): after a power cut it holds the old or the new text."""
-    folder = path.parent
-    if not folder.exists():
-        paths.private_dir(folder)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # 0600 from the start
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself survives a power cut
-    finally:
-        os.close(dir_fd)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach import paths
-from voicecoach.device.config_file import config_path, read_config, write_atomically, write_setting
+from voicecoach.device.config_file import config_path, read_config, write_setting
 from voicecoach.device.spoken_time import OFF, Choice, SpokenTimes
 from voicecoach.device.wallclock import SystemWallClock, WallClock, local
 from voicecoach.errors import DataFileError
@@ -254,6 +254,6 @@ class ReminderSchedule:
         self._state = state
         paths.private_dir(self._path.parent)
         try:
-            write_atomically(self._path, json.dumps(dataclasses.asdict(state)))
+            paths.write_atomically(self._path, json.dumps(dataclasses.asdict(state)))
         except OSError as exc:  # the reminder still works while running; only a restart would forget it
             log.warning("The reminder's record could not be saved to %s (%s).", self._path, exc)

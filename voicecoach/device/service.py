@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voicecoach.device.config_file import write_atomically
 from voicecoach.errors import UserError
+from voicecoach.paths import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 from voicecoach.engine.exercise import Exercise
 from voicecoach.engine.machine import build_machine
 from voicecoach.errors import StorageError, UserError
+from voicecoach.paths import write_atomically
 
 
 def draw(exercise: Exercise, out: Path) -> Path:
@@ -46,18 +45,10 @@ def draw(exercise: Exercise, out: Path) -> Path:
 
 def _write(out: Path, picture: bytes) -> None:
     """Put the picture at `out` whole or not at all, readable as any file they make (their umask)."""
-    tmp = ""
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(picture)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for private files; a diagram is an ordinary one
-        os.replace(tmp, out)
+        write_atomically(out, picture, mode=0o666 & ~umask)  # a diagram is an ordinary file, not a private one
     except OSError as exc:
-        if tmp:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
         raise StorageError(f"Could not write the diagram to {out} ({exc.strerror or exc}).",
                            "Name a file in a folder you can write to, or free some disk space.") from exc

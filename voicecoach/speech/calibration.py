@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from voicecoach import paths
-from voicecoach.device.config_file import write_atomically
 from voicecoach.errors import StorageError
 from voicecoach.speech.decide import Thresholds
 
@@ -80,7 +79,7 @@ def save(profile: Profile) -> Path:
     target = path()
     try:
         paths.private_dir(target.parent)
-        write_atomically(target, json.dumps(asdict(profile)))
+        paths.write_atomically(target, json.dumps(asdict(profile)))
     except OSError as exc:
         raise StorageError(f"What the check learned could not be saved in {target.parent} ({exc.strerror or exc}).",
                            "Free some disk space, then run `voicecoach check` again.") from None

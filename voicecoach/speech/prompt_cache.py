@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import stat
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from voicecoach.audio.pcm import Audio, read_wav
 from voicecoach.errors import UserError
-from voicecoach.paths import private_dir
+from voicecoach.paths import private_dir, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +75,11 @@ class PromptCache:
 
     def _store(self, key: str, audio: Audio) -> None:
         assert self.folder is not None
-        tmp: str | None = None
         try:
             private_dir(self.folder)  # prompts hold their names: owner-only
-            fd, tmp = tempfile.mkstemp(prefix=f"{key}.", suffix=".tmp", dir=self.folder)  # 0600
-            with os.fdopen(fd, "wb") as f:
-                f.write(audio.to_wav_bytes())
-            os.replace(tmp, self.folder / f"{key}.wav")
-            tmp = None
+            write_atomically(self.folder / f"{key}.wav", audio.to_wav_bytes())
         except OSError as exc:
             (log.debug if self._warned else log.warning)(
                 "a spoken prompt could not be kept for next time (%s); it is made again when needed",
                 exc.strerror or exc)
             self._warned = True
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass

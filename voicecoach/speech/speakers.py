@@ -13,8 +13,6 @@ nothing in it (nor anything derived from it) is logged.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ import numpy as np
 
 from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.errors import UserError
-from voicecoach.paths import data_dir
+from voicecoach.paths import data_dir, write_atomically
 from voicecoach.speech.voice_features import FRAME, Frames, frame_features
 
 FORMAT = "voicecoach-voice-profile"
@@ -212,18 +210,7 @@ class SpeakerProfile:
 
     def save(self, path: Path) -> None:
         """Write owner-only (0600 from the first byte) and atomically: never a half profile."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".profile-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, json.dumps(self.to_dict()))
 
     @staticmethod
     def load(path: Path, settings: ScoringSettings | None = None) -> SpeakerProfile:
