@@ -96,6 +96,15 @@ def test_serve_options_serve_would_refuse_are_not_installed(home: Path, systemct
     assert not (home / "config" / "systemd").exists() and systemctl.read_text() == ""
 
 
+def test_service_install_and_remove_help_is_printed_and_nothing_installed(home: Path, systemctl: Path) -> None:  # noqa: F811
+    for args in (["install", "-h"], ["remove", "-h"], ["install", "--help"], ["install", "--system", "-h"],
+                 ["install", "--device", "Jabra", "-h"]):
+        status, out, err = run(["service", *args])
+        assert status == 0 and err == "", (args, err)
+        assert out.startswith("usage: voicecoach service") and "--system" in out, args
+    assert not (home / "config" / "systemd").exists() and systemctl.read_text() == ""
+
+
 def test_installing_the_system_service_without_root_is_one_sentence(home: Path, systemctl: Path) -> None:  # noqa: F811
     if os.geteuid() == 0:
         return  # CI runs as root: the system service is installed there (tests/test_service.py)

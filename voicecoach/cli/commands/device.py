@@ -125,11 +125,17 @@ def service_arguments(p: argparse.ArgumentParser) -> None:
                    help="a dedicated device: a system service with its own user (needs sudo)")
     p.add_argument("serve_args", nargs=argparse.REMAINDER, metavar="-- SERVE-OPTIONS",
                    help="options for `voicecoach serve`, after --, e.g. -- --device Jabra")
+    # REMAINDER takes everything after the action, -h too (`service install -h`): service() prints the help
+    # (wherever -h stands: argparse drops the first --, and a unit's serve cannot show help anyway).
+    p.set_defaults(service_help=p.print_help)
 
 
 def service(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device import service as unit
 
+    if {"-h", "--help"} & set(args.serve_args or []):
+        args.service_help()
+        return ExitStatus.SUCCESS
     system, extra = _split_service_args(args.system, args.serve_args or [])
     user = not system
     if args.action == "install":
