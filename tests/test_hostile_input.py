@@ -530,6 +530,16 @@ def test_a_turn_that_would_never_end_is_refused(option, value, capsys, monkeypat
     assert option in line and "at most 3,600" in line and "another value" in line, line
 
 
+@pytest.mark.parametrize("option", ["--turn-seconds", "--mirror-seconds"])
+@pytest.mark.parametrize("value", ["0", "0.0", "-5"])
+def test_a_turn_of_no_time_is_refused(option, value, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """--turn-seconds 0 was taken as not given: the session ran with the default turns."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", option, value]) == 5
+    line = _one_line(capsys.readouterr())
+    assert option in line and "above 0 and at most 3,600" in line and "another value" in line, line
+
+
 def test_an_hour_long_turn_is_still_welcome(capsys, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
     assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--turn-seconds", "3600"]) == 0, capsys.readouterr()

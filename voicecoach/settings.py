@@ -69,10 +69,11 @@ class Exercises:
                  mirror_seconds: float | None = None) -> None:
         self.overrides = dict(settings.timing)
         self.source: object = settings.path or "settings"
-        if turn_seconds:
+        # `is not None`: 0 is a value to refuse (checked with the rest of [timing]), not "not given".
+        if turn_seconds is not None:
             self.overrides["turn_seconds"] = turn_seconds
             self.source = "--turn-seconds"
-        if mirror_seconds:
+        if mirror_seconds is not None:
             self.overrides["mirror_seconds"] = mirror_seconds
             self.source = "--mirror-seconds"
         self._checked: dict[str, Exercise] = {}
