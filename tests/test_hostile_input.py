@@ -540,6 +540,19 @@ def test_a_turn_of_no_time_is_refused(option, value, capsys, monkeypatch):  # ty
     assert option in line and "above 0 and at most 3,600" in line and "another value" in line, line
 
 
+@pytest.mark.parametrize("args,said", [
+    (["run", "herstelgesprek", "--rate", "0"], "--rate needs a speaking rate from 80 to 500 words per minute, not 0."),
+    (["run", "herstelgesprek", "--rate", "-5"], "from 80 to 500"),
+    (["listen", "--seconds", "0"], "--seconds needs a number of seconds above 0, not 0."),
+    (["listen", "--seconds", "-1"], "above 0"),
+])
+def test_a_rate_or_listening_time_of_zero_is_refused(args, said, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    """--rate 0 was taken as not given (spoken at 150), and `listen --seconds 0` listened for ever."""
+    assert cli.main([*args, "--fast", "--vocab", str(KO_VOCAB), "--mic-file", str(tmp_path / "none.wav")]) == 2
+    line = _one_line(capsys.readouterr())
+    assert said in line, line
+
+
 def test_an_hour_long_turn_is_still_welcome(capsys, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
     assert cli.main(["run", "herstelgesprek", "--text", "--fast", "--turn-seconds", "3600"]) == 0, capsys.readouterr()

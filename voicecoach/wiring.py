@@ -31,6 +31,10 @@ from voicecoach.voice import MIC_MISSING, Conversation, TextConversation, VoiceC
 
 log = logging.getLogger(__name__)
 
+# espeak-ng speaks no slower than 80 words per minute (a lower rate is spoken at 80), and its manual calls about 500
+# the practical maximum: outside these a --rate is a slip.
+MIN_RATE, MAX_RATE = 80, 500
+
 
 @dataclass
 class Wired:
@@ -144,15 +148,28 @@ def make_speaker(args: argparse.Namespace, clock: Clock, notices: list[str]) -> 
         return SilentSpeaker(clock), True
 
 
+def speaking_rate(args: argparse.Namespace) -> int:
+    """--rate, or the calm default; 0 is refused, not taken as not given."""
+    rate: int | None = getattr(args, "rate", None)
+    if rate is None:
+        return VoiceSettings.rate
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise UserError(f"--rate needs a speaking rate from {MIN_RATE} to {MAX_RATE} words per minute, not {rate}.",
+                        "Leave it out for the calm default of 150.")
+    return rate
+
+
 def make_synth(args: argparse.Namespace, language: str) -> Pyttsx3Synth:
     """The synthesizer; its temporary files live in the cache folder, so `forget` removes them too."""
-    settings = VoiceSettings(language=language, voice=getattr(args, "voice", None), rate=getattr(args, "rate", None) or 150)
+    settings = VoiceSettings(language=language, voice=getattr(args, "voice", None), rate=speaking_rate(args))
     return Pyttsx3Synth(settings, cache_dir=paths.cache_dir() / "prompts", work_dir=paths.cache_dir() / "tts-tmp")
 
 
 def check_voice(args: argparse.Namespace, vocab: Vocabulary) -> None:
     """The voice follows the vocabulary's language: one espeak-ng cannot speak is the file's mistake, said once
-    before anything starts (not as a synthesis failure before every prompt). A --voice of their own is theirs."""
+    before anything starts (not as a synthesis failure before every prompt). A --voice of their own is theirs;
+    a --rate out of range is refused here too, before anything is opened."""
+    speaking_rate(args)
     if not getattr(args, "voice", None) and has_voice(vocab.language) is False:
         raise DataFileError(vocab.source, "language", f"espeak-ng has no voice for {vocab.language!r}",
                             "Write a language `espeak-ng --voices` lists, such as 'nl'.")

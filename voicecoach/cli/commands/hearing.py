@@ -27,13 +27,16 @@ def listen(args: argparse.Namespace, env: Environment) -> ExitStatus:
     """One JSON line per decision: how a user checks that their words are heard."""
     from voicecoach.wiring import wire
 
+    if args.seconds is not None and not args.seconds > 0:  # 0 was taken as not given: listening for ever
+        raise UserError(f"--seconds needs a number of seconds above 0, not {args.seconds:g}.",
+                        "Leave it out to listen until Ctrl-C.")
     wired = wire(args, env)
     try:
         listener = wired.listener()
         intents = _intents(args, list(wired.vocab.intents))
         env.err("Listening. Say something; Ctrl-C stops.")
         start = wired.clock.now()
-        end = start + args.seconds if args.seconds else float("inf")
+        end = float("inf") if args.seconds is None else start + args.seconds
         while wired.clock.now() < end and not wired.source_finished():
             heard = listener.listen(intents, min(end, wired.clock.now() + 5.0))
             if heard.kind in ("intent", "unclear", "check"):

@@ -55,8 +55,8 @@ def _tell(args: argparse.Namespace, env: Environment, parts: list[str | Path]) -
 
     clock = make_clock(args)
     notices: list[str] = []
+    synth = make_synth(args, "nl")  # a --rate out of range is refused before a speaker is opened
     speaker, no_sound = make_speaker(args, clock, notices)
-    synth = make_synth(args, "nl")
     try:
         if no_sound:
             for notice in notices:
