@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.engine.exercise import (
+    MAX_COUNT,
     Exercise,
     exercises_dir,
     load_exercise,
@@ -193,7 +194,7 @@ def _exercise_or_error(data: dict[str, Any]) -> None:
         for target in [step.next, step.on_deny, *step.options.values()]:
             assert target is None or target in ids or target == "end"
     t = exercise.timing
-    assert t.max_rounds >= 1 and t.max_tries >= 1
+    assert 1 <= t.max_rounds <= MAX_COUNT and 1 <= t.max_tries <= MAX_COUNT
     assert all(math.isfinite(getattr(t, f)) and getattr(t, f) > 0 for f in ("turn_seconds", "question_seconds"))
     # What loads must also compile into a state machine: a loader "yes" is a promise.
     build_machine(_Model(), exercise)

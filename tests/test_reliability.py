@@ -413,6 +413,10 @@ BROKEN_EXERCISES = {
     "no such next step": (EXERCISE.replace('text = "Hallo samen."', 'text = "Hallo."\nnext = "weg"'),
                           "step 'hallo'", "'weg' that does not exist"),
     "bad count": (EXERCISE + '\n[timing]\nmax_rounds = 2.5\n', "timing.max_rounds", "whole number"),
+    "endless tries": (EXERCISE + '\n[timing]\nmax_tries = 100000000\n', "timing.max_tries",
+                      "expected a whole number from 1 to 10"),
+    "negative rounds": (EXERCISE + '\n[timing]\nmax_rounds = -1\n', "timing.max_rounds",
+                        "expected a whole number from 1 to 10"),
 }
 
 

@@ -28,6 +28,9 @@ MAX_PROMPT_CHARS = 1000  # the longest built-in text is about 300
 # pause of a day. More is a slip, not a wish: a turn of 1e308 seconds would never end.
 MAX_SECONDS = 3600.0
 MAX_MINUTES = 24 * 60.0
+# The most rounds of a mirroring check or an agreement, or tries at one question (the built-in ones use 2 and 3):
+# 100,000,000 tries would ask the same question practically for ever.
+MAX_COUNT = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Timing:
             if want is bool:
                 ok, expected = isinstance(value, bool), "true or false"
             elif want is int:  # a count: 2.5 rounds, or inf, are not counts
-                ok, expected = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a whole number above 0"
+                ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_COUNT
+                expected = f"a whole number from 1 to {MAX_COUNT}"
             else:
                 unit = "minutes" if key.endswith("_minutes") else "seconds"
                 ok, expected = _is_duration(value, unit), _duration_expected(unit)
