@@ -59,6 +59,22 @@ def test_a_visit_follows_up_then_offers_the_menu_without_argparse(tmp_path: Path
         assert [a.follow_up for a in journal.agreements()] == ["goed"]
 
 
+@pytest.mark.parametrize("last", [("Sanne", "Sanne"), ("Sanne", " sanne"), ("", "")])
+def test_last_sessions_names_that_are_not_two_different_names_are_not_used(last: tuple[str, str],
+                                                                          tmp_path: Path) -> None:
+    """A journal from before one name twice was refused (or edited) ran the session as 'Sanne, klopt wat Sanne zei?'."""
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.end_session(journal.start_session("herstelgesprek", last), "completed")
+        table, told = Table(["stop"]), []
+        Coach(table.conv, table.events, journal, Exercises(Settings()), told.append).visit("herstelgesprek")
+        prompts = table.prompts()
+        assert prompts[0].startswith("Ik noem jullie partner één en partner twee.")  # who is who, as on a first visit
+        assert prompts[1].startswith("Welkom, partner één en partner twee.")
+        assert not any("Sanne" in prompt for prompt in prompts)
+        assert len(told) == 1 and "not two different names" in told[0] and "--names" in told[0]
+        assert journal.last_names() == (Names().one, Names().two)
+
+
 def test_a_named_exercise_runs_and_its_outcome_is_returned(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite3") as journal:
         table = Table(["stop"])  # at the first question they stop

@@ -94,7 +94,7 @@ class Coach:
         progress = saved_progress(journal, self.exercises, self.notice)
         given = given or saved_names(progress)
         last = journal.last_names() if journal is not None and not given else None
-        names = Names(*last) if last else Names.parse(given)  # else the names they used last time
+        names = Names.last_time(last, self.notice) if last else Names.parse(given)  # else the names they used last time
         texts = self._texts(names)
         asking = Asking(ConversationVoice(conv), texts, self.exercises.timing())
         continued: Progress | None = None

@@ -6,6 +6,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,20 @@ class Names:
             raise UserError(f"--names needs two different names, not {parts[0]!r} twice.",
                             'Write e.g. --names "Sanne,Joris".')
         return Names(parts[0], parts[1])
+
+    @staticmethod
+    def last_time(last: tuple[str, str], notice: Callable[[str], None] | None = None) -> Names:
+        """The names of the last session, checked as --names is: a journal from before that check, or one another
+        program changed, may hold one name twice. Then they are partner één and twee, as on a first visit."""
+        try:
+            return Names.parse(",".join(last))
+        except UserError:
+            default = Names()
+            if notice is not None:
+                notice(f"voicecoach: the names kept from your last session are not two different names, so this "
+                       f"time you are {default.one} and {default.two}. Give --names, e.g. --names \"Sanne,Joris\", "
+                       "to use yours.")
+            return default
 
     def of(self, speaker: int) -> str:
         if speaker == TOGETHER:

@@ -157,7 +157,7 @@ def _learn_voices(conv: Any, voices: Any) -> str:
     if settings.names is None and (data_dir() / "journal.sqlite3").exists():
         with Journal() as journal:  # asked by the names they used last time
             last = journal.last_names()
-        names = Names(*last) if last else names
+        names = Names.last_time(last) if last else names
     from voicecoach.coach import ConversationVoice
 
     asking = Asking(ConversationVoice(conv), Texts(conv.vocab, names), Timing.defaults())
