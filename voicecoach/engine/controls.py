@@ -91,9 +91,18 @@ class Controls:
         stage.emit("timeout_started", minutes=minutes)
         stage.chime("break")
         stage.say(stage.texts.get("timeout", minuten=int(minutes)), remember=False)
-        heard = stage.conv.listen(stage.listenable(["resume"], turn=True), minutes * 60, turn=True)
+        end = start + minutes * 60
+        while True:
+            heard = stage.conv.listen(stage.listenable(["resume"], turn=True), max(0.0, end - stage.clock.now()),
+                                      turn=True)
+            if heard.intent == "safety":  # whom to call matters most in a heated moment; the break goes on
+                stage.say(stage.texts.get("safety"), remember=False)
+            # Only "verder" or "stop" ends the cooling-off early: another word ("klaar", "waarom") is no
+            # sign that they calmed down.
+            if heard.intent in ("resume", "stop") or stage.clock.now() >= end:
+                break
         stage.chime("break")
-        stage.emit("timeout_ended", early=heard.kind == "intent")
+        stage.emit("timeout_ended", early=heard.intent in ("resume", "stop"))
         if heard.intent == "stop":
             self.trigger("stop")  # queued: it runs right after this time-out
             return
