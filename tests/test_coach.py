@@ -199,3 +199,28 @@ def test_a_time_out_goes_on_until_verder_and_hears_veiligheid_in_it() -> None:
     assert texts.get("timeout_over") not in prompts and texts.get("timeout_back") in prompts
     assert [e["early"] for e in table.events.of("timeout_ended")] == [True]
     assert [e["state"] for e in table.events.of("state")][:2] == ["welkom", "samen"]  # "klaar" did not end it
+
+
+@pytest.mark.parametrize("where", ["menu", "yes_no", "stop_ask"])
+def test_veiligheid_is_heard_at_every_question(where: str) -> None:
+    """Found by tests/test_orders.py: in the menu, at the questions around an exercise ("Willen jullie nog
+    een oefening doen?", "Is dat gelukt?") and at "Willen jullie echt stoppen?" "veiligheid" was not
+    understood; it is the safety note, and then the same question again."""
+    texts = Texts(NL, Names("Sanne", "Joris"))
+    if where == "menu":
+        table = Table(["veiligheid", "stop"])
+        coach = Coach(table.conv, table.events, None, Exercises(Settings()), lambda line: None)
+        assert coach.visit(names="Sanne,Joris") == "left"
+        question = table.prompts()[0]
+    elif where == "yes_no":
+        table = Table(["veiligheid", "nee"])
+        asking = Asking(ConversationVoice(table.conv), texts, Timing.defaults())
+        assert asking.yes_no(question := texts.get("another")) is False
+    else:
+        table = Table(["stop", "veiligheid", "ja"])
+        session = Session(parse_exercise(TURN, "beurt.toml"), table.conv, Names("Sanne", "Joris"), events=table.events)
+        assert session.run() == "stopped"
+        question = texts.get("stop_ask")
+    prompts = table.prompts()
+    i = prompts.index(question)
+    assert prompts[i + 1:i + 3] == [texts.get("safety"), question]

@@ -240,12 +240,14 @@ class Coach:
             # One thing proposed ("ja" starts it, "nee" gives the list), or the list itself.
             prompt = (texts.get("menu_suggest", oefening=self._title(suggested)) if suggested
                       else texts.get("menu", woorden=words))
-            heard = [*choices, *(["confirm", "deny"] if suggested else []), "stop", "why", "repeat", "help"]
+            heard = [*choices, *(["confirm", "deny"] if suggested else []), "stop", "why", "repeat", "help", "safety"]
             question = _fixed(prompt, [i for i in heard if i in vocab.intents], timing.menu_seconds, timing.max_tries)
             question.prompted = failed  # after "I cannot hear you" the example was just said
             reply = self._menu_round(question, voice)
-            while reply.intent in ("why", "help", "repeat"):  # answered; they cost no try
-                if reply.intent == "why":
+            while reply.intent in ("why", "help", "repeat", "safety"):  # answered; they cost no try
+                if reply.intent == "safety":
+                    self.conv.say(texts.get("safety"))
+                elif reply.intent == "why":
                     self.conv.say(texts.fact(self.facts))
                     self.facts += 1
                 elif reply.intent == "help":  # what may be said now, not the menu again

@@ -89,6 +89,7 @@ class Answers:
 
 # The mirroring check ("klopt dat?") also hears "klopt" and "klopt niet": they mean yes and no there.
 CHECK_ANSWERS = ("right", "wrong", "confirm", "deny")
+SAFETY = "safety"  # "veiligheid": the safety note again
 MEANS = {"right": "confirm", "wrong": "deny"}
 
 
@@ -118,12 +119,17 @@ class Asking:
 
         `others` are handed to `on_other`, then the question is said again; `again`: its own reprompts.
         """
-        question = Question(lambda: prompt, [*answers, *others], self.timing.question_seconds, self.timing.max_tries,
-                            again or (lambda key, n: self.texts.nth(key, n, partner)))
+        safety = [SAFETY] if SAFETY in self.texts.vocab.intents and SAFETY not in answers else []
+        question = Question(lambda: prompt, [*answers, *others, *safety], self.timing.question_seconds,
+                            self.timing.max_tries, again or (lambda key, n: self.texts.nth(key, n, partner)))
         while True:
             reply = question.round(self.voice)
             if reply.gave_up:
                 return None
+            if reply.intent == SAFETY:  # whom to call is heard at every question; then the question again
+                self.voice.tell(self.texts.get("safety"))
+                question.prompted = False
+                continue
             if reply.intent in answers:
                 return reply.intent
             if reply.intent is not None and on_other is not None:

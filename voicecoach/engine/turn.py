@@ -141,11 +141,15 @@ class TimedTurn:
     def _really_stop(self) -> bool:
         """"stop" in the middle of someone's words may be part of them: ask first, on the turn's own time."""
         stage, start = self.stage, self.stage.clock.now()
-        question = Question(lambda: stage.texts.get("stop_ask"), ["confirm", "deny"], stage.timing.question_seconds,
-                            stage.timing.max_tries, stage.texts.nth)
+        safety = ["safety"] if "safety" in stage.vocab.intents else []
+        question = Question(lambda: stage.texts.get("stop_ask"), ["confirm", "deny", *safety],
+                            stage.timing.question_seconds, stage.timing.max_tries, stage.texts.nth)
         reply = Reply()
         while reply.intent not in ("confirm", "deny") and not reply.gave_up:
             reply = question.round(_Aside(stage))
+            if reply.intent == "safety":  # wanting to stop may be wanting help: whom to call, then the question
+                stage.say(stage.texts.get("safety"), remember=False)
+                question.prompted = False
         stage.emit("stop_asked", stop=reply.intent == "confirm")
         if reply.intent != "confirm":
             stage.say(stage.texts.get("stop_not", self.speaker), remember=False)
