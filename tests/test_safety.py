@@ -66,6 +66,20 @@ def test_journal_counts_a_resumed_session_once(typed, capsys):  # type: ignore[n
     assert "Sessies: 1 (herstelgesprek 1x)" in capsys.readouterr().out
 
 
+def test_a_step_stopped_halfway_is_completed_once_after_the_resume(typed):  # type: ignore[no-untyped-def]
+    """Found by tests/test_orders.py: "stop" wrote the step it stopped as completed, and the resume, which does
+    that step again, completed it a second time."""
+    first = typed(["run", "dankbaarheid"], ["Je luistert altijd", "stop", "ja"])  # in Sanne's second thing
+    assert first.code == 0 and first.log[-1]["outcome"] == "stopped"
+    rest = typed(["resume"], ["Je luistert", "Je kookt", "Je lacht", "Je bent er", "Je helpt", "Je bent lief"])
+    assert rest.code == 0, rest.out
+    with Journal() as journal:
+        ((session, _, outcome),) = journal.outcomes()
+        assert outcome == "completed"
+        assert journal.steps(session) == ["welkom", "dank_een", "luisteren", "dank_twee", "luisteren_twee",
+                                          "afsluiting"]
+
+
 # -- item 3: the value map of a resumed waardenkaart ---------------------------------------------------
 
 

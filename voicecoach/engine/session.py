@@ -148,10 +148,10 @@ class Session:
         stage = self.stage
         step_id, phase = split_state(self.state)
         stage.emit("state", state=self.state)
-        if previous is not None and previous != step_id:
+        if previous is not None and previous != step_id and self.state != STOPPED:
+            # A stopped step is done again on resume: it is completed, and its turns are counted, then.
             stage.record.step_completed(previous)
-            if self.state != STOPPED:  # a stopped step is done again on resume: its turns are counted then
-                stage.keep_turns(previous)
+            stage.keep_turns(previous)
         if self.state in (END, STOPPED):
             if self.state == STOPPED:
                 kept = stage.record.active  # with --no-journal nothing is kept: it must not say so
