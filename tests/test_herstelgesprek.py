@@ -225,14 +225,18 @@ def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
     assert "Nu maken jullie een concrete afspraak" in out
 
 
-@pytest.mark.parametrize("journal, consent, kept", [([], "ja", True), ([], "nee", False), (["--no-journal"], "", False)])
-def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monkeypatch, journal, consent, kept):
-    """The closing said "Zijn jullie afspraken bewaard, dan vraag ik ..." also with --no-journal or after a no."""
+@pytest.mark.parametrize("journal, consent, kept, said", [
+    ([], "ja", True, True), ([], "nee", False, True), (["--no-journal"], "", False, True),
+    ([], "ja", False, False),  # Enter alone for each proposal: agreed and consented to, but nothing to keep
+])
+def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monkeypatch, journal, consent, kept, said):
+    """The closing said "Zijn jullie afspraken bewaard, dan vraag ik ..." also with --no-journal or after a no,
+    and (found by tests/test_orders.py) when both agreed to proposals in which nothing was said."""
     typed = [
         *TO_THE_AGREEMENTS,
-        "Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja",
+        *(["Elke avond tien minuten praten", "Elke avond tien minuten"] if said else ["", ""]), "ja", "ja",
         *([consent, consent] if consent else []),
-        "Zondag samen wandelen", "Zondag wandelen", "ja", "ja",
+        *(["Zondag samen wandelen", "Zondag wandelen"] if said else ["", ""]), "ja", "ja",
     ]
     code, out = typed_herstelgesprek(typed, capsys, monkeypatch, *journal)
     assert code == 0, out

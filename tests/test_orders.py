@@ -39,6 +39,7 @@ from voicecoach.voice import TextConversation
 NL = load_vocabulary()
 TEXTS = Texts(NL, Names("Sanne", "Joris"))
 SAFETY = TEXTS.get("safety")
+KEPT = TEXTS.common["kept"]
 SAFETY_WORDS = set(NL.intents["safety"])
 ANOTHER = TEXTS.get("another").split("?")[0]
 EXERCISES = sorted(available())
@@ -253,6 +254,9 @@ def _check(run: Run) -> None:
     assert follow_ups == Counter(e["how"] for e in log if e["event"] == "follow_up" and e["how"])
     if kept["agreement"] or kept["short_goal"] or kept["long_goal"] or kept["sentence"]:
         assert any(e["event"] == "consent" and e["given"] for e in log)  # only ever with their consent
+    for i, e in enumerate(log):  # "Jullie afspraken zijn bewaard" only after something was
+        if e["event"] == "prompt" and KEPT in e["text"]:
+            assert any(x.get("kept") is True for x in log[:i])
 
     # After a stop (or Ctrl-C), `resume` goes on at the step that was cut off: not before it, not after it.
     for before, visit in zip(run.visits, run.visits[1:], strict=False):

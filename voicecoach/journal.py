@@ -310,6 +310,12 @@ class Journal:
                       (session_id, term, text, stored, self._now()))
         log.info("session %d: a goal for the %s term kept", session_id, term)
 
+    def kept_in(self, session_id: int) -> bool:
+        """Whether the session kept an agreement, a goal or the shared sentence: what the closing may say."""
+        found = [f"EXISTS (SELECT 1 FROM {t} WHERE session_id = ?{w})" for t, w in (
+            ("agreements", ""), ("goals", ""), ("shared_values", " AND sentence IS NOT NULL"), ("sentence_recordings", ""))]
+        return bool(self._rows(f"SELECT {' OR '.join(found)} AS kept", *[session_id] * len(found))[0]["kept"])
+
     def latest_goals(self) -> list[Goal]:
         """The newest goal of each term (short first), whichever session set it."""
         rows = self._rows("SELECT * FROM goals WHERE id IN (SELECT MAX(id) FROM goals GROUP BY term)"

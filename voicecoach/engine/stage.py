@@ -52,6 +52,11 @@ class Record:
     def active(self) -> bool:
         return self.journal is not None and self.session_id is not None
 
+    @property
+    def kept(self) -> bool:
+        """Something of theirs (an agreement, a goal, their sentence) was kept in this session."""
+        return self.journal is not None and self.session_id is not None and self.journal.kept_in(self.session_id)
+
     def turn(self, step: str, speaker: str, seconds: float) -> None:
         if self.journal is not None and self.session_id is not None:
             self.journal.turn(self.session_id, step, speaker, seconds)

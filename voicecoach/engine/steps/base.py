@@ -54,9 +54,9 @@ class StepRun:
 
     def fill(self, text: str, **extra: str) -> str:
         """A text of this step, {spreker} being the partner asked (a question for both) or the step's speaker;
-        {bewaard} says that what they agreed was kept, only when it was (their consent, and a journal)."""
+        {bewaard} says that what they agreed was kept, only when it was (their consent, and something said to keep)."""
         stage = self.stage
-        kept = stage.texts.common.get("kept", "") if stage.memory.consent and stage.record.active else ""
+        kept = stage.texts.common.get("kept", "") if stage.memory.consent and stage.record.kept else ""
         return stage.texts.fill(text, self.asking or self.step.speaker, **{"bewaard": kept, **extra})
 
     def both_phases(self) -> tuple[str | None, ...]:
