@@ -225,6 +225,9 @@ class TimedRecognizer:
     def has_word(self, word: str) -> bool:
         return self.inner.has_word(word)
 
+    def reread(self, phrases: list[str], garbage: list[str]) -> Reading:
+        return self.inner.reread(phrases, garbage)
+
 
 @dataclass(frozen=True)
 class Trial:

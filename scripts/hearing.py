@@ -150,6 +150,9 @@ class Capture:
     def has_word(self, word: str) -> bool:
         return self.inner.has_word(word)
 
+    def reread(self, phrases: list[str], garbage: list[str]) -> Any:
+        return self.inner.reread(phrases, garbage)
+
 
 def make_listener(source: Any, model: VoskModel, vocab: Vocabulary, clock: Clock) -> Any:
     from voicecoach.speech.listener import ListenSettings, build_listener
@@ -279,15 +282,17 @@ Material = cp.Material
 
 def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], samples: np.ndarray,
                 intents: list[str]) -> dict[str, int]:
-    """Decisions made on a long stretch with no answer in it, by each system."""
+    """Decisions made on a long stretch with no answer in it, by each system (and voicecoach's questions back,
+    each one "Ik hoorde: klopt. Is dat goed?" said into the talk)."""
     clock = SimClock()
     source = TrackSource(samples, clock)
     source.start()
     listener = make_listener(source, model, vocab, clock)
-    vc = 0
+    vc = asked = 0
     while not source.finished:
         heard = listener.listen(intents, clock.now() + 8.0)
         vc += heard.kind == "intent"
+        asked += heard.kind == "check"
     grammar = bb.example_grammar(model, phrases)
     rec = bb.example_recognizer(model.model, grammar)
     naive = 0
@@ -295,7 +300,7 @@ def stretch_run(model: VoskModel, vocab: Vocabulary, phrases: dict[str, str], sa
         if rec.AcceptWaveform(samples[start:start + bb.BASELINE_BLOCK].tobytes()):
             naive += bb.normalize(json.loads(rec.Result()).get("text", "")) in phrases
     naive += bb.normalize(json.loads(rec.FinalResult()).get("text", "")) in phrases
-    return {"voicecoach": vc, "naive": naive}
+    return {"voicecoach": vc, "naive": naive, "asked back": asked}
 
 
 # --- learning a couple's voices -------------------------------------------------------------------------------
@@ -647,12 +652,14 @@ def markdown(r: dict[str, Any]) -> str:
         for name, c in r["full_vocabulary"].items():
             lines.append(f"| {name} | {cell(c['recall'])} | {cell(c['wrong'])} | {c['unclear']['k']} |")
     if r["stretches"]:
-        lines += ["", "Long stretches without an answer (decisions per hour; 95% upper bound):", "",
-                  "| stretch | minutes | voicecoach | naive loop |", "|---|---|---|---|"]
+        lines += ["", "Long stretches without an answer (decisions per hour; 95% upper bound; voicecoach's questions "
+                  "back on that talk):", "",
+                  "| stretch | minutes | voicecoach | asked back | naive loop |", "|---|---|---|---|---|"]
         for name, s in r["stretches"].items():
-            vc, nv = s["voicecoach"], s["naive"]
+            vc, nv, asked = s["voicecoach"], s["naive"], s.get("asked back")
             lines.append(f"| {name} | {60 * vc['hours']:.0f} | {vc['decisions']} ({vc['per_hour']:.1f}/h, "
-                         f"≤ {vc['per_hour_hi']:.1f}/h) | {nv['decisions']} ({nv['per_hour']:.1f}/h) |")
+                         f"≤ {vc['per_hour_hi']:.1f}/h) | {'—' if asked is None else asked['decisions']} | "
+                         f"{nv['decisions']} ({nv['per_hour']:.1f}/h) |")
     if r.get("calibration"):
         lines += ["", "Learning a couple's voices (`voicecoach check`): per voice, calibrated on three answers and one "
                   "sentence, tested on its 8 other answers and 4 sentences:", "",

@@ -94,6 +94,9 @@ class WakeEar:
     def has_word(self, word: str) -> bool:
         return self.inner.has_word(word)
 
+    def reread(self, phrases: list[str], garbage: list[str]) -> Reading:
+        return self.inner.reread(phrases, garbage)
+
     def check(self, heard: Heard) -> WakeVerdict:
         """Was the utterance `heard` came from the wake phrase?"""
         reading, self._last = self._last, None

@@ -19,7 +19,7 @@ from voicecoach.clock import Clock
 from voicecoach.errors import UserError
 from voicecoach.speech.calibration import Profile
 from voicecoach.speech.decide import Heard, Thresholds, extends
-from voicecoach.speech.endpoint import TWO_GRAMMARS, Endpointer, ListenSettings
+from voicecoach.speech.endpoint import TWO_GRAMMARS, Endpointer, ListenSettings, Utterance
 from voicecoach.speech.judge import judge
 from voicecoach.speech.recognizer import Recognizer, VoskModel
 from voicecoach.speech.steady import SteadySource
@@ -29,6 +29,10 @@ from voicecoach.speech.vocab import Vocabulary
 __all__ = ["TWO_GRAMMARS", "Listener", "ListenSettings", "OutageCallback", "build_listener"]
 
 log = logging.getLogger(__name__)
+
+# The one grammar's reasons for "unclear" that say the words, not the sound, were in doubt: such an utterance is read
+# again (decide.py). Not "unknown words": where the model has [unk], it explained the sound better than any phrase.
+READ_AGAIN = ("no phrase matches", "low confidence", "no words", "more was said")
 
 # Told "lost" when the microphone stops and "back" when it works again; returns
 # the clock time its own spoken notice ended (None: nothing was spoken).
@@ -165,7 +169,21 @@ class Listener:
                 return result(heard)
             if turn or not reading.answers and utt.voiced < 0.3:
                 continue  # a cough, a click, or the turn's own talk: keep listening
+            if s.ask_back_unclear and s.decision == "one grammar" and phrases and heard.reason in READ_AGAIN:
+                heard = self._read_again(heard, utt, phrases, garbage, chunk.t1)
+                if heard.kind == "check":
+                    self._learn_voice(utt.loudest)
             return result(heard)
+
+    def _read_again(self, heard: Heard, utt: Utterance, phrases: dict[str, str], garbage: list[str],
+                    t: float) -> Heard:
+        """The one grammar left it unclear (on the tuning voices, mostly because a filler took the answer): read
+        with the phrases alone against the garbage grammar, an answer found is asked back, never decided."""
+        again = judge(self.recognizer.reread(list(phrases), garbage), utt, phrases, self.vocab, self.settings,
+                      self.thresholds, False, t)
+        if again.kind not in ("intent", "check"):
+            return heard
+        return replace(again, kind="check", reason="asked back: the everyday words took it")
 
     def use(self, profile: Profile) -> None:
         """Listen as calibrated for this couple: their thresholds, their loudness."""

@@ -65,6 +65,10 @@ class Recognizer(Protocol):
 
     def has_word(self, word: str) -> bool: ...
 
+    def reread(self, phrases: list[str], garbage: list[str]) -> Reading:
+        """The last utterance read again as the two-grammar decision reads it: the phrases alone, and the
+        garbage grammar (its audio is kept in memory until the next utterance begins, never anywhere else)."""
+
 
 # Kaldi dithers every audio frame with noise from the C library's global rand() (Vosk's models leave
 # --dither at its default), so the same utterance scored differently depending on how many the process had
@@ -141,6 +145,7 @@ class VoskRecognizer:
         self._broad: Any = None
         self._bytes = 0
         self._fed: dict[int, int] = {}  # bytes each KaldiRecognizer has heard: its word times count from its start
+        self._said: list[bytes] = []  # the utterance's audio, for reread(); in memory only, dropped at the next
 
     def has_word(self, word: str) -> bool:
         return self.model.has_word(word)
@@ -171,15 +176,37 @@ class VoskRecognizer:
         self._garbage = self._get(garbage, 1) if garbage else None
         self._broad = self._get(phrases + garbage, 1) if broad and garbage else None
         self._bytes = 0
+        self._said = []
 
     def accept(self, pcm: bytes) -> None:
         if self._bytes == 0:
             same_dither()  # an utterance begins: its reading must not depend on the ones before it
-        for rec in (self._current, self._garbage, self._broad):
+            self._said = []
+        self._feed((self._current, self._garbage, self._broad), pcm)
+        self._said.append(pcm)
+        self._bytes += len(pcm)
+
+    def _feed(self, recognizers: tuple[Any, ...], pcm: bytes) -> None:
+        for rec in recognizers:
             if rec is not None:
                 rec.AcceptWaveform(pcm)
                 self._fed[id(rec)] = self._fed.get(id(rec), 0) + len(pcm)
-        self._bytes += len(pcm)
+
+    def reread(self, phrases: list[str], garbage: list[str]) -> Reading:
+        said, self._said = b"".join(self._said), []
+        if not phrases or not said:
+            return Reading([], seconds=len(said) / 2 / self.rate)  # an empty grammar would crash Kaldi
+        # Recognizers of the cache (one may be the listening grammar's): FinalResult leaves each ready for the next.
+        answers_rec = self._get(phrases, ALTERNATIVES)
+        garbage_rec = self._get(garbage, 1) if garbage else None
+        same_dither()  # as the first reading: the same audio always reads the same
+        self._feed((answers_rec, garbage_rec), said)
+        seconds = len(said) / 2 / self.rate
+        start = self._fed.get(id(answers_rec), 0) / 2 / self.rate - seconds
+        answers = [_shifted(h, start) for h in _hypotheses(json.loads(answers_rec.FinalResult()))]
+        best = _hypotheses(json.loads(garbage_rec.FinalResult())) if garbage_rec is not None else []
+        garbage_score, garbage_text = (best[0].score, best[0].text) if best else (None, "")
+        return Reading(answers, garbage_score, seconds, garbage_text, garbage_rec is not None)
 
     def partial(self) -> str:
         return str(json.loads(self._current.PartialResult()).get("partial", ""))
