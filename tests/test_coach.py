@@ -187,15 +187,17 @@ def test_a_time_out_ends_with_stop_or_comes_back(after: str) -> None:
 
 def test_a_time_out_goes_on_until_verder_and_hears_veiligheid_in_it() -> None:
     """Found by tests/test_orders.py: any word in a time-out ended it ("klaar", "waarom"), and "veiligheid"
-    ended it without the safety note. Only "verder" or "stop" ends the cooling-off early."""
+    ended it without the safety note. Only "verder" or "stop" ends the cooling-off early; "help" says so."""
     from voicecoach.engine.exercise import load_exercise
 
-    table = Table(["time-out", "veiligheid", "klaar", "waarom", "verder", "stop", "ja"])
+    table = Table(["time-out", "veiligheid", "klaar", "waarom", "help", "verder", "stop", "ja"])
     session = Session(load_exercise("herstelgesprek"), table.conv, Names("Sanne", "Joris"), events=table.events)
     assert session.run() == "stopped"
     texts = Texts(NL, Names("Sanne", "Joris"))
     prompts = table.prompts()
-    assert prompts[prompts.index(texts.get("timeout", minuten=20)) + 1] == texts.get("safety")
+    after = prompts[prompts.index(texts.get("timeout", minuten=20)) + 1:]
+    # The safety note; then "help" says what ends the break (nothing for "klaar" and "waarom").
+    assert after[:2] == [texts.get("safety"), "Je kunt nu zeggen: verder of stop."], after[:3]
     assert texts.get("timeout_over") not in prompts and texts.get("timeout_back") in prompts
     assert [e["early"] for e in table.events.of("timeout_ended")] == [True]
     assert [e["state"] for e in table.events.of("state")][:2] == ["welkom", "samen"]  # "klaar" did not end it

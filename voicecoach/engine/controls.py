@@ -97,6 +97,8 @@ class Controls:
                                       turn=True)
             if heard.intent == "safety":  # whom to call matters most in a heated moment; the break goes on
                 stage.say(stage.texts.get("safety"), remember=False)
+            elif heard.intent == "help":  # what ends the break; the rest waits until after it
+                stage.say(stage.texts.get("help", woorden=stage.words(["resume", "stop"])), remember=False)
             # Only "verder" or "stop" ends the cooling-off early: another word ("klaar", "waarom") is no
             # sign that they calmed down.
             if heard.intent in ("resume", "stop") or stage.clock.now() >= end:
