@@ -34,9 +34,9 @@ class ListenSettings:
     # "verified": two grammars, plus a third reading (phrases and fillers in one grammar) that must hear the
     # same answer for the easier acceptance line (decide.AGREED_EASIER / ALONE_HARDER; see VERIFIED).
     decision: str = "one grammar"
-    # With "one grammar": an utterance the fillers took (or another reading of the same length) is read again as the
-    # two-grammar decision reads it, and what that finds is asked back ("Ik hoorde: klopt. Is dat goed?"), never
-    # decided: the middle band without a single new wrong decision (README, "What was tried").
+    # With "one grammar": an utterance it leaves unclear by its words (a filler took it, the meanings competed) is read
+    # again as the two-grammar decision reads it, and what that would decide is asked back ("Ik hoorde: klopt. Is dat
+    # goed?"), never decided: a middle band without a single new wrong decision (README, "What was tried").
     ask_back_unclear: bool = True
     denoise: int = 0  # WebRTC noise suppression level 1-4 before everything (0: off; measured, not kept)
     retry_seconds: float = 3.0  # a lost microphone is tried again this often
