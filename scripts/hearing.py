@@ -501,6 +501,7 @@ def counts(outcomes: list[Outcome]) -> dict[str, Any]:
         "recall": share(sum(o.right for o in answers), n),
         "unclear": share(sum(o.got == "unclear" for o in answers), n),
         "checked": share(sum(o.checked for o in answers), n),
+        "checked_right": sum(o.checked and o.got == f"check:{o.want}" for o in answers),  # a "ja" makes it the answer
         "wrong": share(sum(o.wrong for o in outcomes), len(outcomes)),
         "wrong_answers": sum(o.wrong for o in answers),
         "wrong_variants": sum(o.wrong for o in variants),
@@ -633,19 +634,26 @@ def cell(c: dict[str, Any]) -> str:
     return f"{c['k']}/{c['n']} ({100 * c['lo']:.0f}–{100 * c['hi']:.0f}%)"
 
 
+def _asked(c: dict[str, Any]) -> str:
+    """Answers asked back, and those with the right meaning (runs before it was counted: the number alone)."""
+    k, right = c["checked"]["k"], c.get("checked_right")
+    return str(k) if right is None or k == 0 else f"{k} ({right})"
+
+
 def markdown(r: dict[str, Any]) -> str:
     m = r["meta"]
     lines = [f"Split `{m['split']}` ({m['voices']} espeak-ng voices), language `{m['language']}`; per condition "
              f"{m['size']['answers']} answers, {m['size']['variants']} answers said twice or with a filler, "
              f"{m['size']['others']} other sentences. Recall: answers heard right (an answer not decided is a miss). "
              "Wrong: decisions for another intent, or on talk that is no answer, out of every item. "
-             "In brackets: 95% intervals.", "",
+             "In brackets: 95% intervals. Asked back: answers voicecoach asked about (\"Ik hoorde: … Is dat "
+             "goed?\"), in brackets those with the right meaning.", "",
              "| condition | voicecoach recall | wrong | unclear | asked back | naive loop recall | wrong |",
              "|---|---|---|---|---|---|---|"]
     for name, c in r["conditions"].items():
         vc, nv = c["voicecoach"], c["naive"]
         lines.append(f"| {name} | {cell(vc['recall'])} | {cell(vc['wrong'])} | {vc['unclear']['k']} | "
-                     f"{vc['checked']['k']} | {cell(nv['recall'])} | {cell(nv['wrong'])} |")
+                     f"{_asked(vc)} | {cell(nv['recall'])} | {cell(nv['wrong'])} |")
     if r["full_vocabulary"]:
         lines += ["", "With the full vocabulary (every intent valid, as `voicecoach listen` without `--intents`):", "",
                   "| condition | recall | wrong | unclear |", "|---|---|---|---|"]
