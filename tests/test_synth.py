@@ -339,3 +339,24 @@ def test_a_speaker_file_that_cannot_be_written_is_one_sentence(tmp_path):
     with pytest.raises(DeviceError) as caught:
         WavSpeaker(tmp_path / "no-such-folder" / "speaker.wav", SimClock())
     assert "cannot be written" in caught.value.message and "folder" in caught.value.fix
+
+
+def test_the_prompt_cache_does_not_wait_for_the_disk(tmp_path, monkeypatch):
+    """A new prompt is kept while the couple waits for it: no fsync (an SD card can take long); a cache file lost
+    in a power cut is made again. The journal's own files do wait (paths.write_atomically's default)."""
+    import voicecoach.paths as paths
+    from voicecoach.speech.prompt_cache import PromptCache
+
+    class NoWaiting:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(os, name)
+
+        def fsync(self, fd: int) -> None:
+            raise AssertionError("the prompt cache waited for the disk")
+
+    monkeypatch.setattr(paths, "os", NoWaiting())
+    cache = PromptCache(tmp_path / "prompts", lambda text: "k", lambda text, audio: None)
+    cache.put("Hallo Sanne.", chime("turn"))
+    assert [p.name for p in (tmp_path / "prompts").iterdir()] == ["k.wav"]
+    with pytest.raises(AssertionError, match="waited"):  # what must survive a power cut still waits
+        paths.write_atomically(tmp_path / "consent.json", "{}")

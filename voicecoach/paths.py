@@ -44,12 +44,13 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_atomically(path: Path, data: str | bytes, mode: int = 0o600) -> None:
+def write_atomically(path: Path, data: str | bytes, mode: int = 0o600, durable: bool = True) -> None:
     """Replace `path` with `data` whole or not at all: after a power cut it holds the old or the new data.
 
     The file is owner-only (0600) from its first byte, so a half-written journal export or voice profile is
     never readable by others; `mode` widens it only once it is complete (a diagram is an ordinary file).
-    A missing folder is made owner-only, as every folder of voicecoach's own is.
+    A missing folder is made owner-only, as every folder of voicecoach's own is. `durable=False` skips
+    waiting for the disk (a cache, written while a prompt waits to be spoken: an SD card can take long).
     """
     folder = path.parent
     if not folder.exists():
@@ -59,13 +60,16 @@ def write_atomically(path: Path, data: str | bytes, mode: int = 0o600) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         if mode != 0o600:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # the rename itself survives a power cut

@@ -77,7 +77,7 @@ class PromptCache:
         assert self.folder is not None
         try:
             private_dir(self.folder)  # prompts hold their names: owner-only
-            write_atomically(self.folder / f"{key}.wav", audio.to_wav_bytes())
+            write_atomically(self.folder / f"{key}.wav", audio.to_wav_bytes(), durable=False)  # made again if lost
         except OSError as exc:
             (log.debug if self._warned else log.warning)(
                 "a spoken prompt could not be kept for next time (%s); it is made again when needed",
