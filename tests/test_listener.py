@@ -181,3 +181,18 @@ def test_a_pause_inside_a_prefix_pair_waits_for_the_longer_phrase(ko_model, ko_v
     clock, _, listener = couple_listener(ko_model, ko_vocab, [tmp_path / "pair.wav"])
     heard = listener.listen(ANSWERS, until=clock.now() + 8)
     assert (heard.kind, heard.intent) == ("intent", "deny"), heard
+
+
+def test_with_two_grammars_no_audio_is_kept_for_reading_again(ko_model, ko_vocab):
+    """serve waits with two grammars: its promise is that the sound of an utterance is dropped once judged. Only
+    the one grammar, whose unclear answers may be read again, keeps its last utterance until the next begins."""
+    pcm = _as_in_the_corpus("네", "m2", 200).samples.tobytes()
+    rec = ko_model.recognizer(16000)
+    rec.set_grammar(["네", "아니요"], list(ko_vocab.fillers))
+    rec.accept(pcm)
+    rec.final()
+    assert rec.reread(["네", "아니요"], list(ko_vocab.fillers)).answers == []  # nothing was kept to read
+    rec.set_grammar(["네", "아니요", *ko_vocab.fillers])
+    rec.accept(pcm)
+    rec.final()
+    assert [h.text for h in rec.reread(["네", "아니요"], list(ko_vocab.fillers)).answers][:1] == ["네"]

@@ -145,7 +145,7 @@ class VoskRecognizer:
         self._broad: Any = None
         self._bytes = 0
         self._fed: dict[int, int] = {}  # bytes each KaldiRecognizer has heard: its word times count from its start
-        self._said: list[bytes] = []  # the utterance's audio, for reread(); in memory only, dropped at the next
+        self._said: list[bytes] = []  # one grammar: the utterance's audio, for reread(); in memory, until the next
 
     def has_word(self, word: str) -> bool:
         return self.model.has_word(word)
@@ -183,7 +183,8 @@ class VoskRecognizer:
             same_dither()  # an utterance begins: its reading must not depend on the ones before it
             self._said = []
         self._feed((self._current, self._garbage, self._broad), pcm)
-        self._said.append(pcm)
+        if self._garbage is None:  # one grammar: reread() may be asked for (while serve waits, nothing is kept)
+            self._said.append(pcm)
         self._bytes += len(pcm)
 
     def _feed(self, recognizers: tuple[Any, ...], pcm: bytes) -> None:
