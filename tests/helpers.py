@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from voicecoach.audio.pcm import Audio, read_wav
@@ -43,3 +45,25 @@ def trimmed(path: Path, below_peak_db: float = 45.0) -> Audio:
     x = np.abs(audio.samples.astype(np.float32))
     loud = np.nonzero(x > float(x.max()) * 10 ** (-below_peak_db / 20))[0]
     return Audio(audio.samples[loud[0] : loud[-1] + 1])
+
+
+class FullDiskWrites:
+    """The os module as seen by one of ours (monkeypatched in as its `os`), on a disk that is full: what is
+    written through os.fdopen fails as /dev/full does."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(os, name)
+
+    def fdopen(self, fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        os.close(fd)
+        return open("/dev/full", *args, **kwargs)  # noqa: SIM115 - closed by its caller's with
+
+
+class FullDiskFsync:
+    """The same, where the disk says it is full when asked to keep what was written (fsync)."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(os, name)
+
+    def fsync(self, fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import KO_VOCAB, ROOT
 from tests.couple import answers_from, events_of, write_script
-from tests.helpers import couple_listener
+from tests.helpers import FullDiskWrites, couple_listener
 from voicecoach.audio.pcm import Audio, read_wav, write_wav
 from voicecoach.speech import calibration
 from voicecoach.speech.decide import Thresholds
@@ -230,17 +230,6 @@ def test_check_with_nobody_answering_changes_nothing(ko_model_path, tmp_path):
     assert not (tmp_path / "data" / calibration.FILE).exists()
 
 
-class _FullDisk:
-    """The os module as seen by one of ours, on a disk that is full: what is written fails as /dev/full does."""
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(os, name)
-
-    def fdopen(self, fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
-        os.close(fd)
-        return open("/dev/full", *args, **kwargs)  # noqa: SIM115 - closed by its caller's with
-
-
 def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_path, say, tmp_path, capsys,
                                                                     monkeypatch):
     from voicecoach import cli, paths
@@ -248,7 +237,7 @@ def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_p
 
     yes, no = str(say("네")), str(say("아니요"))
     script = write_script(tmp_path / "check.txt", [yes, no] * 3 + [str(say("오늘 저녁은 뭐 먹을까요"))])
-    monkeypatch.setattr("voicecoach.paths.os", _FullDisk())
+    monkeypatch.setattr("voicecoach.paths.os", FullDiskWrites())
     code = cli.main(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path),
                      "--vocab", str(KO_VOCAB)])
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.conftest import KO_VOCAB, ROOT
 from tests.couple import answers_from, events_of, write_script
+from tests.helpers import FullDiskWrites
 from voicecoach import cli, paths
 from voicecoach.journal import Journal
 
@@ -155,15 +156,7 @@ def test_the_crash_report_is_owner_only_from_its_first_byte(monkeypatch, capsys)
 
 
 def test_a_crash_report_that_cannot_be_written_leaves_no_empty_file(monkeypatch, capsys):
-    class FullDisk:
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(os, name)
-
-        def fdopen(self, fd: int, *args, **kwargs):  # type: ignore[no-untyped-def]
-            os.close(fd)
-            return open("/dev/full", *args, **kwargs)  # noqa: SIM115 - closed by its caller's with
-
-    monkeypatch.setattr(sys.modules["voicecoach.cli.main"], "os", FullDisk())
+    monkeypatch.setattr(sys.modules["voicecoach.cli.main"], "os", FullDiskWrites())
     monkeypatch.setattr("voicecoach.engine.exercise.available", lambda: 1 / 0)
     assert cli.main(["list"]) == 1
     assert "could not be written" in capsys.readouterr().err

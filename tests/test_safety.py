@@ -19,6 +19,7 @@ import pytest
 
 from tests import test_exercises
 from tests.conftest import KO_VOCAB, ROOT
+from tests.helpers import FullDiskFsync
 from voicecoach import cli, paths, running
 from voicecoach.journal import Journal
 
@@ -355,18 +356,6 @@ def _one_line(captured) -> str:  # type: ignore[no-untyped-def]
 # -- item 18: a full disk, and --export to a folder or a place that cannot be written --------------------
 
 
-class _FullDisk:
-    """The os module as seen by one of ours, on a disk that is full."""
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(os, name)
-
-    def fsync(self, fd: int) -> None:
-        import errno
-
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-
 def test_a_full_disk_while_a_recording_is_saved_costs_nothing(ko_model_path, say, tmp_path, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     import voicecoach.journal as journal_module
     from tests.couple import answers_from, events_of, write_script
@@ -378,7 +367,7 @@ def test_a_full_disk_while_a_recording_is_saved_costs_nothing(ko_model_path, say
     events = tmp_path / "events.jsonl"
     script = write_script(tmp_path / "c.txt", answers_from("welkom", say, tmp_path))
     with monkeypatch.context() as full:
-        full.setattr(journal_module, "os", _FullDisk())
+        full.setattr(journal_module, "os", FullDiskFsync())
         code = cli.main(["run", "herstelgesprek", *common, "--answers", str(script), "--events-words",
                          "--events", str(events)])
     captured = capsys.readouterr()
@@ -419,7 +408,7 @@ def test_export_that_cannot_be_written_is_one_sentence(where, tmp_path, capsys, 
         (tmp_path / "notes.txt").write_text("x")
         target = tmp_path / "notes.txt" / "page.html"
     else:
-        monkeypatch.setattr(paths, "os", _FullDisk())
+        monkeypatch.setattr(paths, "os", FullDiskFsync())
     code = cli.main(["journal", "--export", str(target)])
     line = _one_line(capsys.readouterr())
     assert code == 7 and str(target) in line and "journal is unchanged" in line and "resume" not in line, line

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import KO_VOCAB
 from tests.couple import word, write_script
+from tests.helpers import FullDiskFsync
 from voicecoach.audio.pcm import RATE, Audio, read_wav, write_wav
 from voicecoach.cli.main import main
 from voicecoach.environment import Environment
@@ -299,20 +300,10 @@ def test_the_profile_and_the_consent_are_private_and_forget_removes_them(tmp_pat
 def test_a_full_disk_while_their_consent_or_profile_is_kept_is_one_sentence(monkeypatch) -> None:
     """Both are kept during a session and after `voicecoach check`: a full disk is a StorageError (exit 7,
     and the couple hears storage_full), not a crash."""
-    import errno
-    import os
-
     import voicecoach.speech.speakers as speakers
     from voicecoach import paths
     from voicecoach.errors import StorageError
     from voicecoach.turns import TurnAwareness, TurnSettings
-
-    class FullDisk:
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(os, name)
-
-        def fsync(self, fd: int) -> None:
-            raise OSError(errno.ENOSPC, "No space left on device")
 
     t = np.arange(4 * RATE) / RATE
 
@@ -321,7 +312,7 @@ def test_a_full_disk_while_their_consent_or_profile_is_kept_is_one_sentence(monk
         return Audio((6000 * x / np.abs(x).max()).astype(np.int16))
 
     profile = speakers.SpeakerProfile.fit([[voice(110.0)], [voice(210.0)]])
-    monkeypatch.setattr(paths, "os", FullDisk())
+    monkeypatch.setattr(paths, "os", FullDiskFsync())
     with pytest.raises(StorageError, match="No space left on device"):
         save_consent(True)
     awareness = TurnAwareness(TurnSettings(), consent=True)
