@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -202,31 +202,28 @@ class VoskRecognizer:
         garbage_rec = self._get(garbage, 1) if garbage else None
         same_dither()  # as the first reading: the same audio always reads the same
         self._feed((answers_rec, garbage_rec), said)
-        seconds = len(said) / 2 / self.rate
-        start = self._fed.get(id(answers_rec), 0) / 2 / self.rate - seconds
-        answers = [_shifted(h, start) for h in _hypotheses(json.loads(answers_rec.FinalResult()))]
-        best = _hypotheses(json.loads(garbage_rec.FinalResult())) if garbage_rec is not None else []
-        garbage_score, garbage_text = (best[0].score, best[0].text) if best else (None, "")
-        return Reading(answers, garbage_score, seconds, garbage_text, garbage_rec is not None)
+        return self._reading(answers_rec, garbage_rec, len(said) / 2 / self.rate)
 
     def partial(self) -> str:
         return str(json.loads(self._current.PartialResult()).get("partial", ""))
 
     def final(self) -> Reading:
         seconds, self._bytes = self._bytes / 2 / self.rate, 0
+        reading = self._reading(self._current, self._garbage, seconds)
+        if self._broad is None:
+            return reading
+        read = _hypotheses(json.loads(self._broad.FinalResult()))
+        return replace(reading, broad=read[0].text if read else "")
+
+    def _reading(self, answers_rec: Any, garbage_rec: Any, seconds: float) -> Reading:
+        """The last `seconds` of audio as the phrases' recognizer and the garbage one (None: none) read them."""
         # Vosk's word times run on from the recognizer's first sample (even across Reset):
         # make them count from this utterance's start.
-        start = self._fed.get(id(self._current), 0) / 2 / self.rate - seconds
-        answers = [_shifted(h, start) for h in _hypotheses(json.loads(self._current.FinalResult()))]
-        garbage, garbage_text = None, ""
-        if self._garbage is not None:
-            best = _hypotheses(json.loads(self._garbage.FinalResult()))
-            garbage, garbage_text = (best[0].score, best[0].text) if best else (None, "")
-        broad = None
-        if self._broad is not None:
-            read = _hypotheses(json.loads(self._broad.FinalResult()))
-            broad = read[0].text if read else ""
-        return Reading(answers, garbage, seconds, garbage_text, self._garbage is not None, broad)
+        start = self._fed.get(id(answers_rec), 0) / 2 / self.rate - seconds
+        answers = [_shifted(h, start) for h in _hypotheses(json.loads(answers_rec.FinalResult()))]
+        best = _hypotheses(json.loads(garbage_rec.FinalResult())) if garbage_rec is not None else []
+        garbage, garbage_text = (best[0].score, best[0].text) if best else (None, "")
+        return Reading(answers, garbage, seconds, garbage_text, garbage_rec is not None)
 
 
 def _shifted(h: Hypothesis, by: float) -> Hypothesis:
