@@ -104,12 +104,7 @@ def conversation(ko_model, vocab, items, settings=TWO):  # type: ignore[no-untyp
     return VoiceConversation(synth, SilentSpeaker(clock), listener, clock, events), events
 
 
-@pytest.mark.parametrize("reply,kind", [("네", "intent"), ("아니요", "unclear")])
-def test_nearly_sure_asks_back_and_the_reply_decides(ko_model, ko_vocab, say, reply, kind):
-    # The answer falls in the middle band ("아니요 맞아요?" is asked), the reply is sure: yes makes
-    # it the answer, no asks anew.
-    conv, events = conversation(ko_model, ko_vocab, [say("아니요"), say(reply)])
-    listener = conv.listener
+def nearly_sure_first(listener):  # type: ignore[no-untyped-def]
     listener.thresholds = Thresholds(accept=1e6, check=-1e6)  # every phrase is "nearly sure"...
     first = listener.listen
 
@@ -118,7 +113,15 @@ def test_nearly_sure_asks_back_and_the_reply_decides(ko_model, ko_vocab, say, re
         listener.thresholds = None  # ...for the first utterance only
         return heard
 
-    listener.listen = then_sure  # type: ignore[method-assign]
+    listener.listen = then_sure
+
+
+@pytest.mark.parametrize("reply,kind", [("네", "intent"), ("아니요", "unclear")])
+def test_nearly_sure_asks_back_and_the_reply_decides(ko_model, ko_vocab, say, reply, kind):
+    # The answer falls in the middle band ("아니요 맞아요?" is asked), the reply is sure: yes makes
+    # it the answer, no asks anew.
+    conv, events = conversation(ko_model, ko_vocab, [say("아니요"), say(reply)])
+    nearly_sure_first(conv.listener)
     try:
         heard = conv.listen(QUESTION, 8.0)
     finally:
@@ -127,6 +130,37 @@ def test_nearly_sure_asks_back_and_the_reply_decides(ko_model, ko_vocab, say, re
     assert prompts == [ko_vocab.texts["check"].format(phrase="아니요")]
     assert heard.kind == kind
     assert heard.intent == ("deny" if kind == "intent" else None)
+
+
+def test_safety_said_when_asked_back_is_the_safety_note_as_at_the_question(ko_model, ko_vocab, say):
+    # "안전" (veiligheid) at "아니요 맞아요?": whom to call, then the question again, as if said at the question;
+    # neither a yes nor a no.
+    from voicecoach.coach import ConversationVoice
+    from voicecoach.engine.ask import Asking
+    from voicecoach.engine.exercise import Timing
+    from voicecoach.engine.texts import Names, Texts
+
+    safe = say("안전", speed=220)  # espeak-ng's "안전" that the Korean model hears surely
+    conv, events = conversation(ko_model, ko_vocab, [say("아니요"), safe, say("네")])
+    nearly_sure_first(conv.listener)
+    texts = Texts(ko_vocab, Names())
+    try:
+        answer = Asking(ConversationVoice(conv), texts, Timing.defaults()).yes_no("Klopt dat?")
+    finally:
+        conv.close()
+    prompts = [e["text"] for e in events.events if e["event"] == "prompt"]
+    assert prompts == ["Klopt dat?", ko_vocab.texts["check"].format(phrase="아니요"), texts.get("safety"), "Klopt dat?"]
+    assert answer is True  # "네" answered the question said again, not the asking back
+
+
+def test_safety_is_not_heard_when_asked_back_where_the_question_does_not_hear_it(ko_model, ko_vocab, say):
+    conv, _ = conversation(ko_model, ko_vocab, [say("아니요"), say("안전", speed=220)])
+    nearly_sure_first(conv.listener)
+    try:
+        heard = conv.listen(QUESTION, 8.0)
+    finally:
+        conv.close()
+    assert (heard.kind, heard.intent) == ("unclear", None)
 
 
 def test_a_sure_answer_is_not_asked_back(ko_model, ko_vocab, say):

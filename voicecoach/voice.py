@@ -148,7 +148,7 @@ class VoiceConversation:
         self.spoke_until = None
         self._emit_heard(heard)
         if heard.kind == "check" or (heard.kind == "intent" and (heard.intent or "").startswith("ask:")):
-            heard = self._ask_back(heard)  # nearly sure, or an item of a long list (Vocabulary.phrase_map)
+            heard = self._ask_back(heard, intents)  # nearly sure, or an item of a long list (Vocabulary.phrase_map)
         return heard
 
     def _emit_heard(self, heard: Heard) -> None:
@@ -157,16 +157,22 @@ class VoiceConversation:
             confidence=round(heard.confidence, 3), latency=None if heard.latency is None else round(heard.latency, 3),
         )
 
-    def _ask_back(self, heard: Heard) -> Heard:
-        """Nearly sure: "Ik hoorde: klopt niet. Is dat goed?" A yes makes it the answer; anything else asks anew."""
+    def _ask_back(self, heard: Heard, intents: list[str]) -> Heard:
+        """Nearly sure: "Ik hoorde: klopt niet. Is dat goed?" A yes makes it the answer; anything else asks anew.
+
+        "veiligheid" is heard here wherever the question heard it: whom to call must not wait for a yes or no.
+        """
         question = self.vocab.texts.get("check")
         if not question or not {"confirm", "deny"} <= set(self.vocab.intents):
             return replace(heard, kind="unclear", intent=None)
         self.say(question.format(phrase=heard.phrase))
-        reply = self.listener.listen(["confirm", "deny"], self.clock.now() + self.check_seconds,
+        safety = ["safety"] if "safety" in intents else []
+        reply = self.listener.listen(["confirm", "deny", *safety], self.clock.now() + self.check_seconds,
                                      spoke_until=self.spoke_until)
         self.spoke_until = None
         self._emit_heard(reply)
+        if reply.kind == "intent" and reply.intent == "safety":  # the question's answer to it: the safety note
+            return replace(reply, lost=heard.lost + reply.lost)
         if reply.kind == "intent" and reply.intent == "confirm":
             return replace(heard, kind="intent", reason="confirmed", lost=heard.lost + reply.lost)
         return replace(heard, kind="unclear", intent=None, reason="not confirmed", lost=heard.lost + reply.lost)
