@@ -227,16 +227,16 @@ def test_klopt_dat_is_asked_again_with_its_own_words(capsys, monkeypatch):
 
 @pytest.mark.parametrize("journal, consent, kept, said", [
     ([], "ja", True, True), ([], "nee", False, True), (["--no-journal"], "", False, True),
-    ([], "ja", False, False),  # Enter alone for each proposal: agreed and consented to, but nothing to keep
+    ([], "", False, False),  # Enter alone for each proposal: nothing to agree to, nor to keep
 ])
 def test_the_closing_says_agreements_were_kept_only_when_they_were(capsys, monkeypatch, journal, consent, kept, said):
     """The closing said "Zijn jullie afspraken bewaard, dan vraag ik ..." also with --no-journal or after a no,
     and (found by tests/test_orders.py) when both agreed to proposals in which nothing was said."""
     typed = [
         *TO_THE_AGREEMENTS,
-        *(["Elke avond tien minuten praten", "Elke avond tien minuten"] if said else ["", ""]), "ja", "ja",
+        *(["Elke avond tien minuten praten", "Elke avond tien minuten", "ja", "ja"] if said else [""]),
         *([consent, consent] if consent else []),
-        *(["Zondag samen wandelen", "Zondag wandelen"] if said else ["", ""]), "ja", "ja",
+        *(["Zondag samen wandelen", "Zondag wandelen", "ja", "ja"] if said else [""]),
     ]
     code, out = typed_herstelgesprek(typed, capsys, monkeypatch, *journal)
     assert code == 0, out
@@ -265,3 +265,47 @@ def test_a_no_to_an_agreement_is_said_before_it_is_proposed_again(capsys, monkey
     no = out.index("Joris, ben jij het eens met deze afspraak?")
     again = out.index("Jullie zijn het nog niet allebei eens, en dat mag.", no)
     assert again < out.index("Sanne, stel één afspraak voor.", no)
+
+
+NOTHING_PROPOSED = "Ik hoorde geen voorstel; deze keer is er dus geen afspraak om te bewaren, en dat mag."
+
+
+def test_an_empty_proposal_is_not_agreed_to_and_the_step_is_done_as_before(capsys, monkeypatch):
+    """Both were asked to agree to, and to keep, a proposal in which nothing was said (Enter alone): now it
+    is said kindly that there is nothing to keep, and the next partner proposes; a stop there resumes there."""
+    code, out = typed_herstelgesprek([*TO_THE_AGREEMENTS, ""], capsys, monkeypatch)
+    assert code == 2, out  # the typing ends in Joris's proposal
+    after = out[out.index("Sanne, stel één afspraak voor."):]
+    assert after.index(NOTHING_PROPOSED) < after.index("Joris, nu stel jij één afspraak voor.")
+    assert "herhaal de afspraak" not in after and "eens met deze afspraak" not in after and "bewaren?" not in after
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Zondag samen wandelen\nZondag wandelen\nja\nja\nja\nja\n"))
+    assert cli.main(["resume", "--text", "--fast"]) == 0
+    out = capsys.readouterr().out
+    assert "Joris stelt er een voor" in out and NOTHING_PROPOSED not in out
+    with Journal() as journal:
+        [(session, _, outcome)] = journal.outcomes()  # the resume went on as the same session
+        steps = journal.steps(session)
+        assert [a.text for a in journal.agreements()] == ["Zondag samen wandelen"]
+    assert outcome == "completed"
+    assert steps[-3:] == ["afspraak_een", "afspraak_twee", "afsluiting"]  # each once: done, as when agreed to
+
+
+def test_a_silent_proposal_keeps_no_recording_of_the_room(ko_model_path, tmp_path):
+    """By voice a silent proposal was agreed to and consented to, and 20 s of the room's silence kept as an
+    agreement: nobody spoke, so there is nothing to agree to or keep."""
+    (tmp_path / "afspraak.toml").write_text(
+        '[[steps]]\nid = "afspraak"\nkind = "agreement"\nspeaker = 1\nseconds = 20\nmirror = false\n'
+        'text = "Stel een afspraak voor, {spreker}."\n', encoding="utf-8")
+    (tmp_path / "couple.txt").write_text("silence 40\n", encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    code = cli.main(["run", str(tmp_path / "afspraak.toml"), "--fast", "--answers", str(tmp_path / "couple.txt"),
+                     "--model", str(ko_model_path), "--vocab", str(KO_VOCAB), "--events-words", "--events", str(events)])
+    assert code == 0
+    log = events_of(events)
+    prompts = [e["text"] for e in log if e["event"] == "prompt"]
+    assert prompts[-1] == NOTHING_PROPOSED
+    assert [e["kept"] for e in log if e["event"] == "agreement"] == [False]
+    with Journal() as journal:
+        [(session, _, _)] = journal.outcomes()
+        assert journal.agreements() == [] and journal.steps(session) == ["afspraak"]

@@ -76,6 +76,10 @@ def _agreement(step: Step, nxt: str, go: Callable[[str], str]) -> tuple[list[str
     s = {p: state_name(step, p) for p in phases(step)}
     said = [s["propose"], s["reflect"], s["agree"]] if "reflect" in s else [s["propose"], s["agree"]]
     return list(s.values()), [
+        # Nothing proposed (silence, an empty line): nobody is asked to agree to nothing, or to keep it.
+        {"trigger": "next", "source": s["propose"], "dest": nxt, "conditions": "proposed_nothing",
+         "after": "nothing_to_keep"},
+    ] + [
         {"trigger": "next", "source": a, "dest": b} for a, b in pairwise(said)
     ] + [
         {"trigger": "confirm", "source": s["agree"], "dest": s["consent"], "conditions": "needs_consent"},

@@ -36,6 +36,7 @@ COMMON: dict[str, tuple[str, ...]] = {
 DEFAULTS_KIND = {
     "reflect": "mirror", "check": "mirror", "more": "mirror", "add": "mirror", "correct": "mirror",
     "agree": "agreement", "consent": "agreement", "consent_unrecorded": "agreement", "again": "agreement",
+    "empty": "agreement",
     "ask": "values", "check_values": "values",
     "check_shared": "shared", "which": "values", "change": "values", "absent_values": "values",
     "absent_shared": "shared", "both": "shared", "none": "shared",

@@ -91,9 +91,14 @@ class TimedTurn:
             self._aside(stage.texts.get("turn_warning", seconden=int(round(t.warn_before))))
         elif not self.nudged and now >= self.quiet_since + t.nudge_after:  # quiet_since may have moved
             self.nudged = True
-            begun = self.quiet_since > self.started or bool(self.said)  # nothing said yet: no "nog iets"
-            self._aside(stage.texts.get("turn_nudge" if begun else "turn_nudge_start", self.speaker))
+            # nothing said yet: no "nog iets"
+            self._aside(stage.texts.get("turn_nudge" if self.spoken else "turn_nudge_start", self.speaker))
         return None
+
+    @property
+    def spoken(self) -> bool:
+        """Someone spoke (talk that decided nothing too) or typed in the turn."""
+        return self.quiet_since > self.started or bool(self.said)
 
     def hold(self, seconds: float) -> None:
         if self.deadline is not None:

@@ -47,7 +47,8 @@ class Agreement(StepRun):
         recording = self.phase == "propose"
         trigger = self.take_turn(self.turn_seconds(), record=recording)
         if trigger == "next" and recording and self.turn is not None:
-            self.said, self.audio = list(self.turn.said), list(self.turn.audio)
+            # A turn nobody spoke in recorded only the room: that is no proposal in their own voice.
+            self.said, self.audio = list(self.turn.said), list(self.turn.audio) if self.turn.spoken else []
         return trigger
 
     # -- the machine's conditions and actions --------------------------------------------------
@@ -61,6 +62,14 @@ class Agreement(StepRun):
     def propose_again(self, event: EventData) -> None:
         """A no to the proposal: said so kindly before the proposal is asked for again (not the same words twice)."""
         self.stage.say(self.fill(self.stage.texts.step_text(self.step, "again")), remember=False)
+
+    def proposed_nothing(self, event: EventData) -> bool:
+        return not self.said and not self.audio
+
+    def nothing_to_keep(self, event: EventData) -> None:
+        """Said kindly instead of asking to agree; the step is done, with nothing kept (as keep_agreement says)."""
+        self.stage.emit(str(self.step.extra.get("keep", "agreement")), step=self.step.id, kept=False)
+        self.stage.say(self.fill(self.stage.texts.step_text(self.step, "empty")), remember=False)
 
     def needs_consent(self, event: EventData) -> bool:
         return self.stage.memory.consent is None and self.stage.record.journal is not None
