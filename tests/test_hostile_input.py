@@ -530,6 +530,22 @@ def test_a_turn_that_would_never_end_is_refused(option, value, capsys, monkeypat
     assert option in line and "at most 3,600" in line and "another value" in line, line
 
 
+@pytest.mark.parametrize("options,wrong", [
+    (["--turn-seconds", "-5", "--mirror-seconds", "30"], "--turn-seconds"),
+    (["--mirror-seconds", "30", "--turn-seconds", "-5"], "--turn-seconds"),
+    (["--turn-seconds", "60", "--mirror-seconds", "0"], "--mirror-seconds"),
+    (["--mirror-seconds", "0", "--turn-seconds", "60"], "--mirror-seconds"),
+])
+def test_of_both_turn_lengths_the_wrong_one_is_named(options, wrong, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """With both given, the message blamed --mirror-seconds for a wrong --turn-seconds."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("stop\n"))
+    assert cli.main(["run", "herstelgesprek", "--text", "--fast", *options]) == 5
+    line = _one_line(capsys.readouterr())
+    right = ({"--turn-seconds", "--mirror-seconds"} - {wrong}).pop()
+    assert f"{wrong}, timing.{wrong[2:].replace('-', '_')}:" in line and f"Give {wrong} another value." in line, line
+    assert right not in line and right[2:].replace("-", "_") not in line, line
+
+
 @pytest.mark.parametrize("option", ["--turn-seconds", "--mirror-seconds"])
 @pytest.mark.parametrize("value", ["0", "0.0", "-5"])
 def test_a_turn_of_no_time_is_refused(option, value, capsys, monkeypatch):  # type: ignore[no-untyped-def]

@@ -69,13 +69,14 @@ class Exercises:
                  mirror_seconds: float | None = None) -> None:
         self.overrides = dict(settings.timing)
         self.source: object = settings.path or "settings"
-        # `is not None`: 0 is a value to refuse (checked with the rest of [timing]), not "not given".
-        if turn_seconds is not None:
-            self.overrides["turn_seconds"] = turn_seconds
-            self.source = "--turn-seconds"
-        if mirror_seconds is not None:
-            self.overrides["mirror_seconds"] = mirror_seconds
-            self.source = "--mirror-seconds"
+        for option, key, seconds in (("--turn-seconds", "turn_seconds", turn_seconds),
+                                     ("--mirror-seconds", "mirror_seconds", mirror_seconds)):
+            # `is not None`: 0 is a value to refuse, not "not given". Each option is checked on its own, so
+            # with both given the message names the wrong one, not whichever came last here.
+            if seconds is not None:
+                Timing.defaults().with_overrides({key: seconds}, option, "timing")
+                self.overrides[key] = seconds
+                self.source = option
         self._checked: dict[str, Exercise] = {}
 
     def load(self, name: str) -> Exercise:
