@@ -183,6 +183,15 @@ def test_a_placeholder_typo_is_refused_when_the_exercise_loads(field, text):  # 
     assert "mine.toml" in message and "'spiegel'" in message and field in message
 
 
+@pytest.mark.parametrize("field", ["consent", "consent_unrecorded", "empty"])
+def test_a_placeholder_typo_in_an_agreement_text_is_refused(field):  # type: ignore[no-untyped-def]
+    data = {"steps": [{"id": "afspraak", "kind": "agreement", "text": "Stel voor, {spreker}.",
+                       field: "Mag dat, {sprekr}?"}]}
+    with pytest.raises(DataFileError) as info:
+        parse_exercise(data, "mine.toml")
+    assert "'afspraak'" in str(info.value) and field in str(info.value) and "{sprekr}" in str(info.value)
+
+
 def test_a_placeholder_the_step_kind_fills_in_is_accepted():
     data = {"steps": [{"id": "w", "kind": "values", "text": "Noem een waarde, {spreker}, zoals {voorbeeld}."},
                       {"id": "d", "kind": "count", "text": "Het {nummer}, {luisteraar}?"}]}

@@ -15,8 +15,8 @@ from voicecoach.tomlfile import read_toml
 KINDS = ("say", "confirm", "turn", "mirror", "choice", "agreement", "values", "shared", "count")
 RESERVED_IDS = ("end", "stopped")  # the state machine's own final states
 # Fields of a step that hold text spoken to the couple.
-TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent", "again", "empty",
-               "ask", "which", "change", "absent", "both", "none", "item", "counted", "recap")
+TEXT_FIELDS = ("text", "why", "reflect", "check", "more", "add", "correct", "moveon", "agree", "consent",
+               "consent_unrecorded", "again", "empty", "ask", "which", "change", "absent", "both", "none", "item", "counted", "recap")
 # Whole-number fields, with the kinds that use them and their allowed range.
 NUMBER_FIELDS = {"count": (("values", "shared", "count"), 1, 10), "wait_seconds": (("say",), 1, 3600)}
 # What a step may keep in the journal (`keep = ...`), by kind: an agreement keeps an agreement unless told.
