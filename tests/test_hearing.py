@@ -236,6 +236,7 @@ def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     profile = json.loads(saved.read_text())
     assert (profile["heard"], profile["asked"]) == (heard, 12) and profile["voice_db"] is not None
+    assert profile["own"] is None  # how they say their answers: only with both their yes (test_turn_awareness)
     # Every later session listens with it.
     os.environ["VOICECOACH_HOME"] = str(tmp_path)
     from voicecoach.cli.commands import all_commands
@@ -251,6 +252,7 @@ def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_
         listener = wired.listener()
         assert listener.thresholds == Thresholds(profile["accept"], profile["check"])
         assert listener.voice_db == pytest.approx(profile["voice_db"])
+        assert listener.own is None and not listener.keep_utterance
     finally:
         wired.close()
 
@@ -281,12 +283,28 @@ def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_p
     assert not left & {calibration.FILE, "hearing.tmp", "crash.log"}, left
 
 
-def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch, caplog):
+@pytest.mark.parametrize("text", [
+    "{not json",
+    # their answers' shapes damaged: a frame of 3 bands instead of 30; a shape of no phrase
+    json.dumps({"accept": 1.0, "check": 0.5, "voice_db": -20.0, "heard": 6, "asked": 6,
+                "own": {"phrases": {"confirm": "네"}, "shapes": {"confirm": [{"bands": [[0.1] * 3] * 5, "depth": 40}]}}}),
+    json.dumps({"accept": 1.0, "check": 0.5, "voice_db": -20.0, "heard": 6, "asked": 6,
+                "own": {"phrases": {}, "shapes": {"confirm": [{"bands": [[0.0] * 30] * 5, "depth": 40}]}}}),
+])
+def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch, caplog, text):
     monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
     calibration.path().parent.mkdir(parents=True)
-    calibration.path().write_text("{not json")
+    calibration.path().write_text(text)
     assert calibration.load() is None
     assert "voicecoach check" in caplog.text
+
+
+def test_a_calibration_from_before_own_answers_still_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
+    calibration.path().parent.mkdir(parents=True)
+    calibration.path().write_text(json.dumps({"accept": 1.0, "check": 0.5, "voice_db": -20.0, "heard": 6, "asked": 6}))
+    profile = calibration.load()
+    assert profile is not None and profile.own is None and profile.accept == 1.0
 
 
 # -- determinism ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from voicecoach.audio.pcm import Audio
 from voicecoach.audio.sources import ScriptedCouple
 from voicecoach.clock import SimClock
 from voicecoach.speech.listener import Listener, ListenSettings
+from voicecoach.speech.own_answers import OwnAnswers
 
 ANSWERS = ["confirm", "deny", "repeat", "pause", "resume", "stop", "why", "help"]
 
@@ -78,6 +79,34 @@ def test_an_answer_the_fillers_took_is_asked_back_never_decided(ko_model, ko_voc
         heard = listener.listen(["confirm", "deny", "repeat"], clock.now() + 8)
         assert (heard.kind, heard.intent) == want, (ask_back, heard)
     assert heard.phrase == text
+
+
+# "아 네" ("eh, yes") that the model reads as "아니요" (no) at confidence 1.0, in tuning voices of the corpus.
+READ_AS_THE_OTHER_ANSWER = [("adam", 175), ("klatt", 150), ("edward", 175)]
+
+
+def _their_answers(voice: str, speed: int) -> OwnAnswers:
+    """What `voicecoach check` learns: the confirm and deny phrases three times each, at other speeds."""
+    own = OwnAnswers()
+    for other in [s for s in (130, 150, 175, 200, 230) if s != speed][:3]:
+        assert own.add("confirm", "네", _as_in_the_corpus("네", voice, other).samples)
+        assert own.add("deny", "아니요", _as_in_the_corpus("아니요", voice, other).samples)
+    return own
+
+
+@pytest.mark.parametrize("voice,speed", READ_AS_THE_OTHER_ANSWER)
+def test_an_answer_that_sounds_like_their_other_answer_is_asked_back_never_decided(ko_model, ko_vocab, voice, speed):
+    """The recognizer is sure and wrong; how this voice said its answers in the check is not fooled."""
+    own = _their_answers(voice, speed)
+    for text, theirs, want in (("아 네", None, ("intent", "deny")), ("아 네", own, ("check", "deny")),
+                               ("네", own, ("intent", "confirm")), ("아니요", own, ("intent", "deny"))):
+        clock = SimClock()
+        listener = Listener(ScriptedCouple([_as_in_the_corpus(text, voice, speed)], clock, lead_in=0.4),
+                            ko_model.recognizer(16000), ko_vocab, clock)
+        listener.own = theirs
+        heard = listener.listen(["confirm", "deny", "repeat"], clock.now() + 8)
+        assert (heard.kind, heard.intent) == want, (text, theirs is not None, heard)
+        assert listener.last_utterance.size == 0  # compared, then dropped: only the check keeps it
 
 
 TWO_KEYWORDS_AT_ONCE = pytest.mark.xfail(

@@ -22,6 +22,7 @@ from voicecoach.audio.pcm import RATE, Audio, read_wav, write_wav
 from voicecoach.cli.main import main
 from voicecoach.environment import Environment
 from voicecoach.journal import Journal
+from voicecoach.speech import calibration
 from voicecoach.speech.speakers import profile_path
 from voicecoach.turns import consent_path, save_consent
 
@@ -403,12 +404,21 @@ def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say,
     asked = [p for p in _prompts(lines) if "mag ik jouw stem leren kennen" in p]
     assert [p.split(",")[0] for p in asked] == ["Sanne", "Joris"]  # each asked by name
     assert json.loads(consent_path().read_text())["voice_profile"] is consent
+    kept = calibration.load()
+    assert kept is not None and kept.heard >= 6
     if consent:
         assert "Your voice profile was kept" in out.getvalue(), out.getvalue()
         assert stat.S_IMODE(profile_path().stat().st_mode) == 0o600
+        # How each said yes and no (shapes of their answers heard right, 30 mel bands a frame, never audio),
+        # used in every session from now on.
+        assert kept.own is not None and kept.own.phrases == {"confirm": "네", "deny": "아니요"}
+        assert all(s.bands.shape[1] == 30 for shapes in kept.own.shapes.values() for s in shapes)
+        assert 2 <= sum(len(v) for v in kept.own.shapes.values()) <= kept.heard
+        assert "How each of you says yes and no is kept" in out.getvalue()
     else:
         assert "No voice profile was kept" in out.getvalue(), out.getvalue()
         assert not profile_path().exists()
+        assert kept.own is None  # "Ik bewaar niets van jullie stemmen"
 
 
 def test_a_damaged_profile_is_one_sentence_and_learned_again(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ sentence. How well the phrases' grammar explains their answers, against the
 garbage grammar, says how sure voicecoach may be of them: a voice the model
 hears less well gets a lower acceptance threshold, but never so low that the
 ordinary sentences they said would pass. Their loudness tells the listener
-what "near" is (a television far quieter is not them).
+what "near" is (a television far quieter is not them). The shapes of their
+answers (own_answers.py, no audio) are a second opinion on every answer after.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from voicecoach import paths
 from voicecoach.errors import StorageError
 from voicecoach.speech.decide import Thresholds
+from voicecoach.speech.own_answers import OwnAnswers
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +49,14 @@ class Profile:
     voice_db: float | None
     heard: int  # calibration answers heard right
     asked: int  # calibration answers asked for
+    own: OwnAnswers | None = None  # how they said their answers (None: an older file, or nothing usable)
 
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(self.accept, self.check)
 
 
-def fit(samples: list[Sample], default: Thresholds) -> Profile:
+def fit(samples: list[Sample], default: Thresholds, own: OwnAnswers | None = None) -> Profile:
     """Thresholds for this couple: low enough for their answers, high enough above their talk."""
     answers = [s for s in samples if s.meant is not None]
     right = [s for s in answers if s.heard == s.meant]
@@ -67,7 +71,7 @@ def fit(samples: list[Sample], default: Thresholds) -> Profile:
     check = min(default.check, accept)
     levels = [s.level_db for s in right if math.isfinite(s.level_db)]
     voice = sum(levels) / len(levels) if levels else None
-    return Profile(accept, check, voice, len(right), len(answers))
+    return Profile(accept, check, voice, len(right), len(answers), own if own is not None and own.usable else None)
 
 
 def path() -> Path:
@@ -79,11 +83,16 @@ def save(profile: Profile) -> Path:
     target = path()
     try:
         paths.private_dir(target.parent)
-        paths.write_atomically(target, json.dumps(asdict(profile)))
+        paths.write_atomically(target, json.dumps(_as_json(profile)))
     except OSError as exc:
         raise StorageError(f"What the check learned could not be saved in {target.parent} ({exc.strerror or exc}).",
                            "Free some disk space, then run `voicecoach check` again.") from None
     return target
+
+
+def _as_json(profile: Profile) -> dict[str, Any]:
+    return {"accept": profile.accept, "check": profile.check, "voice_db": profile.voice_db, "heard": profile.heard,
+            "asked": profile.asked, "own": None if profile.own is None else profile.own.to_json()}
 
 
 def load() -> Profile | None:
@@ -92,7 +101,8 @@ def load() -> Profile | None:
         data = json.loads(path().read_text(encoding="utf-8"))
         profile = Profile(float(data["accept"]), float(data["check"]),
                           None if data.get("voice_db") is None else float(data["voice_db"]),
-                          int(data["heard"]), int(data["asked"]))
+                          int(data["heard"]), int(data["asked"]),
+                          None if data.get("own") is None else OwnAnswers.from_json(data["own"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):

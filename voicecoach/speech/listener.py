@@ -21,6 +21,7 @@ from voicecoach.speech.calibration import Profile
 from voicecoach.speech.decide import Heard, Thresholds, extends
 from voicecoach.speech.endpoint import TWO_GRAMMARS, Endpointer, ListenSettings, Utterance
 from voicecoach.speech.judge import judge
+from voicecoach.speech.own_answers import OwnAnswers
 from voicecoach.speech.recognizer import Recognizer, VoskModel
 from voicecoach.speech.steady import SteadySource
 from voicecoach.speech.vad import make_vad
@@ -62,6 +63,11 @@ class Listener:
         self.discarded = 0  # utterances not decided on because audio was dropped in them
         self.voice_db: float | None = None  # how loud the couple's answers are, once one was heard
         self.thresholds: Thresholds | None = None  # a couple's calibration; None: the vocabulary's defaults
+        self.own: OwnAnswers | None = None  # their answers as the check heard them (own_answers.py)
+        # Only `voicecoach check` keeps the last answer's audio (in memory, until the next listen) to learn its
+        # shape; otherwise an utterance's audio is dropped once it is judged (README, "what is kept").
+        self.keep_utterance = False
+        self.last_utterance = np.zeros(0, np.int16)
         self._denoise = _denoiser(s.denoise) if s.denoise else None
 
     @property
@@ -106,6 +112,8 @@ class Listener:
         self.mic.begin(guard, new_phase)
         ep = Endpointer(s, self.vad, turn, self.vocab.max_answer_seconds + 1.0)
         recorded: list[np.ndarray] = []
+        said: list[np.ndarray] = []  # the utterance in progress
+        self.last_utterance = np.zeros(0, np.int16)
         glitches = self.mic.glitches  # audio lost before we read it, so far
 
         def result(heard: Heard) -> Heard:
@@ -134,8 +142,13 @@ class Listener:
                 chunk = self._denoise(chunk)
             if ep.utterance is None and ep.onset == 0:
                 glitches = self.mic.glitches
+            if ep.utterance is None:
+                said = []
+            compare = not turn and (self.own is not None or self.keep_utterance)
             for part in ep.push(chunk, self.voice_db):
                 self.recognizer.accept(part.samples.tobytes())
+                if compare:
+                    said.append(part.samples)
             if ep.prefix_check_due():
                 partial = self.recognizer.partial()
                 # "klopt" may still become "klopt niet": wait a little longer.
@@ -145,6 +158,9 @@ class Listener:
                 continue
             utt = ep.finish()
             reading = self.recognizer.final()
+            audio, said = (np.concatenate(said) if said else np.zeros(0, np.int16)), []
+            if self.keep_utterance:
+                self.last_utterance = audio
             if self.mic.glitches != glitches:
                 # Audio went missing inside this utterance: what is left could
                 # read as another phrase ("klopt [niet]"), so decide nothing.
@@ -164,6 +180,10 @@ class Listener:
             # Never what was said: the kind of decision and its numbers only.
             log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
                       heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", utt.voiced)
+            if heard.kind == "intent" and not turn and self.own is not None and self.own.doubts(
+                    audio, heard.intent, heard.phrase):
+                # Sure, and yet it sounds like their other answer: asked back, never decided.
+                return result(replace(heard, kind="check", reason="asked back: it sounds like their other answer"))
             if heard.kind in ("intent", "check"):
                 self._learn_voice(utt.loudest)
                 return result(heard)
@@ -187,8 +207,9 @@ class Listener:
         return replace(again, kind="check", reason="asked back: the everyday words took it")
 
     def use(self, profile: Profile) -> None:
-        """Listen as calibrated for this couple: their thresholds, their loudness."""
+        """Listen as calibrated for this couple: their thresholds, their loudness, their own answers."""
         self.thresholds = profile.thresholds
+        self.own = profile.own
         if profile.voice_db is not None:
             self.voice_db = profile.voice_db
 

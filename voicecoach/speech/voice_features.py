@@ -70,6 +70,33 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return window, bank, dct, wac / wac[0]
 
 
+def _spectra(samples: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectra of each whole 20 ms frame (over its 40 ms window), and its level in dBFS."""
+    count = len(samples) // FRAME
+    head = np.zeros(FRAME) if previous is None or len(previous) < FRAME else previous[-FRAME:]
+    signal = np.concatenate([np.asarray(head, np.float64), samples[: count * FRAME].astype(np.float64)]) / 32768.0
+    idx = np.arange(count)[:, None] * FRAME + np.arange(WINDOW)[None, :]
+    frames = signal[idx]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    window = _tables()[0]
+    power = np.abs(np.fft.rfft(frames * window, NFFT, axis=1)) ** 2
+    current = signal[FRAME:][: count * FRAME].reshape(count, FRAME)
+    return power, 10.0 * np.log10(np.mean(current**2, axis=1) + 1e-12)
+
+
+def log_mel(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log mel energies (n, MEL_BANDS) and level in dBFS (n,) of each whole 20 ms frame of `samples`."""
+    if len(samples) < FRAME:
+        return np.zeros((0, MEL_BANDS)), np.zeros(0)
+    power, level_db = _spectra(samples, None)
+    return np.log(power @ _tables()[1] + 1e-10), level_db
+
+
+def cepstra_of(log_mel_frames: np.ndarray) -> np.ndarray:
+    """c1..CEPSTRA of log mel energies: the spectral envelope, without the loudness (c0)."""
+    return np.asarray(log_mel_frames @ _tables()[2], np.float64)
+
+
 def frame_features(samples: np.ndarray, previous: np.ndarray | None = None) -> Frames:
     """Features of each whole 20 ms frame of `samples` (int16 at 16 kHz).
 
@@ -79,16 +106,9 @@ def frame_features(samples: np.ndarray, previous: np.ndarray | None = None) -> F
     count = len(samples) // FRAME
     if count == 0:
         return Frames.concat([])
-    head = np.zeros(FRAME) if previous is None or len(previous) < FRAME else previous[-FRAME:]
-    signal = np.concatenate([np.asarray(head, np.float64), samples[: count * FRAME].astype(np.float64)]) / 32768.0
-    idx = np.arange(count)[:, None] * FRAME + np.arange(WINDOW)[None, :]
-    frames = signal[idx]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    window, bank, dct, wac = _tables()
-    power = np.abs(np.fft.rfft(frames * window, NFFT, axis=1)) ** 2
+    power, level_db = _spectra(samples, previous)
+    _, bank, dct, wac = _tables()
     cepstra = np.log(power @ bank + 1e-10) @ dct
-    current = signal[FRAME:][: count * FRAME].reshape(count, FRAME)
-    level_db = 10.0 * np.log10(np.mean(current**2, axis=1) + 1e-12)
     ac = np.fft.irfft(power, NFFT, axis=1)[:, :WINDOW]
     lo, hi = int(RATE / MAX_F0), int(RATE / MIN_F0)
     norm = ac[:, lo : hi + 1] / (wac[lo : hi + 1] * np.maximum(ac[:, :1], 1e-12))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 from voicecoach.cli.command import Command
@@ -78,6 +79,8 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.engine.exercise import Timing
     from voicecoach.speech import calibration
     from voicecoach.speech.decide import Thresholds
+    from voicecoach.speech.own_answers import OwnAnswers
+    from voicecoach.turns import load_consent
     from voicecoach.wiring import wire
 
     wired = wire(args, env)
@@ -94,14 +97,16 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
             env.out(notice)
         conv: Any = wired.conversation
         listener = wired.listener()
+        listener.keep_utterance = True  # each answer's shape is learned (own_answers.py); never its audio
         voices = _collect_voices(conv)  # for a voice profile, if both say yes at the end
         answer_seconds = Timing.defaults().question_seconds
         samples: list[calibration.Sample] = []
+        own = OwnAnswers()  # how they say their answers: shapes only, the audio is not kept
         conv.say(texts["calibrate_intro"])
         for partner, intro in voices.each(("calibrate_first", "calibrate_second")):  # partner 1, then 2
             conv.say(texts[intro])
             for intent in ("confirm", "deny") * 3:
-                samples.append(_calibration_sample(conv, listener, partner, intent, answer_seconds))
+                samples.append(_calibration_sample(conv, listener, partner, intent, answer_seconds, own))
                 if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
                     break  # nothing at all from the first two: the microphone, not the voices
             if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
@@ -113,19 +118,26 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
             conv.spoke_until = None
             samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
         default = Thresholds(vocab.accept_score, vocab.check_score)
-        profile = calibration.fit(samples, default)
+        profile = calibration.fit(samples, default, own)
         asked, right = profile.asked, profile.heard
         if right == 0:
             env.out("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
             conv.say(texts["calibrate_none"])
             return ExitStatus.ERROR
-        where = calibration.save(profile)
-        listener.use(profile)
+        # How they said their answers is something of their voices: kept only with both their yes, asked below.
+        without = replace(profile, own=None)
+        where = calibration.save(without)
+        listener.use(without)
+        listener.keep_utterance = False
         good = right >= asked - 1
         env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
                 f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
         conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
         env.out(_learn_voices(conv, voices))
+        if profile.own is not None and load_consent():
+            calibration.save(profile)
+            env.out("How each of you says yes and no is kept with it: an answer that sounds like the other one "
+                    "is asked back.")
         return ExitStatus.SUCCESS if good else ExitStatus.ERROR
     finally:
         wired.close()
@@ -164,8 +176,9 @@ def _learn_voices(conv: Any, voices: Any) -> str:
     return learn_from_check(voices, asking, conv.say, TurnSettings.of(settings))
 
 
-def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, seconds: float) -> Any:
-    """Ask for one answer (once more after silence) and keep how it was heard: never what was said."""
+def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, seconds: float, own: Any) -> Any:
+    """Ask for one answer (once more after silence) and keep how it was heard, and if it was heard right, its
+    shape in `own`: never the audio."""
     from voicecoach.speech import calibration
 
     phrase = conv.vocab.first(intent)
@@ -180,6 +193,8 @@ def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, sec
             break
     assert heard is not None
     decided = heard.intent if heard.kind in ("intent", "check") else None
+    if decided == intent:
+        own.add(intent, phrase, listener.last_utterance)
     return calibration.Sample(partner, intent, decided, heard.sure, heard.level_db)
 
 

@@ -1,0 +1,71 @@
+"""Their own answers as a second opinion (speech/own_answers.py): what it doubts, in quiet and in noise, and the file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.speech.own_answers import OwnAnswers
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import corpus  # noqa: E402  (the evaluation corpus renders the voices as the benchmark hears them)
+
+
+def _their_answers(voice: str, speed: int) -> OwnAnswers:
+    own = OwnAnswers()
+    for other in [s for s in corpus.SPEEDS if s != speed][:3]:
+        assert own.add("confirm", "네", corpus.speak("네", "ko", voice, other, 50))
+        assert own.add("deny", "아니요", corpus.speak("아니요", "ko", voice, other, 50))
+    return own
+
+
+def _in_a_quiet_room(samples: np.ndarray) -> np.ndarray:
+    """As the listener passes an answer on: with the quiet after it."""
+    return np.concatenate([samples, np.zeros(4000, np.int16)])
+
+
+def _under_pink_noise(samples: np.ndarray, snr_db: float) -> np.ndarray:
+    """The answer with half a second of room before and after, pink noise `snr_db` under the speech."""
+    x = np.concatenate([np.zeros(8000), samples.astype(np.float64), np.zeros(8000)])
+    noise = corpus.colored("pink", len(x) / 16000 + 1, seed=3)[: len(x)] * 32768 * 10 ** ((corpus.SPEECH_DBFS - snr_db) / 20)
+    return np.clip(x + noise, -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("voice", ["adam", "Alicia", "Andy"])
+def test_noise_under_an_answer_does_not_make_it_sound_like_the_other(voice):  # type: ignore[no-untyped-def]
+    """Pink noise 10 dB under "아니요" filled its quiet parts and made it nearer "네" for almost every tuning voice,
+    until both are compared above the noise's floor: a right answer is not asked back for the noise."""
+    own = _their_answers(voice, 150)
+    noisy = _under_pink_noise(corpus.speak("아니요", "ko", voice, 150, 50), 10.0)
+    assert not own.doubts(noisy, "deny", "아니요")
+    assert not own.doubts(_in_a_quiet_room(corpus.speak("네", "ko", voice, 150, 50)), "confirm", "네")
+
+
+def test_it_doubts_only_the_phrases_they_said_and_only_with_two_answers():  # type: ignore[no-untyped-def]
+    own = _their_answers("adam", 175)
+    filler_yes = _in_a_quiet_room(corpus.speak("아 네", "ko", "adam", 175, 50))  # "eh, yes", read as "아니요"
+    assert own.doubts(filler_yes, "deny", "아니요")
+    assert not own.doubts(filler_yes, "deny", "네 아니요")  # a phrase they did not say in the check
+    one = OwnAnswers({"deny": own.phrases["deny"]}, {"deny": own.shapes["deny"]})
+    assert not one.usable and not one.doubts(filler_yes, "deny", "아니요")  # nothing to compare with
+    assert not own.doubts(np.zeros(400, np.int16), "deny", "아니요")  # too short to compare
+
+
+def test_their_answers_survive_the_file_and_a_damaged_one_is_refused():  # type: ignore[no-untyped-def]
+    own = _their_answers("adam", 175)
+    again = OwnAnswers.from_json(json.loads(json.dumps(own.to_json())))
+    assert again.phrases == own.phrases
+    filler_yes = _in_a_quiet_room(corpus.speak("아 네", "ko", "adam", 175, 50))
+    assert again.doubts(filler_yes, "deny", "아니요")
+    data = own.to_json()
+    data["shapes"]["deny"][0]["bands"] = [[0.0] * 3] * 10  # three bands a frame instead of thirty
+    with pytest.raises(ValueError):
+        OwnAnswers.from_json(data)
+    data = own.to_json()
+    data["shapes"]["deny"][0]["depth"] = float("nan")
+    with pytest.raises(ValueError):
+        OwnAnswers.from_json(data)
