@@ -310,21 +310,22 @@ CALIBRATION_CONDITIONS = ("clean", "pink 10 dB", "television 20 dB")
 
 def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond: cp.Condition, split: str,
                     seed: int) -> dict[str, list[Outcome]]:
-    """Per voice: calibrate on three answers and one sentence (clean), test on its other utterances in `cond`,
-    with the defaults and with the fitted profile (voicecoach check's own fit)."""
+    """Per voice: calibrate as `voicecoach check` does (the confirm and deny phrases three times each, and one
+    sentence; clean), test on its other utterances in `cond`: with the defaults, with the fitted profile
+    (thresholds and loudness), and with the profile and their own answers as a second opinion."""
     from voicecoach.speech import calibration
     from voicecoach.speech.decide import Thresholds
+    from voicecoach.speech.own_answers import OwnAnswers
 
     rng = np.random.default_rng(seed)
     answers = [(p, i) for i, ps in mat.answers.items() for p in ps]
     default = Thresholds(vocab.accept_score, vocab.check_score)
-    out: dict[str, list[Outcome]] = {"default": [], "calibrated": []}
+    out: dict[str, list[Outcome]] = {"default": [], "calibrated": [], "own answers": []}
     intents = [i for i in mat.intents if i in vocab.intents]
     for voice in cp.voices(split):
         pitch = int(rng.choice(cp.PITCHES))
         first = {i: ps[0] for i, ps in mat.answers.items()}
-        cal = [(first["confirm"], "confirm"), (first["deny"], "deny"), (first["confirm"], "confirm"),
-               (mat.others[int(rng.integers(len(mat.others)))], None)]
+        cal = [(first[i], i) for i in ("confirm", "deny") * 3] + [(mat.others[int(rng.integers(len(mat.others)))], None)]
         test = [(p, i) for p, i in answers for _ in range(2)] + [
             (mat.others[int(rng.integers(len(mat.others)))], None) for _ in range(4)]
 
@@ -335,22 +336,29 @@ def calibration_run(model: VoskModel, vocab: Vocabulary, mat: cp.Material, cond:
         couple = Couple(clock, None)
         couple.start()
         listener = make_listener(couple, model, vocab, clock)
+        listener.keep_utterance = True
         samples = []
+        own = OwnAnswers()
         for text, meant in cal:
             couple.say(np.concatenate([utter(text), silence(PAD)]))
             heard = listener.listen(["confirm", "deny"], clock.now() + 10.0)
             decided = heard.intent if heard.kind in ("intent", "check") else None
             samples.append(calibration.Sample(1, meant, decided, heard.sure, heard.level_db))
+            if meant is not None and decided == meant:
+                own.add(meant, vocab.first(meant), listener.last_utterance)
         profile = calibration.fit(samples, default)
         audio = [(cond.speech(cp.Item("answer" if i else "other", t, i, voice, 0, pitch, utter(t)), rng, mat), i)
                  for t, i in test]
-        for name, use in (("default", None), ("calibrated", profile if profile.heard else None)):
+        for name, use in (("default", None), ("calibrated", profile if profile.heard else None),
+                          ("own answers", profile if profile.heard else None)):
             clock = SimClock()
             couple = Couple(clock, cond.background(mat, split, bb.NOISE_SECONDS, seed=seed + 1))
             couple.start()
             listener = make_listener(couple, model, vocab, clock)
             if use is not None:
                 listener.use(use)
+            if name == "own answers":
+                listener.own = own
             listener.listen(intents, clock.now() + SETTLE)
             for samples_, want in audio:
                 couple.say(np.concatenate([samples_, silence(PAD)]))
@@ -386,6 +394,7 @@ class Result:
     voicecoach: list[Outcome] = field(default_factory=list)
     naive: list[Outcome] = field(default_factory=list)
     full_vocab: list[Outcome] = field(default_factory=list)
+    own: list[Outcome] = field(default_factory=list)  # calibration: with their own answers as a second opinion
     stretch: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # wall time of the job
     cpu: float = 0.0
@@ -416,7 +425,7 @@ def work(job: Job) -> Result:
     if job.what.startswith("calibration:"):
         cond = next(c for c in cp.conditions() if c.name == job.what.split(":", 1)[1])
         runs = calibration_run(model, vocab, mat, cond, job.split, job.seed)
-        result.voicecoach, result.naive = runs["calibrated"], runs["default"]
+        result.voicecoach, result.naive, result.own = runs["calibrated"], runs["default"], runs["own answers"]
     elif job.what.startswith("stretch:"):
         track = stretches(mat, job.split, size.talk_minutes)[job.what.split(":", 1)[1]]
         result.stretch = stretch_run(model, vocab, phrases, track, intents)
@@ -520,7 +529,7 @@ def summarize(results: list[Result], code: str, split: str, quick: bool, size: c
     for r in results:
         if r.what.startswith("calibration:"):
             out["calibration"][r.what.split(":", 1)[1]] = {"calibrated": counts(r.voicecoach),
-                                                           "default": counts(r.naive)}
+                                                           "default": counts(r.naive), "own answers": counts(r.own)}
             continue
         if r.stretch:
             hours = size.talk_minutes / 60
@@ -669,14 +678,22 @@ def markdown(r: dict[str, Any]) -> str:
                          f"≤ {vc['per_hour_hi']:.1f}/h) | {'—' if asked is None else asked['decisions']} | "
                          f"{nv['decisions']} ({nv['per_hour']:.1f}/h) |")
     if r.get("calibration"):
-        lines += ["", "Learning a couple's voices (`voicecoach check`): per voice, calibrated on three answers and one "
-                  "sentence, tested on its 8 other answers and 4 sentences:", "",
-                  "| condition | recall, defaults | recall, calibrated | wrong, defaults | wrong, calibrated |",
-                  "|---|---|---|---|---|"]
+        own = all("own answers" in c for c in r["calibration"].values())
+        lines += ["", "Learning a couple's voices (`voicecoach check`): per voice, calibrated as the check does ("
+                  "the confirm and deny phrases three times each and one sentence), tested on its 8 other answers "
+                  "and 4 sentences" + ("; *own answers*: the calibrated thresholds, and each decided answer compared "
+                                       "with how that voice said its answers in the check (asked back, never "
+                                       "decided, when it sounds more like the other one; in brackets: asked back)"
+                                       if own else "") + ":", "",
+                  "| condition | recall, defaults | recall, calibrated |" + (" recall, own answers |" if own else "")
+                  + " wrong, defaults | wrong, calibrated |" + (" wrong, own answers |" if own else ""),
+                  "|---|---|---|---|---|" + ("---|---|" if own else "")]
         for name, c in r["calibration"].items():
             d, k = c["default"], c["calibrated"]
-            lines.append(f"| {name} | {cell(d['recall'])} | {cell(k['recall'])} | {d['wrong']['k']} | "
-                         f"{k['wrong']['k']} |")
+            o = c.get("own answers")
+            mine = f" {cell(o['recall'])} ({o['checked']['k']}) |" if own and o else ""
+            lines.append(f"| {name} | {cell(d['recall'])} | {cell(k['recall'])} |{mine} {d['wrong']['k']} | "
+                         f"{k['wrong']['k']} |" + (f" {o['wrong']['k']} |" if own and o else ""))
     return "\n".join(lines) + "\n"
 
 
