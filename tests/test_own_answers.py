@@ -69,3 +69,14 @@ def test_their_answers_survive_the_file_and_a_damaged_one_is_refused():  # type:
     data["shapes"]["deny"][0]["depth"] = float("nan")
     with pytest.raises(ValueError):
         OwnAnswers.from_json(data)
+    # Tampered to be slow: every answer would be compared with hours of shapes.
+    data = own.to_json()
+    data["shapes"]["deny"][0]["bands"] = [[0.0] * 30] * 100_000
+    with pytest.raises(ValueError):
+        OwnAnswers.from_json(data)
+    data = own.to_json()
+    data["shapes"]["deny"] = data["shapes"]["deny"] * 50
+    with pytest.raises(ValueError):
+        OwnAnswers.from_json(data)
+    with pytest.raises((ValueError, TypeError, KeyError)):
+        OwnAnswers.from_json({"phrases": ["네"], "shapes": "x"})

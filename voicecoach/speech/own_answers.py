@@ -25,12 +25,14 @@ from voicecoach.speech.voice_features import MEL_BANDS, cepstra_of, log_mel
 
 CEPSTRA = 12  # c1..c12: the spectral envelope; the finer cepstra are mostly the speaker's pitch
 MIN_FRAMES = 4  # 80 ms: shorter than any answer, too little to compare
+MAX_FRAMES = 300  # 6 s: far longer than any answer; a file with more is not theirs (each costs time at every answer)
+MAX_SHAPES = 12  # of one answer: the check keeps three from each partner
 VOICED_DB = 30.0  # the answer: frames this close to its loudest (not the quiet before and after it)
 # Two shapes are compared above a common floor: every mel band raised to the depth (loudest frame over the
 # quietest tenth, in dB) of the answer heard now, within these bounds (the check's answers are said in a quiet
-# moment, asked for one by one). Noise under it (a cooker hood, the
-# room) no longer shapes the comparison. On the tuning voices, without the floor, 16 right answers were asked
-# back for 11 wrong ones caught, most in white and pink noise; with it, 1 for 10 (README, "What was tried").
+# moment, one by one). Noise under the floor (a cooker hood, the room) no longer shapes the comparison. On the
+# tuning voices, without it, 16 right answers were asked back for 11 wrong ones caught, most in white and pink
+# noise; with it, 1 for 10 (README, "What was tried").
 DEPTH_DB = (20.0, 60.0)
 # Doubted when nearer to their other answer than to the one decided.
 DOUBT_RATIO = 1.0
@@ -126,8 +128,9 @@ class OwnAnswers:
         shapes: dict[str, list[Shape]] = {}
         for intent, ss in dict(data["shapes"]).items():
             read = [Shape(np.asarray(s["bands"], np.float64), float(s["depth"])) for s in ss]
-            if any(s.bands.ndim != 2 or s.bands.shape[1] != MEL_BANDS or len(s.bands) < MIN_FRAMES
-                   or not np.isfinite(s.bands).all() or not DEPTH_DB[0] <= s.depth <= DEPTH_DB[1] for s in read):
+            if len(read) > MAX_SHAPES or any(
+                    s.bands.ndim != 2 or s.bands.shape[1] != MEL_BANDS or not MIN_FRAMES <= len(s.bands) <= MAX_FRAMES
+                    or not np.isfinite(s.bands).all() or not DEPTH_DB[0] <= s.depth <= DEPTH_DB[1] for s in read):
                 raise ValueError(f"a shape of {intent!r} is damaged")
             shapes[str(intent)] = read
         if set(shapes) - set(phrases):
