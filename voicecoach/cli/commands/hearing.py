@@ -80,7 +80,6 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.speech import calibration
     from voicecoach.speech.decide import Thresholds
     from voicecoach.speech.own_answers import OwnAnswers
-    from voicecoach.turns import load_consent
     from voicecoach.wiring import wire
 
     wired = wire(args, env)
@@ -117,30 +116,39 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
                                     spoke_until=conv.spoke_until)
             conv.spoke_until = None
             samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
-        default = Thresholds(vocab.accept_score, vocab.check_score)
-        profile = calibration.fit(samples, default, own)
-        asked, right = profile.asked, profile.heard
-        if right == 0:
-            env.out("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
-            conv.say(texts["calibrate_none"])
-            return ExitStatus.ERROR
-        # How they said their answers is something of their voices: kept only with both their yes, asked below.
-        without = replace(profile, own=None)
-        where = calibration.save(without)
-        listener.use(without)
-        listener.keep_utterance = False
-        good = right >= asked - 1
-        env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
-                f"(acceptance {profile.accept:.2f}, default {default.accept:.2f}).")
-        conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
-        env.out(_learn_voices(conv, voices))
-        if profile.own is not None and load_consent():
-            calibration.save(profile)
-            env.out("How each of you says yes and no is kept with it: an answer that sounds like the other one "
-                    "is asked back.")
-        return ExitStatus.SUCCESS if good else ExitStatus.ERROR
+        profile = calibration.fit(samples, Thresholds(vocab.accept_score, vocab.check_score), own)
+        return _keep(env, conv, listener, profile, vocab.accept_score, voices)
     finally:
         wired.close()
+
+
+def _keep(env: Environment, conv: Any, listener: Any, profile: Any, default_accept: float,
+          voices: Any) -> ExitStatus:
+    """Keep what the check learned, say how well it heard them, and ask about their voices."""
+    from voicecoach.speech import calibration
+    from voicecoach.turns import load_consent
+
+    texts = conv.vocab.texts
+    asked, right = profile.asked, profile.heard
+    if right == 0:
+        env.out("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
+        conv.say(texts["calibrate_none"])
+        return ExitStatus.ERROR
+    # How they said their answers is something of their voices: kept only with both their yes, asked below.
+    without = replace(profile, own=None)
+    where = calibration.save(without)
+    listener.use(without)
+    listener.keep_utterance = False
+    good = right >= asked - 1
+    env.out(f"Understood {right} of {asked} answers; calibration kept in {where} "
+            f"(acceptance {profile.accept:.2f}, default {default_accept:.2f}).")
+    conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
+    env.out(_learn_voices(conv, voices))
+    if profile.own is not None and load_consent():
+        calibration.save(profile)
+        env.out("How each of you says yes and no is kept with it: an answer that sounds like the other one "
+                "is asked back.")
+    return ExitStatus.SUCCESS if good else ExitStatus.ERROR
 
 
 def _collect_voices(conv: Any) -> Any:
