@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from voicecoach.audio.pcm import Audio, read_wav
 from voicecoach.audio.sources import ScriptedCouple
 from voicecoach.clock import SimClock
 from voicecoach.speech.listener import Listener
+from voicecoach.speech.own_answers import OwnAnswers
 
 
 def couple_listener(model, vocab, items: list[Path | float], lead_in: float = 0.4,  # type: ignore[no-untyped-def]
@@ -67,3 +70,22 @@ class FullDiskFsync:
 
     def fsync(self, fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def corpus() -> ModuleType:
+    """scripts/corpus.py: voices rendered as the evaluation corpus renders them (trimmed, at its level)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import corpus as module
+
+    return module
+
+
+def their_answers(voice: str, speed: int) -> OwnAnswers:
+    """What `voicecoach check` learns of a corpus voice: the confirm and deny phrases three times each, said at
+    other speeds than `speed`, at the same pitch."""
+    c = corpus()
+    own = OwnAnswers()
+    for other in [s for s in c.SPEEDS if s != speed][:3]:
+        assert own.add("confirm", "네", c.speak("네", "ko", voice, other, 50))
+        assert own.add("deny", "아니요", c.speak("아니요", "ko", voice, other, 50))
+    return own

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.helpers import couple_listener, mix, trimmed
+from tests.helpers import corpus, couple_listener, mix, their_answers, trimmed
 from voicecoach.audio.pcm import Audio
 from voicecoach.audio.sources import ScriptedCouple
 from voicecoach.clock import SimClock
 from voicecoach.speech.listener import Listener, ListenSettings
-from voicecoach.speech.own_answers import OwnAnswers
 
 ANSWERS = ["confirm", "deny", "repeat", "pause", "resume", "stop", "why", "help"]
 
@@ -61,10 +57,7 @@ TAKEN_BY_FILLERS = [("네", "m2", 200, "confirm"), ("아니요", "m3", 150, "den
 
 
 def _as_in_the_corpus(text: str, voice: str, speed: int) -> Audio:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import corpus
-
-    return Audio(corpus.speak(text, "ko", voice, speed, 50))
+    return Audio(corpus().speak(text, "ko", voice, speed, 50))
 
 
 @pytest.mark.parametrize("text,voice,speed,intent", TAKEN_BY_FILLERS)
@@ -85,19 +78,10 @@ def test_an_answer_the_fillers_took_is_asked_back_never_decided(ko_model, ko_voc
 READ_AS_THE_OTHER_ANSWER = [("adam", 175), ("klatt", 150), ("edward", 175)]
 
 
-def _their_answers(voice: str, speed: int) -> OwnAnswers:
-    """What `voicecoach check` learns: the confirm and deny phrases three times each, at other speeds."""
-    own = OwnAnswers()
-    for other in [s for s in (130, 150, 175, 200, 230) if s != speed][:3]:
-        assert own.add("confirm", "네", _as_in_the_corpus("네", voice, other).samples)
-        assert own.add("deny", "아니요", _as_in_the_corpus("아니요", voice, other).samples)
-    return own
-
-
 @pytest.mark.parametrize("voice,speed", READ_AS_THE_OTHER_ANSWER)
 def test_an_answer_that_sounds_like_their_other_answer_is_asked_back_never_decided(ko_model, ko_vocab, voice, speed):
     """The recognizer is sure and wrong; how this voice said its answers in the check is not fooled."""
-    own = _their_answers(voice, speed)
+    own = their_answers(voice, speed)
     for text, theirs, want in (("아 네", None, ("intent", "deny")), ("아 네", own, ("check", "deny")),
                                ("네", own, ("intent", "confirm")), ("아니요", own, ("intent", "deny"))):
         clock = SimClock()

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests import helpers
+from tests.helpers import their_answers
 from voicecoach.speech.own_answers import OwnAnswers
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import corpus  # noqa: E402  (the evaluation corpus renders the voices as the benchmark hears them)
-
-
-def _their_answers(voice: str, speed: int) -> OwnAnswers:
-    own = OwnAnswers()
-    for other in [s for s in corpus.SPEEDS if s != speed][:3]:
-        assert own.add("confirm", "네", corpus.speak("네", "ko", voice, other, 50))
-        assert own.add("deny", "아니요", corpus.speak("아니요", "ko", voice, other, 50))
-    return own
+corpus = helpers.corpus()
 
 
 def _in_a_quiet_room(samples: np.ndarray) -> np.ndarray:
@@ -39,14 +30,14 @@ def _under_pink_noise(samples: np.ndarray, snr_db: float) -> np.ndarray:
 def test_noise_under_an_answer_does_not_make_it_sound_like_the_other(voice):  # type: ignore[no-untyped-def]
     """Pink noise 10 dB under "아니요" filled its quiet parts and made it nearer "네" for almost every tuning voice,
     until both are compared above the noise's floor: a right answer is not asked back for the noise."""
-    own = _their_answers(voice, 150)
+    own = their_answers(voice, 150)
     noisy = _under_pink_noise(corpus.speak("아니요", "ko", voice, 150, 50), 10.0)
     assert not own.doubts(noisy, "deny", "아니요")
     assert not own.doubts(_in_a_quiet_room(corpus.speak("네", "ko", voice, 150, 50)), "confirm", "네")
 
 
 def test_it_doubts_only_the_phrases_they_said_and_only_with_two_answers():  # type: ignore[no-untyped-def]
-    own = _their_answers("adam", 175)
+    own = their_answers("adam", 175)
     filler_yes = _in_a_quiet_room(corpus.speak("아 네", "ko", "adam", 175, 50))  # "eh, yes", read as "아니요"
     assert own.doubts(filler_yes, "deny", "아니요")
     assert not own.doubts(filler_yes, "deny", "네 아니요")  # a phrase they did not say in the check
@@ -56,7 +47,7 @@ def test_it_doubts_only_the_phrases_they_said_and_only_with_two_answers():  # ty
 
 
 def test_their_answers_survive_the_file_and_a_damaged_one_is_refused():  # type: ignore[no-untyped-def]
-    own = _their_answers("adam", 175)
+    own = their_answers("adam", 175)
     again = OwnAnswers.from_json(json.loads(json.dumps(own.to_json())))
     assert again.phrases == own.phrases
     filler_yes = _in_a_quiet_room(corpus.speak("아 네", "ko", "adam", 175, 50))

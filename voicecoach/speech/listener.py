@@ -112,7 +112,8 @@ class Listener:
         self.mic.begin(guard, new_phase)
         ep = Endpointer(s, self.vad, turn, self.vocab.max_answer_seconds + 1.0)
         recorded: list[np.ndarray] = []
-        said: list[np.ndarray] = []  # the utterance in progress
+        said: list[np.ndarray] = []  # the utterance in progress, while there is something to compare it with
+        compare = not turn and (self.own is not None or self.keep_utterance)
         self.last_utterance = np.zeros(0, np.int16)
         glitches = self.mic.glitches  # audio lost before we read it, so far
 
@@ -142,9 +143,8 @@ class Listener:
                 chunk = self._denoise(chunk)
             if ep.utterance is None and ep.onset == 0:
                 glitches = self.mic.glitches
-            if ep.utterance is None:
+            if said and ep.utterance is None:  # an utterance cut off (the microphone broke): start afresh
                 said = []
-            compare = not turn and (self.own is not None or self.keep_utterance)
             for part in ep.push(chunk, self.voice_db):
                 self.recognizer.accept(part.samples.tobytes())
                 if compare:
