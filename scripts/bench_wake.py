@@ -28,6 +28,7 @@ import json
 import logging
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from voicecoach.device.server import Server, waiting_listener
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
 from voicecoach.speech.listener import TWO_GRAMMARS, Listener, ListenSettings, build_listener
+from voicecoach.speech.own_answers import OwnAnswers
 from voicecoach.speech.recognizer import VoskModel
 from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import VoiceConversation
@@ -71,15 +73,28 @@ class Silent:
         return None
 
 
-SYSTEMS = ["shipped", "answers' rule", "one grammar"]
-"""shipped: serve's waiting listener (`waiting_listener`: the wake phrase's own rule, device/wake.py, and the
+SYSTEMS = ["their own", "shipped", "answers' rule", "one grammar"]
+"""their own: serve as shipped after `voicecoach check` learned the couple's own wake phrase (each says it three
+times: `their_wake`); shipped: serve's waiting listener (`waiting_listener`: the wake phrase's own rule, device/wake.py, and the
 gated voice detector); answers' rule: the same two-grammar listener deciding the wake phrase with the
 answers' rule and the voice detector on every frame (what was shipped before); one grammar: the
-session's own listener as it decides answers."""
+session's own listener as it decides answers. In a run of "their own", "wake, by the words alone" counts what
+the wake rule of the words said on the same utterances (the shipped rule without a check)."""
+
+
+def their_wake(mat: cp.Material, words: DeviceWords, voices: list[str], not_speed: int | None = None) -> OwnAnswers:
+    """What `voicecoach check` learns of each voice's wake phrase: said three times in a quiet moment, at the
+    voice's usual pitch, at speeds other than `not_speed` (the one tested)."""
+    theirs = OwnAnswers()
+    for voice in voices:
+        rng = np.random.default_rng(zlib.crc32(voice.encode()))
+        for speed in rng.choice([s for s in cp.SPEEDS if s != not_speed], 3, replace=False):
+            theirs.add("wake", words.wake_phrase, cp.speak(words.wake_phrase, mat.code, voice, int(speed), 50))
+    return theirs
 
 
 def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped",
-              ) -> tuple[Server, Any]:
+              theirs: OwnAnswers | None = None) -> tuple[Server, Any]:
     from hearing import TrackSource
 
     clock = SimClock()
@@ -88,7 +103,8 @@ def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords, system:
     listener = build_listener(source, model, words.vocab, clock)
     conv = VoiceConversation(Silent(), SilentSpeaker(clock), listener, clock, EventLog(clock, None))  # type: ignore[arg-type]
     waiting: Listener | None = None
-    if system == "shipped":
+    if system in ("shipped", "their own"):
+        listener.their_wake = theirs if system == "their own" else None
         waiting = waiting_listener(listener, model, words.wake_phrase)
     elif system == "answers' rule":
         waiting = Listener(source, model.recognizer(RATE), words.vocab, clock, ListenSettings(**TWO_GRAMMARS))  # type: ignore[arg-type]
@@ -96,13 +112,15 @@ def server_on(samples: np.ndarray, model: VoskModel, words: DeviceWords, system:
 
 
 def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str = "shipped",
-              why: list[str] | None = None) -> dict[str, int]:
+              why: list[str] | None = None, theirs: OwnAnswers | None = None) -> dict[str, int]:
     """What serve's waiting decided on a recording (every decision, by kind); `why` gets the answers'
     rule's outcome of each utterance (kind/reason) and, when shipped, the wake rule's verdict."""
-    server, source = server_on(samples, model, words, system)
+    server, source = server_on(samples, model, words, system, theirs)
+    out: dict[str, int] = {}
     if why is not None:
         _explain(server, why)
-    out: dict[str, int] = {}
+    elif system == "their own":
+        _words_alone(server, out)
     while not source.finished:
         happening = server.wait()
         kind = happening.kind
@@ -136,13 +154,29 @@ def _explain(server: Server, why: list[str]) -> None:
     if isinstance(ear, WakeEar):
         check = ear.check
 
-        def verdict(heard: Any) -> Any:
-            v = check(heard)
+        def verdict(heard: Any, said: Any = None) -> Any:
+            v = check(heard, said)
             if heard.kind != "silence":
                 why[-1] += f" -> wake rule: {'wake' if v.wake else v.reason}"
             return v
 
         ear.check = verdict  # type: ignore[method-assign]
+
+
+def _words_alone(server: Server, out: dict[str, int]) -> None:
+    from voicecoach.device.wake import WakeEar
+
+    ear = server.listener.recognizer
+    assert isinstance(ear, WakeEar)
+    check = ear.check
+
+    def verdict(heard: Any, said: Any = None) -> Any:
+        v = check(heard, said)
+        if v.words:
+            out["wake, by the words alone"] = out.get("wake, by the words alone", 0) + 1
+        return v
+
+    ear.check = verdict  # type: ignore[method-assign]
 
 
 def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
@@ -154,10 +188,12 @@ def naive(samples: np.ndarray, model: VoskModel, wake: str) -> int:
     return n + (bb.normalize(json.loads(rec.FinalResult()).get("text", "")) == wake)
 
 
-def talk(mat: cp.Material, seconds: float, seed: int, split: str = "held_out") -> np.ndarray:
+def talk(mat: cp.Material, seconds: float, seed: int, split: str = "held_out", couple: list[str] | None = None,
+         ) -> np.ndarray:
     """Conversation and a television, near misses among it, over light room noise (int16), in the voices
     of one split (until 27 November both splits' voices talked: the rule was chosen on talk of the
-    tuning voices, so the false wakes counted were partly on voices it was tuned on)."""
+    tuning voices, so the false wakes counted were partly on voices it was tuned on). With a `couple`,
+    they say half of it (their own wake phrase must not wake on their own talk)."""
     rng = np.random.default_rng(seed)
     pool = cp.voices(split)
     near = NEAR_MISSES[mat.code]
@@ -165,8 +201,10 @@ def talk(mat: cp.Material, seconds: float, seed: int, split: str = "held_out") -
     total = 0
     while total < seconds * RATE:
         text = near[int(rng.integers(len(near)))] if rng.random() < 0.25 else mat.others[int(rng.integers(len(mat.others)))]
-        s = cp.speak(text, mat.code, pool[int(rng.integers(len(pool)))], int(rng.choice(cp.SPEEDS)),
-                     int(rng.choice(cp.PITCHES))).astype(np.float64)
+        voice = pool[int(rng.integers(len(pool)))]
+        if couple and rng.random() < 0.5:
+            voice = couple[int(rng.integers(len(couple)))]
+        s = cp.speak(text, mat.code, voice, int(rng.choice(cp.SPEEDS)), int(rng.choice(cp.PITCHES))).astype(np.float64)
         s *= 10 ** (rng.uniform(-10, 0) / 20)  # the television quieter than the couple, the couple as loud
         gap = np.zeros(int(rng.uniform(0.1, 1.5) * RATE))
         parts += [s, gap]
@@ -185,9 +223,12 @@ def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: f
     got: dict[str, dict[str, int]] = {system: {} for system in SYSTEMS}
     base = 0
     for i in range(first, first + n):
-        samples = talk(mat, chunk, seed=1000 + i, split=split)
+        # Each stretch has its couple, who did the check (their own wake phrase) and say half of the talk.
+        couple = [str(v) for v in np.random.default_rng(2000 + i).choice(cp.voices(split), 2, replace=False)]
+        samples = talk(mat, chunk, seed=1000 + i, split=split, couple=couple)
+        theirs = their_wake(mat, words, couple)
         for system in SYSTEMS:
-            for kind, k in decisions(samples, model, words, system).items():
+            for kind, k in decisions(samples, model, words, system, theirs=theirs).items():
                 got[system][kind] = got[system].get(kind, 0) + k
         base += naive(samples, model, words.wake_phrase)
         log.info("talk %d/%d: %s, naive %d", i + 1 - first, n, got, base)
@@ -195,7 +236,7 @@ def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: f
     out: dict[str, Any] = {"hours": hours_done, "stretches": [first, first + n], "voices": split, "naive": base,
                            "naive_per_hour": base / hours_done}
     for system in SYSTEMS:
-        total = sum(k for kind, k in got[system].items() if kind != "quiet, closed")  # a part of "quiet"
+        total = sum(k for kind, k in got[system].items() if kind not in ("quiet, closed", "wake, by the words alone"))
         out[system] = {"decisions": got[system], "per_hour": total / hours_done,
                        "per_hour_upper95": _poisson_upper(total) / hours_done}
     return out
@@ -220,14 +261,16 @@ def recall(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int, 
         base = 0
         for t in range(trials):
             voice = pool[t % len(pool)]
-            s = cp.speak(words.wake_phrase, mat.code, voice, int(rng.choice(cp.SPEEDS)), int(rng.choice(cp.PITCHES)))
+            speed = int(rng.choice(cp.SPEEDS))
+            s = cp.speak(words.wake_phrase, mat.code, voice, speed, int(rng.choice(cp.PITCHES)))
             x = np.concatenate([np.zeros(int(3.0 * RATE)), s.astype(np.float64), np.zeros(int(3.0 * RATE))])
             if snr is not None:
                 x += cp.colored("brown", len(x) / RATE, seed=t)[: len(x)] * 32768 * 10 ** ((bb.SPEECH_DBFS - snr) / 20)
             samples = np.clip(x, -32768, 32767).astype(np.int16)
             for system in SYSTEMS:
                 why: list[str] = []
-                woke = decisions(samples, model, words, system, why).get("wake", 0) >= 1
+                theirs = their_wake(mat, words, [voice], not_speed=speed) if system == "their own" else None
+                woke = decisions(samples, model, words, system, why, theirs).get("wake", 0) >= 1
                 vc[system] += woke
                 if not woke:  # what was decided instead (the answers' rule's outcome; the wake rule's verdict)
                     missed[system][" | ".join(why) or "no utterance"] = missed[system].get(" | ".join(why) or "no utterance", 0) + 1
@@ -292,54 +335,68 @@ def latency(mat: cp.Material, model: VoskModel, words: DeviceWords, trials: int)
     counted. Baseline in the same run: Vosk's example loop, from the end of the phrase to the end of
     the block whose result is the wake phrase, plus its compute time for that block.
     """
-    from voicecoach.audio.pcm import Audio
-
     greeting = bb.espeak(words.speech["greeting"], mat.code, 175, 50)
     lead = int(np.argmax(np.abs(greeting) > 32768 * 10 ** (bb.TRIM_DB / 20))) / RATE
     rng = np.random.default_rng(8)
     pool = cp.voices("held_out")
-    shipped: list[float] = []
-    compute: list[float] = []
+    timed = [x for x in ("shipped", "their own") if x in SYSTEMS]
+    took: dict[str, list[tuple[float, float]]] = {x: [] for x in timed}  # (end to greeting, compute)
     base: list[float] = []
     for t in range(trials):
-        s = cp.speak(words.wake_phrase, mat.code, pool[t % len(pool)], int(rng.choice(cp.SPEEDS)), int(rng.choice(cp.PITCHES)))
+        voice, speed = pool[t % len(pool)], int(rng.choice(cp.SPEEDS))
+        s = cp.speak(words.wake_phrase, mat.code, voice, speed, int(rng.choice(cp.PITCHES)))
         samples = np.concatenate([np.zeros(int(3.0 * RATE), np.int16), s, np.zeros(int(3.0 * RATE), np.int16)])
         end = 3.0 + len(s) / RATE
-        server, source = server_on(samples, model, words, "shipped")
-        last_read = [0.0]
-        inner_read = source.read
-
-        def read(timeout: float, inner_read: Any = inner_read, last_read: list[float] = last_read) -> Any:
-            last_read[0] = time.perf_counter()
-            return inner_read(timeout)
-
-        source.read = read
-        heard: list[tuple[float, float]] = []
-        clock = server.clock
-
-        server.conv.speaker = _FirstSound(clock, heard)  # type: ignore[assignment]
-        server.conv.synth = type("Ready", (), {"render": lambda self, text: Audio(greeting), "close": lambda self: None})()
-        try:
-            while not source.finished:
-                server.step()
-        except _Greeted:
-            sim, wall = heard[0]
-            shipped.append(sim - end + (wall - last_read[0]) + lead)
-            compute.append(wall - last_read[0])
+        for system in timed:
+            theirs = their_wake(mat, words, [voice], not_speed=speed) if system == "their own" else None
+            got = _serve_latency(samples, model, words, system, theirs, greeting)
+            if got is not None:
+                took[system].append((got[0] - end + lead, got[1]))
         base_t = _naive_latency(samples, model, words.wake_phrase, end)
         if base_t is not None:
             base.append(base_t + lead)
     out: dict[str, Any] = {"trials": trials, "greeting_leading_silence_s": lead, "pi4_slowdown_assumed": PI4_SLOWDOWN,
-                           "shipped_woke": len(shipped), "naive_woke": len(base)}
-    if shipped:
-        out["shipped_s"] = {"median": float(np.median(shipped)), "p90": float(np.percentile(shipped, 90)),
-                            "max": float(np.max(shipped))}
-        out["shipped_compute_s"] = {"median": float(np.median(compute)), "max": float(np.max(compute))}
-        out["shipped_pi4_estimate_max_s"] = float(np.max(np.array(shipped) + (PI4_SLOWDOWN - 1) * np.array(compute)))
+                           "naive_woke": len(base)}
+    for system, pairs in took.items():
+        key = system.replace(" ", "_")
+        out[f"{key}_woke"] = len(pairs)
+        if pairs:
+            total, compute = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+            out[f"{key}_s"] = {"median": float(np.median(total)), "p90": float(np.percentile(total, 90)),
+                               "max": float(np.max(total))}
+            out[f"{key}_compute_s"] = {"median": float(np.median(compute)), "max": float(np.max(compute))}
+            out[f"{key}_pi4_estimate_max_s"] = float(np.max(total + (PI4_SLOWDOWN - 1) * compute))
     if base:
         out["naive_s"] = {"median": float(np.median(base)), "p90": float(np.percentile(base, 90)), "max": float(np.max(base))}
     log.info("latency: %s", out)
     return out
+
+
+def _serve_latency(samples: np.ndarray, model: VoskModel, words: DeviceWords, system: str, theirs: OwnAnswers | None,
+                   greeting: np.ndarray) -> tuple[float, float] | None:
+    """When (simulated time plus the wall-clock compute after the last chunk) the greeting reached the speaker,
+    and that compute; None: it did not wake."""
+    from voicecoach.audio.pcm import Audio
+
+    server, source = server_on(samples, model, words, system, theirs)
+    last_read = [0.0]
+    inner_read = source.read
+
+    def read(timeout: float) -> Any:
+        last_read[0] = time.perf_counter()
+        return inner_read(timeout)
+
+    source.read = read
+    heard: list[tuple[float, float]] = []
+    server.conv.speaker = _FirstSound(server.clock, heard)  # type: ignore[assignment]
+    server.conv.synth = type("Ready", (), {"render": lambda self, text: Audio(greeting), "close": lambda self: None})()
+    try:
+        while not source.finished:
+            server.step()
+    except _Greeted:
+        sim, wall = heard[0]
+        return sim + (wall - last_read[0]), wall - last_read[0]
+    return None
 
 
 def _naive_latency(samples: np.ndarray, model: VoskModel, wake: str, end: float) -> float | None:

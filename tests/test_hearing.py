@@ -223,6 +223,7 @@ def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_
     items: list[str | float] = []
     for voice in ("ko+f2", "ko+m3"):
         items += [str(say(w, voice=voice)) for w in ("네", "아니요") * 3]
+        items += [str(say("다시 계속", voice=voice))] * 3  # the wake phrase of serve (tests/data/ko-device.toml)
         items.append(str(say("오늘 저녁은 뭐 먹을까요", voice=voice)))
     script = write_script(tmp_path / "check.txt", items)
     out = run(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
@@ -236,7 +237,8 @@ def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     profile = json.loads(saved.read_text())
     assert (profile["heard"], profile["asked"]) == (heard, 12) and profile["voice_db"] is not None
-    assert profile["own"] is None  # how they say their answers: only with both their yes (test_turn_awareness)
+    # How they say their answers and the wake phrase: only with both their yes (test_turn_awareness).
+    assert profile["own"] is None and profile["wake"] is None
     # Every later session listens with it.
     os.environ["VOICECOACH_HOME"] = str(tmp_path)
     from voicecoach.cli.commands import all_commands
@@ -290,6 +292,9 @@ def test_check_on_a_full_disk_is_one_sentence_and_leaves_no_half_file(ko_model_p
                 "own": {"phrases": {"confirm": "네"}, "shapes": {"confirm": [{"bands": [[0.1] * 3] * 5, "depth": 40}]}}}),
     json.dumps({"accept": 1.0, "check": 0.5, "voice_db": -20.0, "heard": 6, "asked": 6,
                 "own": {"phrases": {}, "shapes": {"confirm": [{"bands": [[0.0] * 30] * 5, "depth": 40}]}}}),
+    # their wake phrase damaged: a shape far too long to be a wake phrase
+    json.dumps({"accept": 1.0, "check": 0.5, "voice_db": -20.0, "heard": 6, "asked": 6, "own": None,
+                "wake": {"phrases": {"wake": "다시 계속"}, "shapes": {"wake": [{"bands": [[0.0] * 30] * 900, "depth": 40}]}}}),
 ])
 def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch, caplog, text):
     monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))

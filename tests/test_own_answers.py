@@ -71,3 +71,38 @@ def test_their_answers_survive_the_file_and_a_damaged_one_is_refused():  # type:
         OwnAnswers.from_json(data)
     with pytest.raises((ValueError, TypeError, KeyError)):
         OwnAnswers.from_json({"phrases": ["네"], "shapes": "x"})
+
+
+def _their_wake(voices: tuple[str, ...]) -> OwnAnswers:
+    theirs = OwnAnswers()
+    for voice in voices:
+        for speed in (150, 175, 200):
+            assert theirs.add("wake", "다시 계속", corpus.speak("다시 계속", "ko", voice, speed, 50))
+    return theirs
+
+
+def test_their_wake_phrase_is_near_in_their_units_and_their_talk_is_not():  # type: ignore[no-untyped-def]
+    """`apart`: in units of how alike their own sayings are. Said slower or faster than in the check it stays
+    near; their talk, a sentence with a wake word in it, or the phrase inside a long sentence do not, in a
+    quiet room or under noise (the floor flattens every comparison, and the unit as much)."""
+    theirs = _their_wake(("adam", "Alicia"))
+    assert theirs.knows("wake", "다시  계속") and not theirs.knows("wake", "다시 시작")
+    for voice in ("adam", "Alicia"):
+        for speed in (130, 230):
+            near = theirs.apart(_in_a_quiet_room(corpus.speak("다시 계속", "ko", voice, speed, 50)), "wake")
+            assert near < 2.0, (voice, speed, near)
+        for text in ("다시 기다려요", "계속 비가 와요 오늘", "방이 너무 추워요"):
+            talk = corpus.speak(text, "ko", voice, 175, 50)
+            assert theirs.apart(_in_a_quiet_room(talk), "wake") > 2.75, text
+            assert theirs.apart(_under_pink_noise(talk, 10.0), "wake") > 2.75, text
+    inside = corpus.speak("오늘은 정말 다시 계속 이야기하고 싶어요 그런데 시간이 없어요", "ko", "adam", 130, 50)
+    assert theirs.apart(inside, "wake") > 2.75
+    assert theirs.apart(np.zeros(100, np.int16), "wake") == float("inf")  # nothing to compare
+
+
+def test_one_saying_of_a_phrase_is_not_enough_to_know_it():  # type: ignore[no-untyped-def]
+    theirs = OwnAnswers()
+    theirs.add("wake", "다시 계속", corpus.speak("다시 계속", "ko", "adam", 175, 50))
+    assert not theirs.knows("wake", "다시 계속")  # no unit: how alike their sayings are is not known
+    again = OwnAnswers.from_json(json.loads(json.dumps(_their_wake(("adam",)).to_json())))
+    assert again.knows("wake", "다시 계속")

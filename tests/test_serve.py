@@ -35,6 +35,7 @@ from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
 from voicecoach.settings import Exercises, Settings
 from voicecoach.speech.listener import build_listener
+from voicecoach.speech.own_answers import OwnAnswers
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
 from voicecoach.speech.vocab import load_vocabulary
 from voicecoach.voice import VoiceConversation
@@ -66,7 +67,7 @@ class Table:
     a real synthesizer into a silent speaker, the real coach, and serve's loop."""
 
     def __init__(self, ko_model: Any, words: DeviceWords, start: dt.datetime, reminder: str | None = None,
-                 mic_missing_until: float | None = None) -> None:
+                 mic_missing_until: float | None = None, theirs: OwnAnswers | None = None) -> None:
         self.clock = SimClock()
         self.wall = SimWallClock(start, self.clock)
         self.couple = ScriptedCouple([], self.clock)
@@ -85,6 +86,7 @@ class Table:
         self.tap = Tap(PatientMic(self.mic))  # type: ignore[arg-type]
         self.tap.start()
         listener = build_listener(self.tap, ko_model, words.vocab, self.clock)
+        listener.their_wake = theirs  # what `voicecoach check` learned of their wake phrase (test_check_...)
         self.events = EventLog(self.clock, None)
         self.conv = VoiceConversation(Pyttsx3Synth(VoiceSettings(language="ko")), SilentSpeaker(self.clock),
                                       listener, self.clock, self.events, tap=self.tap)
@@ -230,6 +232,55 @@ def test_the_wake_phrase_has_its_own_rule(ko_model: Any, ko_words: DeviceWords, 
             table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
             table.hear(say(text, voice=voice))
             assert table.server.wait().kind == "nothing", (text, voice)
+
+
+COUPLE = ("ko+f2", "ko+m3")
+
+
+def their_wake(say: Any) -> OwnAnswers:
+    """What the check learns of the couple's wake phrase: each says it three times (here at three speeds)."""
+    theirs = OwnAnswers()
+    for voice in COUPLE:
+        for speed in (150, 175, 200):
+            assert theirs.add("wake", WAKE, read_wav(say(WAKE, voice=voice, speed=speed)).samples)
+    return theirs
+
+
+def test_after_the_check_their_own_wake_phrase_wakes_it_and_no_one_else_s(ko_model: Any, ko_words: DeviceWords,
+                                                                         say: Any) -> None:
+    """device/wake.py: with their wake phrase learned, they wake it (slower, faster, higher, lower than in the
+    check); the same phrase from another voice (a guest, a television) does not, though the words alone would
+    have woken it (test_the_wake_phrase_has_its_own_rule); nor does their talk with a wake word in it. Only
+    the audio of the utterance judged is held, and dropped once judged."""
+    theirs = their_wake(say)
+    for voice, speed, pitch in [(COUPLE[0], 130, 70), (COUPLE[1], 230, 30), (COUPLE[0], 175, 50)]:
+        table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0), theirs=theirs)
+        table.hear(say(WAKE, voice=voice, speed=speed, pitch=pitch))
+        assert table.server.wait().kind == "wake", (voice, speed, pitch)
+        assert len(table.server.listener.last_utterance) == 0
+    for voice, speed, pitch in SLOW_WAKES:
+        table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0), theirs=theirs)
+        table.hear(say(WAKE, voice=voice, speed=speed, pitch=pitch))
+        assert table.server.wait().kind == "nothing", (voice, speed)
+    for text in NEAR_MISSES:
+        for voice in COUPLE:
+            table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0), theirs=theirs)
+            table.hear(say(text, voice=voice))
+            assert table.server.wait().kind == "nothing", (text, voice)
+
+
+def test_their_wake_phrase_learned_for_another_phrase_is_not_used(ko_model: Any, ko_words: DeviceWords,
+                                                                 say: Any) -> None:
+    """Their sayings of a wake phrase they no longer use (another --vocab): the words' rule decides, as for
+    anyone, and no audio is held for a comparison."""
+    theirs = OwnAnswers()
+    for speed in (150, 175, 200):
+        theirs.add("wake", "다시 시작", read_wav(say("다시 시작", voice=COUPLE[0], speed=speed)).samples)
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0), theirs=theirs)
+    assert not table.server.listener.keep_utterance
+    voice, speed, pitch = SLOW_WAKES[0]
+    table.hear(say(WAKE, voice=voice, speed=speed, pitch=pitch))
+    assert table.server.wait().kind == "wake"
 
 
 # Short sentences of talk that the answers' rule alone was sure of (its sureness counts a short utterance for

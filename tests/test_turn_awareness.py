@@ -381,11 +381,12 @@ def test_spoken_durations_are_natural_dutch() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("consent", [True, False])
 def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say, tmp_path, consent):  # type: ignore[no-untyped-def]
-    """`voicecoach check`: each partner's answers and sentence, then the question; the profile is made of what
-    they said there (kept in memory until then)."""
+    """`voicecoach check`: each partner's answers, wake phrase and sentence, then the question; the profile is
+    made of what they said there (kept in memory until then)."""
     items: list[str | float] = []
     for voice in (SANNE, JORIS):
         items += [str(say(w, voice=voice)) for w in ("네", "아니요") * 3]
+        items += [str(say("다시 계속", voice=voice, speed=speed)) for speed in (150, 175, 200)]  # the wake phrase
         items.append(_wav(tmp_path, voice, _talk(say, voice, SANNE_SAYS[:2] if voice == SANNE else JORIS_SAYS[:2])))
     yes, no = str(say(word("confirm"))), str(say(word("deny")))
     items += [yes, yes] if consent else [yes, no]
@@ -415,10 +416,14 @@ def test_check_learns_the_voice_profile_only_with_both_yeses(ko_model_path, say,
         assert all(s.bands.shape[1] == 30 for shapes in kept.own.shapes.values() for s in shapes)
         assert 2 <= sum(len(v) for v in kept.own.shapes.values()) <= kept.heard
         assert "How each of you says yes and no is kept" in out.getvalue()
+        # and the wake phrase (tests/data/ko-device.toml), for `voicecoach serve` (test_serve: their own wake phrase)
+        assert kept.wake is not None and kept.wake.knows("wake", "다시 계속")
+        assert 4 <= len(kept.wake.shapes["wake"]) <= 6
+        assert "How each of you says the wake phrase is kept" in out.getvalue()
     else:
         assert "No voice profile was kept" in out.getvalue(), out.getvalue()
         assert not profile_path().exists()
-        assert kept.own is None  # "Ik bewaar niets van jullie stemmen"
+        assert kept.own is None and kept.wake is None  # "Ik bewaar niets van jullie stemmen"
 
 
 def test_a_damaged_profile_is_one_sentence_and_learned_again(tmp_path: Path) -> None:

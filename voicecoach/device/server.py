@@ -172,7 +172,8 @@ class Server:
         ear = self.listener.recognizer
         if isinstance(ear, WakeEar) and not (heard.kind == "intent" and heard.intent in ("quiet", "reminder")):
             # The wake phrase has its own rule (device/wake.py); the answers' rule does not decide it.
-            return Happening("wake") if ear.check(heard).wake else Happening("nothing")
+            said, self.listener.last_utterance = self.listener.last_utterance, self.listener.last_utterance[:0]
+            return Happening("wake") if ear.check(heard, said).wake else Happening("nothing")
         if heard.kind != "intent" or heard.intent is None:
             return Happening("nothing")  # never what was said: not printed, not logged
         if heard.intent == "quiet" and isinstance(ear, WakeEar) and not quiet_allowed(heard, ear.rule):
@@ -322,12 +323,15 @@ class Server:
 def waiting_listener(session: Listener, model: VoskModel, wake_phrase: str) -> Listener:
     """The listener serve waits with: the session's microphone, vocabulary and calibration, the
     two-grammar decision for "niet luisteren" and the reminder, and the wake phrase's own rule
-    (device/wake.py); scripts/bench_wake.py measures it against the answers' rule on held-out voices."""
+    (device/wake.py), with their own wake phrase if the check learned it; scripts/bench_wake.py measures it
+    against the answers' rule on held-out voices."""
     rate = session.source.rate
-    ear = WakeEar(model.recognizer(rate), wake_phrase)
+    ear = WakeEar(model.recognizer(rate), wake_phrase, theirs=session.their_wake)
     waiting = Listener(session.source, ear, session.vocab, session.clock,
                        ListenSettings(**TWO_GRAMMARS))  # type: ignore[arg-type]  # a dict of the settings' own values
     waiting.thresholds, waiting.voice_db = session.thresholds, session.voice_db
+    # Their own wake phrase is compared with what was said (in memory, dropped once judged: Server._listen).
+    waiting.keep_utterance = ear.theirs is not None
     if isinstance(waiting.vad, NeuralVad):
         # Waiting is mostly a quiet room: the neural voice detector only hears what stands out of it.
         waiting.vad.gate_db = VAD_GATE_DB

@@ -6,7 +6,8 @@ garbage grammar, says how sure voicecoach may be of them: a voice the model
 hears less well gets a lower acceptance threshold, but never so low that the
 ordinary sentences they said would pass. Their loudness tells the listener
 what "near" is (a television far quieter is not them). The shapes of their
-answers (own_answers.py, no audio) are a second opinion on every answer after.
+answers (own_answers.py, no audio) are a second opinion on every answer after, and
+the shapes of their wake phrase decide, for `voicecoach serve`, whether it was them (device/wake.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Profile:
     heard: int  # calibration answers heard right
     asked: int  # calibration answers asked for
     own: OwnAnswers | None = None  # how they said their answers (None: an older file, or nothing usable)
+    wake: OwnAnswers | None = None  # how they said the wake phrase, for serve (None: not learned)
 
     @property
     def thresholds(self) -> Thresholds:
@@ -92,7 +94,8 @@ def save(profile: Profile) -> Path:
 
 def _as_json(profile: Profile) -> dict[str, Any]:
     return {"accept": profile.accept, "check": profile.check, "voice_db": profile.voice_db, "heard": profile.heard,
-            "asked": profile.asked, "own": None if profile.own is None else profile.own.to_json()}
+            "asked": profile.asked, "own": None if profile.own is None else profile.own.to_json(),
+            "wake": None if profile.wake is None else profile.wake.to_json()}
 
 
 def load() -> Profile | None:
@@ -102,7 +105,8 @@ def load() -> Profile | None:
         profile = Profile(float(data["accept"]), float(data["check"]),
                           None if data.get("voice_db") is None else float(data["voice_db"]),
                           int(data["heard"]), int(data["asked"]),
-                          None if data.get("own") is None else OwnAnswers.from_json(data["own"]))
+                          None if data.get("own") is None else OwnAnswers.from_json(data["own"]),
+                          None if data.get("wake") is None else OwnAnswers.from_json(data["wake"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):

@@ -64,6 +64,7 @@ class Listener:
         self.voice_db: float | None = None  # how loud the couple's answers are, once one was heard
         self.thresholds: Thresholds | None = None  # a couple's calibration; None: the vocabulary's defaults
         self.own: OwnAnswers | None = None  # their answers as the check heard them (own_answers.py)
+        self.their_wake: OwnAnswers | None = None  # their wake phrase, for serve's waiting (device/wake.py)
         # Only `voicecoach check` keeps the last answer's audio (in memory, until the next listen) to learn its
         # shape; otherwise an utterance's audio is dropped once it is judged (README, "what is kept").
         self.keep_utterance = False
@@ -210,6 +211,7 @@ class Listener:
         """Listen as calibrated for this couple: their thresholds, their loudness, their own answers."""
         self.thresholds = profile.thresholds
         self.own = profile.own
+        self.their_wake = profile.wake
         if profile.voice_db is not None:
             self.voice_db = profile.voice_db
 

@@ -14,6 +14,7 @@ from voicecoach.errors import DataFileError, ExitStatus, UserError
 CALIBRATION_TEXTS = ("calibrate_intro", "calibrate_first", "calibrate_second", "calibrate_say", "calibrate_sentence",
                      "calibrate_silence", "calibrate_good", "calibrate_poor", "calibrate_none")
 SENTENCE_SECONDS = 10.0  # an ordinary sentence, said for the calibration
+WAKE_NEEDED = 2  # of each partner's three wake phrases, heard as it, for serve to know their voices saying it
 
 
 def listen_arguments(p: argparse.ArgumentParser) -> None:
@@ -71,7 +72,8 @@ def _intents(args: argparse.Namespace, known: list[str]) -> list[str]:
 
 
 def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    """A spoken calibration: each partner says the answers three times and one ordinary sentence.
+    """A spoken calibration: each partner says the answers and the wake phrase three times and one ordinary
+    sentence.
 
     voicecoach fits its thresholds to this couple's voices, says how well it
     hears them, and keeps the result (owner-only) for every session after.
@@ -101,6 +103,8 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         answer_seconds = Timing.defaults().question_seconds
         samples: list[calibration.Sample] = []
         own = OwnAnswers()  # how they say their answers: shapes only, the audio is not kept
+        wake, wake_phrase = OwnAnswers(), _wake_phrase(listener)  # and the wake phrase, for `voicecoach serve`
+        heard_wake: dict[int, int] = {}
         conv.say(texts["calibrate_intro"])
         for partner, intro in voices.each(("calibrate_first", "calibrate_second")):  # partner 1, then 2
             conv.say(texts[intro])
@@ -110,6 +114,7 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
                     break  # nothing at all from the first two: the microphone, not the voices
             if len(samples) == 2 and not any(s.heard or s.ratio is not None for s in samples):
                 break
+            heard_wake[partner] = _wake_samples(conv, listener, wake_phrase, answer_seconds, wake)
             conv.say(texts["calibrate_sentence"])
             conv.chime("turn")
             heard = listener.listen(["confirm", "deny"], wired.clock.now() + SENTENCE_SECONDS,
@@ -117,6 +122,12 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
             conv.spoke_until = None
             samples.append(calibration.Sample(partner, None, heard.intent, heard.sure, heard.level_db))
         profile = calibration.fit(samples, Thresholds(vocab.accept_score, vocab.check_score), own)
+        # Serve tells their wake phrase from other talk only if it knows both of them saying it (device/wake.py).
+        if wake_phrase and len(heard_wake) == 2 and min(heard_wake.values()) >= WAKE_NEEDED:
+            profile = replace(profile, wake=wake)
+        elif wake_phrase:
+            env.out(f"The wake phrase \u201c{wake_phrase}\u201d was not heard twice from each of you: "
+                    "voicecoach serve wakes on it as for anyone. Run `voicecoach check` again to teach it your voices.")
         return _keep(env, conv, listener, profile, vocab.accept_score, voices)
     finally:
         wired.close()
@@ -134,8 +145,9 @@ def _keep(env: Environment, conv: Any, listener: Any, profile: Any, default_acce
         env.out("Nothing was understood, so nothing was changed. Is the microphone on and close enough?")
         conv.say(texts["calibrate_none"])
         return ExitStatus.ERROR
-    # How they said their answers is something of their voices: kept only with both their yes, asked below.
-    without = replace(profile, own=None)
+    # How they said their answers and the wake phrase is something of their voices: kept only with both their
+    # yes, asked below.
+    without = replace(profile, own=None, wake=None)
     where = calibration.save(without)
     listener.use(without)
     listener.keep_utterance = False
@@ -144,10 +156,14 @@ def _keep(env: Environment, conv: Any, listener: Any, profile: Any, default_acce
             f"(acceptance {profile.accept:.2f}, default {default_accept:.2f}).")
     conv.say(texts["calibrate_good" if good else "calibrate_poor"].format(heard=right, asked=asked))
     env.out(_learn_voices(conv, voices))
-    if profile.own is not None and load_consent():
+    if (profile.own is not None or profile.wake is not None) and load_consent():
         calibration.save(profile)
-        env.out("How each of you says yes and no is kept with it: an answer that sounds like the other one "
-                "is asked back.")
+        if profile.own is not None:
+            env.out("How each of you says yes and no is kept with it: an answer that sounds like the other one "
+                    "is asked back.")
+        if profile.wake is not None:
+            env.out("How each of you says the wake phrase is kept with it: voicecoach serve wakes on your voices "
+                    "saying it, not on a television or a guest (the button wakes it for anyone).")
     return ExitStatus.SUCCESS if good else ExitStatus.ERROR
 
 
@@ -184,6 +200,36 @@ def _learn_voices(conv: Any, voices: Any) -> str:
     return learn_from_check(voices, asking, conv.say, TurnSettings.of(settings))
 
 
+def _wake_phrase(listener: Any) -> str:
+    """The wake phrase of `voicecoach serve` ("" if this vocabulary has none the model can hear): the check
+    listens for it with the device's words beside the answers."""
+    from voicecoach.device.words import load_device_words
+
+    try:
+        words = load_device_words(listener.vocab, listener.recognizer.has_word)
+    except (DataFileError, UserError):  # serve says what is wrong with its words when it starts
+        return ""
+    listener.vocab = words.vocab
+    return words.wake_phrase
+
+
+def _wake_samples(conv: Any, listener: Any, phrase: str, seconds: float, wake: Any) -> int:
+    """Ask one partner for the wake phrase three times; keep the shape of each heard as it: how many were."""
+    if not phrase:
+        return 0
+    got = 0
+    if "calibrate_wake" in conv.vocab.texts:
+        conv.say(conv.vocab.texts["calibrate_wake"])
+    for _ in range(3):
+        conv.say(conv.vocab.texts["calibrate_say"].format(phrase=phrase))
+        conv.chime("turn")
+        heard = listener.listen(["wake"], conv.clock.now() + seconds, spoke_until=conv.spoke_until)
+        conv.spoke_until = None
+        if heard.kind in ("intent", "check") and heard.intent == "wake":
+            got += wake.add("wake", phrase, listener.last_utterance)
+    return got
+
+
 def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, seconds: float, own: Any) -> Any:
     """Ask for one answer (once more after silence) and keep how it was heard, and if it was heard right, its
     shape in `own`: never the audio."""
@@ -208,6 +254,6 @@ def _calibration_sample(conv: Any, listener: Any, partner: int, intent: str, sec
 
 COMMANDS = [
     Command("listen", "print what voicecoach hears, one JSON line per decision", listen_arguments, listen),
-    Command("check", "learn your voices: each says 'ja' and 'nee' three times (kept for every session)",
+    Command("check", "learn your voices: each says 'ja', 'nee' and 'hallo coach' three times (kept for every session)",
             sound_options, check),
 ]
