@@ -125,7 +125,7 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         # Serve tells their wake phrase from other talk only if it knows both of them saying it (device/wake.py).
         if wake_phrase and len(heard_wake) == 2 and min(heard_wake.values()) >= WAKE_NEEDED:
             profile = replace(profile, wake=wake)
-        elif wake_phrase:
+        elif wake_phrase and heard_wake:  # (asked for it at all: not when nothing was heard from the start)
             env.out(f"The wake phrase \u201c{wake_phrase}\u201d was not heard twice from each of you: "
                     "voicecoach serve wakes on it as for anyone. Run `voicecoach check` again to teach it your voices.")
         return _keep(env, conv, listener, profile, vocab.accept_score, voices)
