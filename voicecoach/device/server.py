@@ -170,9 +170,10 @@ class Server:
             self._outage("back")
         self.conv.spoke_until = None
         ear = self.listener.recognizer
+        # The utterance's audio, if kept for their own wake phrase: judged below, then gone whatever it was.
+        said, self.listener.last_utterance = self.listener.last_utterance, self.listener.last_utterance[:0]
         if isinstance(ear, WakeEar) and not (heard.kind == "intent" and heard.intent in ("quiet", "reminder")):
             # The wake phrase has its own rule (device/wake.py); the answers' rule does not decide it.
-            said, self.listener.last_utterance = self.listener.last_utterance, self.listener.last_utterance[:0]
             return Happening("wake") if ear.check(heard, said).wake else Happening("nothing")
         if heard.kind != "intent" or heard.intent is None:
             return Happening("nothing")  # never what was said: not printed, not logged

@@ -25,7 +25,10 @@ better, must not wake it (on talk of the tuning voices, 3 of 16 false wakes in t
 said by those voices lost 2 of 168). `quiet_allowed` holds "niet luisteren" to the same bar.
 
 The levels the answers' rule checks (too noisy, too little voice, a word not voiced) still reject.
-Nothing more is decoded and no audio is kept for it.
+Nothing more is decoded and no audio is kept for it. Tried on the tuning voices and dropped: a free
+decode without a grammar (it heard the synthetic wake phrase in 1 of 80), and both words among the
+garbage words with a per-word confidence (44 of 81 heard), and a third decode with the wake phrase
+alone in place of the phrase grammar's reading (a little worse, and more to compute).
 
 **Their own wake phrase.** After `voicecoach check` (with both partners' yes to learning their voices) each has
 said the wake phrase three times, and its shapes are kept (own_answers.py, no audio). Then the recognizer's word
@@ -36,10 +39,7 @@ A television, a guest or a sentence with "hallo" in it is not their wake phrase;
 anyone. Chosen on the tuning voices (160 wake phrases, half under a cooker hood; 2 hours 10 minutes of talk,
 the couple saying half of it): the rule of the words alone heard 66 clean and 56 under the hood of 80 each and
 woke 7 times on the talk; with their own wake phrase 80 and 59, and not once (the nearest talk was 2.7 units
-apart, the nearest the rule of the words said yes to 3.05). README, "How well it wakes". Tried on the tuning voices and dropped: a free
-decode without a grammar (it heard the synthetic wake phrase in 1 of 80), and both words among the
-garbage words with a per-word confidence (44 of 81 heard), and a third decode with the wake phrase
-alone in place of the phrase grammar's reading (a little worse, and more to compute).
+apart, the nearest the rule of the words said yes to 3.05). README, "How well it wakes".
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class WakeEar:
         return self.inner.reread(phrases, garbage)
 
     def check(self, heard: Heard, said: np.ndarray | None = None) -> WakeVerdict:
-        """Was the utterance `heard` came from the wake phrase? (`said`: its audio, needed when `theirs`.)"""
+        """Did the utterance `heard` come from the wake phrase? (`said`: its audio, needed when `theirs`.)"""
         reading, self._last = self._last, None
         if reading is None or not self._listening_for_wake or heard.kind not in ("intent", "check", "unclear"):
             return WakeVerdict(False, "no utterance")
