@@ -259,6 +259,20 @@ def test_check_learns_both_voices_keeps_it_private_and_sessions_use_it(ko_model_
         wired.close()
 
 
+def test_check_says_so_when_a_partner_s_wake_phrase_was_not_heard(ko_model_path, say, tmp_path):
+    """Serve compares with their own wake phrase only if it heard both of them say it: one who stayed silent
+    leaves serve waking on the phrase as for anyone, and the check prints that (and how to mend it)."""
+    items: list = []
+    for voice, wakes in (("ko+f2", [str(say("다시 계속", voice="ko+f2"))] * 3), ("ko", [3.0] * 3)):
+        items += [str(say(w, voice=voice)) for w in ("네", "아니요") * 3] + wakes
+        items.append(str(say("오늘 저녁은 뭐 먹을까요", voice=voice)))
+    script = write_script(tmp_path / "check.txt", items)
+    out = run(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
+              tmp_path)
+    assert "was not heard twice from each of you" in out.stdout and "voicecoach check" in out.stdout, out.stdout
+    assert re.search(r"Understood (\d+) of 12 answers", out.stdout)
+
+
 def test_check_with_nobody_answering_changes_nothing(ko_model_path, tmp_path):
     script = write_script(tmp_path / "quiet.txt", [5.0] * 8)
     out = run(["check", "--answers", str(script), "--fast", "--model", str(ko_model_path), "--vocab", str(KO_VOCAB)],
