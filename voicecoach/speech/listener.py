@@ -65,8 +65,9 @@ class Listener:
         self.thresholds: Thresholds | None = None  # a couple's calibration; None: the vocabulary's defaults
         self.own: OwnAnswers | None = None  # their answers as the check heard them (own_answers.py)
         self.their_wake: OwnAnswers | None = None  # their wake phrase, for serve's waiting (device/wake.py)
-        # Only `voicecoach check` keeps the last answer's audio (in memory, until the next listen) to learn its
-        # shape; otherwise an utterance's audio is dropped once it is judged (README, "what is kept").
+        # `voicecoach check` keeps the last answer's audio (in memory, until the next listen) to learn its shape,
+        # and serve's waiting to compare it with their wake phrase (dropped by Server._listen once judged);
+        # otherwise an utterance's audio is dropped once it is judged (README, "what is kept").
         self.keep_utterance = False
         self.last_utterance = np.zeros(0, np.int16)
         self._denoise = _denoiser(s.denoise) if s.denoise else None

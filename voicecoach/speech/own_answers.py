@@ -92,7 +92,9 @@ class OwnAnswers:
 
     phrases: dict[str, str] = field(default_factory=dict)
     shapes: dict[str, list[Shape]] = field(default_factory=dict)
-    _units: dict[tuple[str, float], float] = field(default_factory=dict, repr=False, compare=False)
+    # Per (intent, floor): their sayings' cepstra above that floor, and the unit (`apart`), for talk all the time.
+    _units: dict[tuple[str, float], tuple[list[np.ndarray], float]] = field(default_factory=dict, repr=False,
+                                                                            compare=False)
 
     def add(self, intent: str, phrase: str, samples: np.ndarray) -> bool:
         s = shape(samples)
@@ -134,17 +136,18 @@ class OwnAnswers:
         theirs = self.shapes[intent]
         if s is None or not any(1 / LENGTH_APART <= len(s.bands) / len(t.bands) <= LENGTH_APART for t in theirs):
             return math.inf
-        depth = float(round(s.depth))  # whole dB: the unit is reused while waiting (talk all the time)
-        ceps = [_cepstra(t, depth) for t in theirs]
+        depth = float(round(s.depth))  # whole dB: the same few floors come back while waiting
         key = (intent, depth)
         if key not in self._units:
+            ceps = [_cepstra(t, depth) for t in theirs]
             between = np.full((len(ceps), len(ceps)), math.inf)
             for i in range(len(ceps)):
                 for k in range(i + 1, len(ceps)):
                     between[i, k] = between[k, i] = distance(ceps[i], ceps[k])  # the same both ways
-            self._units[key] = float(between.min(axis=1).mean())
+            self._units[key] = ceps, float(between.min(axis=1).mean())
+        ceps, unit = self._units[key]
         heard = _cepstra(s, depth)
-        return min(distance(heard, c) for c in ceps) / max(self._units[key], 1e-6)
+        return min(distance(heard, c) for c in ceps) / max(unit, 1e-6)
 
     def to_json(self) -> dict[str, Any]:
         return {"phrases": self.phrases,

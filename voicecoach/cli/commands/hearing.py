@@ -103,7 +103,7 @@ def check(args: argparse.Namespace, env: Environment) -> ExitStatus:
         answer_seconds = Timing.defaults().question_seconds
         samples: list[calibration.Sample] = []
         own = OwnAnswers()  # how they say their answers: shapes only, the audio is not kept
-        wake, wake_phrase = OwnAnswers(), _wake_phrase(listener)  # and the wake phrase, for `voicecoach serve`
+        wake, wake_phrase = OwnAnswers(), _listen_for_wake_phrase(listener)  # and the wake phrase, for `voicecoach serve`
         heard_wake: dict[int, int] = {}
         conv.say(texts["calibrate_intro"])
         for partner, intro in voices.each(("calibrate_first", "calibrate_second")):  # partner 1, then 2
@@ -200,9 +200,9 @@ def _learn_voices(conv: Any, voices: Any) -> str:
     return learn_from_check(voices, asking, conv.say, TurnSettings.of(settings))
 
 
-def _wake_phrase(listener: Any) -> str:
-    """The wake phrase of `voicecoach serve` ("" if this vocabulary has none the model can hear): the check
-    listens for it with the device's words beside the answers."""
+def _listen_for_wake_phrase(listener: Any) -> str:
+    """Add the device's words to the listener's vocabulary, so the check can hear the wake phrase of
+    `voicecoach serve` beside the answers; return that phrase ("" if this vocabulary has none the model hears)."""
     from voicecoach.device.words import load_device_words
 
     try:
