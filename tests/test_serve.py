@@ -33,7 +33,9 @@ from voicecoach.device.server import Happening, Server, waiting_listener
 from voicecoach.device.wallclock import SimWallClock
 from voicecoach.device.words import DeviceWords, load_device_words
 from voicecoach.events import EventLog
+from voicecoach.forgetting import forget_everything
 from voicecoach.settings import Exercises, Settings
+from voicecoach.speech import calibration
 from voicecoach.speech.listener import build_listener
 from voicecoach.speech.own_answers import OwnAnswers
 from voicecoach.speech.synth import Pyttsx3Synth, VoiceSettings
@@ -97,7 +99,8 @@ class Table:
         self.schedule = ReminderSchedule(load_settings(), clock=self.wall)
         coach = Coach(self.conv, self.events, None, Exercises(Settings()), self.lines.append)
         self.server = Server(self.conv, words, coach.visit, self.clock, self.lines.append, schedule=self.schedule,
-                             presses=self.presses, has_button=True, waiting=waiting_listener(listener, ko_model, words.wake_phrase))
+                             presses=self.presses, has_button=True, waiting=waiting_listener(listener, ko_model, words.wake_phrase),
+                             calibration=calibration.Watch())
 
     def hear(self, path: Path | Audio | float) -> None:
         """The next thing said at the table (one listening phase)."""
@@ -281,6 +284,35 @@ def test_their_wake_phrase_learned_for_another_phrase_is_not_used(ko_model: Any,
     voice, speed, pitch = SLOW_WAKES[0]
     table.hear(say(WAKE, voice=voice, speed=speed, pitch=pitch))
     assert table.server.wait().kind == "wake"
+
+
+def test_serve_follows_a_new_check_and_forget_without_a_restart(ko_model: Any, ko_words: DeviceWords,
+                                                                say: Any) -> None:
+    """A check run while serve waits is used from the next window on: their wake phrase, not a stranger's;
+    `voicecoach forget` meanwhile leaves nothing of their voices in serve's memory, and it wakes as for anyone."""
+    table = Table(ko_model, ko_words, dt.datetime(2026, 3, 10, 10, 0))
+    voice, speed, pitch = SLOW_WAKES[0]  # a guest: the words alone wake on it
+    guest = read_wav(say(WAKE, voice=voice, speed=speed, pitch=pitch)).samples
+    table.hear(Audio(guest))
+    assert table.server.wait().kind == "wake"
+
+    default = calibration.Thresholds(ko_words.vocab.accept_score, ko_words.vocab.check_score)
+    calibration.save(calibration.Profile(default.accept + 0.25, default.check, -20.0, 6, 6, wake=their_wake(say)))
+    table.hear(Audio(guest))
+    assert table.server.wait().kind == "nothing"
+    assert any("your own wake phrase" in line for line in table.lines)
+    assert table.conv.listener.thresholds == calibration.Thresholds(default.accept + 0.25, default.check)
+    table.hear(say(WAKE, voice=COUPLE[1], speed=230, pitch=30))
+    assert table.server.wait().kind == "wake"
+
+    assert not forget_everything()
+    table.hear(Audio(guest))
+    assert table.server.wait().kind == "wake"
+    session = table.conv.listener
+    assert (session.thresholds, session.their_wake, session.own, session.voice_db) == (None, None, None, None)
+    assert (table.server.listener.thresholds, table.server.listener.their_wake) == (None, None)
+    assert not table.server.listener.keep_utterance
+    assert "What voicecoach check learned was forgotten: listening as for anyone." in table.lines
 
 
 # Short sentences of talk that the answers' rule alone was sure of (its sureness counts a short utterance for

@@ -24,6 +24,8 @@ from voicecoach.device.spoken_time import Choice
 from voicecoach.device.wake import WakeEar, quiet_allowed
 from voicecoach.device.words import REMINDER_PREFIX, DeviceWords
 from voicecoach.errors import DeviceError, StorageError, UserError
+from voicecoach.speech.calibration import Profile, Watch
+from voicecoach.speech.calibration import load as load_calibration
 from voicecoach.speech.endpoint import TWO_GRAMMARS, ListenSettings
 from voicecoach.speech.listener import Listener
 from voicecoach.speech.recognizer import VoskModel
@@ -69,7 +71,8 @@ class Server:
     def __init__(self, conv: VoiceConversation, words: DeviceWords, visit: Visit, clock: Clock,
                  status: Callable[[str], None], *, schedule: ReminderSchedule | None = None,
                  presses: queue.Queue[Press] | None = None, other_session: Callable[[], bool] = lambda: False,
-                 has_button: bool = False, waiting: Listener | None = None) -> None:
+                 has_button: bool = False, waiting: Listener | None = None,
+                 calibration: Watch | None = None) -> None:
         self.conv = conv
         # The listener that waits: the session's own, or one on the same microphone with other settings
         # (`waiting_listener`: the two-grammar decision, measured in scripts/bench_wake.py).
@@ -82,6 +85,7 @@ class Server:
         self.presses: queue.Queue[Press] = presses if presses is not None else queue.Queue()
         self.other_session = other_session  # a session started elsewhere (`voicecoach run`): no reminder then
         self.has_button = has_button
+        self.calibration = calibration  # the check's file: a new check, or `forget`, is used at once
         self.listening = True
         self.visits = 0
         self.reminders = 0
@@ -106,6 +110,8 @@ class Server:
         return happening
 
     def wait(self) -> Happening:
+        if self.calibration is not None and self.calibration.changed():
+            self._use(load_calibration())
         due = self._reminder_due()
         if due is not None:
             return Happening("reminder", due=due)
@@ -253,6 +259,18 @@ class Server:
             except queue.Empty:
                 return
 
+    def _use(self, profile: Profile | None) -> None:
+        """What `voicecoach check` learned, anew, or nothing after `voicecoach forget`: from the next window on,
+        in waiting and in sessions (README: serve used to read it at start only)."""
+        self.conv.listener.use(profile)
+        if self.listener is not self.conv.listener:
+            share_calibration(self.conv.listener, self.listener)
+        if profile is None:
+            self.status("What voicecoach check learned was forgotten: listening as for anyone.")
+        else:
+            theirs = isinstance(self.listener.recognizer, WakeEar) and self.listener.recognizer.theirs is not None
+            self.status("Listening with what voicecoach check learned" + (", your own wake phrase too." if theirs else "."))
+
     # -- the reminder -----------------------------------------------------------------------------
 
     def _reminder_due(self) -> Due | None:
@@ -327,13 +345,23 @@ def waiting_listener(session: Listener, model: VoskModel, wake_phrase: str) -> L
     (device/wake.py), with their own wake phrase if the check learned it; scripts/bench_wake.py measures it
     against the answers' rule on held-out voices."""
     rate = session.source.rate
-    ear = WakeEar(model.recognizer(rate), wake_phrase, theirs=session.their_wake)
+    ear = WakeEar(model.recognizer(rate), wake_phrase)
     waiting = Listener(session.source, ear, session.vocab, session.clock,
                        ListenSettings(**TWO_GRAMMARS))  # type: ignore[arg-type]  # a dict of the settings' own values
-    waiting.thresholds, waiting.voice_db = session.thresholds, session.voice_db
-    # Their own wake phrase is compared with what was said (in memory, dropped once judged: Server._listen).
-    waiting.keep_utterance = ear.theirs is not None
+    share_calibration(session, waiting)
     if isinstance(waiting.vad, NeuralVad):
         # Waiting is mostly a quiet room: the neural voice detector only hears what stands out of it.
         waiting.vad.gate_db = VAD_GATE_DB
     return waiting
+
+
+def share_calibration(session: Listener, waiting: Listener) -> None:
+    """What the check learned, as the session's listener holds it, for the waiting one: their thresholds and
+    loudness, and their own wake phrase (not their answers: waiting asks for none)."""
+    waiting.thresholds, waiting.voice_db = session.thresholds, session.voice_db
+    ear = waiting.recognizer
+    if isinstance(ear, WakeEar):
+        ear.learn(session.their_wake)
+        # Their own wake phrase is compared with what was said (in memory, dropped once judged: Server._listen).
+        waiting.keep_utterance = ear.theirs is not None
+        waiting.last_utterance = waiting.last_utterance[:0]

@@ -89,10 +89,15 @@ class WakeEar:
         self.inner = inner
         self.wake = normalize(wake_phrase)
         self.rule = rule or WakeRule()
-        # Their own sayings of the wake phrase, if the check learned them for this phrase (not another one).
-        self.theirs = theirs if theirs is not None and theirs.knows("wake", self.wake) else None
+        self.theirs: OwnAnswers | None = None
+        self.learn(theirs)
         self._listening_for_wake = False
         self._last: Reading | None = None
+
+    def learn(self, theirs: OwnAnswers | None) -> None:
+        """Their own sayings of the wake phrase, if the check learned them for this phrase (not another one);
+        None: the words decide, as for anyone."""
+        self.theirs = theirs if theirs is not None and theirs.knows("wake", self.wake) else None
 
     def set_grammar(self, phrases: list[str], garbage: list[str] | None = None, broad: bool = False) -> None:
         self._listening_for_wake = self.wake in (normalize(p) for p in phrases)

@@ -98,6 +98,28 @@ def _as_json(profile: Profile) -> dict[str, Any]:
             "wake": None if profile.wake is None else profile.wake.to_json()}
 
 
+class Watch:
+    """The check's file as last seen, for a process that runs for days (`voicecoach serve`): a new check, or a
+    `voicecoach forget`, is noticed without a restart (`changed`, then `load`)."""
+
+    def __init__(self) -> None:
+        self._seen = _stamp()
+
+    def changed(self) -> bool:
+        now = _stamp()
+        changed, self._seen = now != self._seen, now
+        return changed
+
+
+def _stamp() -> tuple[int, int, int] | None:
+    """Written anew (`save` replaces the file whole), changed or removed: a new stamp (None: no file)."""
+    try:
+        st = path().stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def load() -> Profile | None:
     """The couple's profile, or None (never calibrated, or a damaged file: then the defaults)."""
     try:

@@ -208,8 +208,12 @@ class Listener:
             return heard
         return replace(again, kind="check", reason="asked back: the everyday words took it")
 
-    def use(self, profile: Profile) -> None:
-        """Listen as calibrated for this couple: their thresholds, their loudness, their own answers."""
+    def use(self, profile: Profile | None) -> None:
+        """Listen as calibrated for this couple: their thresholds, their loudness, their own answers
+        (None: as for anyone, after `voicecoach forget`: nothing learned of their voices is left in memory)."""
+        if profile is None:
+            self.thresholds, self.own, self.their_wake, self.voice_db = None, None, None, None
+            return
         self.thresholds = profile.thresholds
         self.own = profile.own
         self.their_wake = profile.wake

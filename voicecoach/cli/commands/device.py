@@ -40,6 +40,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from voicecoach.device.wallclock import SimWallClock, SystemWallClock
     from voicecoach.device.words import load_device_words
     from voicecoach.settings import Exercises, load_settings
+    from voicecoach.speech.calibration import Watch
     from voicecoach.voice import VoiceConversation
     from voicecoach.wiring import load_model, make_vocab, wire
 
@@ -50,6 +51,7 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
     buttons = ButtonSettings(key=None) if args.no_button else ButtonSettings.from_config(config, path)
     model = load_model(args.model)
     words = load_device_words(make_vocab(args), model.has_word)
+    follow = Watch()  # seen before the session's listener reads it: a check in between is read again
     wired = wire(args, env, vocab=words.vocab, wrap_source=PatientMic)
     presses: queue.Queue[Press] = queue.Queue()
     running_buttons: list[Button] = []
@@ -71,7 +73,8 @@ def serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
         schedule = ReminderSchedule(reminder, clock=wall)
         server = Server(conv, words, _visitor(wired, exercises, names, env, wall), wired.clock, env.out,
                         schedule=schedule, presses=presses, other_session=_other_session,
-                        has_button=bool(running_buttons), waiting=waiting_listener(conv.listener, model, words.wake_phrase))
+                        has_button=bool(running_buttons), waiting=waiting_listener(conv.listener, model, words.wake_phrase),
+                        calibration=follow)
         try:
             conv.synth.render(words.speech["greeting"])  # ready ahead: it starts at once after the wake phrase
         except UserError:
