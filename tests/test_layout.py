@@ -13,7 +13,6 @@ MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS = {
     ("device/service.py", "render_unit"): "the systemd unit: a template read top to bottom",
     ("device/spoken_time.py", "load"): "one data file's checks, each with its own sentence",
-    ("speech/listener.py", "listen"): "the listening loop; split by the listening slice (endpoint, judge, source)",
 }
 
 

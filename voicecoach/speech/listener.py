@@ -100,18 +100,9 @@ class Listener:
         long that was, so the caller's own timers can move too.
         """
         s = self.settings
-        phrases = self.vocab.phrase_map(intents)
-        # The garbage grammar is what is *not* an answer now: never one of the phrases valid now
-        # (a filler word can be a value of a list: "모험", "humor").
-        words = {w for p in phrases for w in p.split()}
-        garbage = [f for f in self.vocab.fillers if f not in phrases and not set(f.split()) & words]
-        if s.decision in ("two grammars", "verified"):
-            self.recognizer.set_grammar(list(phrases), garbage, broad=s.decision == "verified")
-        else:  # fillers beside the phrases: other talk lands on them
-            self.recognizer.set_grammar(list(phrases) + garbage)
+        phrases, garbage = self._set_grammar(intents)
         # Our own voice, and its echo for a short tail, is never an answer.
-        guard = spoke_until + s.self_tail if spoke_until is not None else float("-inf")
-        self.mic.begin(guard, new_phase)
+        self.mic.begin(spoke_until + s.self_tail if spoke_until is not None else float("-inf"), new_phase)
         ep = Endpointer(s, self.vad, turn, self.vocab.max_answer_seconds + 1.0)
         recorded: list[np.ndarray] = []
         said: list[np.ndarray] = []  # the utterance in progress, while there is something to compare it with
@@ -130,71 +121,99 @@ class Listener:
                 # The last voice, even talk that decided nothing: a talking turn is not a silent one.
                 return result(Heard("timer" if turn else "silence", t=now,
                                     speech_end=ep.last_voice if ep.heard_voice else None))
-            chunk = self.mic.read(s.read_timeout)
-            if self.mic.broke:
-                # Half an utterance is not an answer: start afresh with the device back.
-                self.mic.broke = False
-                if ep.utterance is not None:
-                    self.recognizer.final()
-                ep.cut()
+            chunk = self._next_chunk(ep, recorded if record else None)
             if chunk is None:
                 continue
-            if record:
-                recorded.append(chunk.samples)
-            if self._denoise is not None:
-                chunk = self._denoise(chunk)
             if ep.utterance is None and ep.onset == 0:
                 glitches = self.mic.glitches
-            if said and ep.utterance is None:  # an utterance cut off (the microphone broke): start afresh
-                said = []
-            for part in ep.push(chunk, self.voice_db):
-                self.recognizer.accept(part.samples.tobytes())
-                if compare:
-                    said.append(part.samples)
-            if ep.prefix_check_due():
-                partial = self.recognizer.partial()
-                # "klopt" may still become "klopt niet": wait a little longer.
-                if not partial or extends(partial, phrases):
-                    ep.wait_longer()
+            if ep.utterance is None:  # (an utterance cut off, the microphone broke: start afresh)
+                said.clear()
+            self._feed(ep, chunk, said if compare else None, phrases)
             if not ep.over():
                 continue
-            utt = ep.finish()
-            reading = self.recognizer.final()
-            audio, said = (np.concatenate(said) if said else np.zeros(0, np.int16)), []
-            if self.keep_utterance:
-                self.last_utterance = audio
-            if self.mic.glitches != glitches:
-                # Audio went missing inside this utterance: what is left could
-                # read as another phrase ("klopt [niet]"), so decide nothing.
-                self.discarded += 1
-                log.warning("an utterance was not decided on: %d block(s) of audio were lost in it",
-                            self.mic.glitches - glitches)
-                glitches = self.mic.glitches
-                if turn:
-                    continue
-                return result(Heard("unclear", reason="audio lost", t=chunk.t1, speech_end=utt.last_voice,
-                                    level_db=utt.loudest))
-            heard = judge(reading, utt, phrases, self.vocab, s, self.thresholds, turn, chunk.t1)
-            if utt.voiced > ep.limit and not turn:
-                # Far longer than any answer: wait for the talk to end, then call it unclear.
-                self._drain_until_quiet(ep.need)
-                return result(replace(heard, kind="unclear", intent=None, reason="too long", t=self.clock.now()))
-            # Never what was said: the kind of decision and its numbers only.
-            log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
-                      heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", utt.voiced)
-            if heard.kind == "intent" and not turn and self.own is not None and self.own.doubts(
-                    audio, heard.intent, heard.phrase):
-                # Sure, and yet it sounds like their other answer: asked back, never decided.
-                return result(replace(heard, kind="check", reason="asked back: it sounds like their other answer"))
-            if heard.kind in ("intent", "check"):
-                self._learn_voice(utt.loudest)
+            audio = np.concatenate(said) if said else np.zeros(0, np.int16)
+            said.clear()
+            heard = self._utterance(ep, audio, self.mic.glitches - glitches, phrases, garbage, turn, chunk.t1)
+            glitches = self.mic.glitches
+            if heard is not None:
                 return result(heard)
-            if turn or not reading.answers and utt.voiced < 0.3:
-                continue  # a cough, a click, or the turn's own talk: keep listening
-            if s.ask_back_unclear and s.decision == "one grammar" and phrases and heard.reason in READ_AGAIN:
-                # Not learned from as their voice (a television's talk is asked back too, now and then).
-                heard = self._read_again(heard, utt, phrases, garbage, chunk.t1)
-            return result(heard)
+
+    def _set_grammar(self, intents: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+        """The phrases valid now, and the garbage grammar: what is *not* an answer now (never one of those
+        phrases: a filler word can be a value of a list, "모험", "humor")."""
+        phrases = self.vocab.phrase_map(intents)
+        words = {w for p in phrases for w in p.split()}
+        garbage = [f for f in self.vocab.fillers if f not in phrases and not set(f.split()) & words]
+        if self.settings.decision in ("two grammars", "verified"):
+            self.recognizer.set_grammar(list(phrases), garbage, broad=self.settings.decision == "verified")
+        else:  # fillers beside the phrases: other talk lands on them
+            self.recognizer.set_grammar(list(phrases) + garbage)
+        return phrases, garbage
+
+    def _next_chunk(self, ep: Endpointer, recorded: list[np.ndarray] | None) -> Chunk | None:
+        """The next chunk from the microphone (kept in `recorded` as it came), or None for now."""
+        chunk = self.mic.read(self.settings.read_timeout)
+        if self.mic.broke:
+            # Half an utterance is not an answer: start afresh with the device back.
+            self.mic.broke = False
+            if ep.utterance is not None:
+                self.recognizer.final()
+            ep.cut()
+        if chunk is None:
+            return None
+        if recorded is not None:
+            recorded.append(chunk.samples)
+        return self._denoise(chunk) if self._denoise is not None else chunk
+
+    def _feed(self, ep: Endpointer, chunk: Chunk, said: list[np.ndarray] | None, phrases: dict[str, str]) -> None:
+        """One chunk to the endpointer, and what it passes on to the recognizer (and to `said`, if kept)."""
+        for part in ep.push(chunk, self.voice_db):
+            self.recognizer.accept(part.samples.tobytes())
+            if said is not None:
+                said.append(part.samples)
+        if ep.prefix_check_due():
+            partial = self.recognizer.partial()
+            # "klopt" may still become "klopt niet": wait a little longer.
+            if not partial or extends(partial, phrases):
+                ep.wait_longer()
+
+    def _utterance(self, ep: Endpointer, audio: np.ndarray, lost_blocks: int, phrases: dict[str, str],
+                   garbage: list[str], turn: bool, t: float) -> Heard | None:
+        """The decision step on an utterance just ended (`audio`: its sound, if kept for a comparison); None:
+        nothing to answer with yet (a turn's own talk, a cough), listen on."""
+        s = self.settings
+        utt = ep.finish()
+        reading = self.recognizer.final()
+        if self.keep_utterance:
+            self.last_utterance = audio
+        if lost_blocks:
+            # Audio went missing inside this utterance: what is left could
+            # read as another phrase ("klopt [niet]"), so decide nothing.
+            self.discarded += 1
+            log.warning("an utterance was not decided on: %d block(s) of audio were lost in it", lost_blocks)
+            return None if turn else Heard("unclear", reason="audio lost", t=t, speech_end=utt.last_voice,
+                                           level_db=utt.loudest)
+        heard = judge(reading, utt, phrases, self.vocab, s, self.thresholds, turn, t)
+        if utt.voiced > ep.limit and not turn:
+            # Far longer than any answer: wait for the talk to end, then call it unclear.
+            self._drain_until_quiet(ep.need)
+            return replace(heard, kind="unclear", intent=None, reason="too long", t=self.clock.now())
+        # Never what was said: the kind of decision and its numbers only.
+        log.debug("utterance: %s (%s) conf %.2f, ratio %s, %.2f s voiced", heard.kind, heard.reason,
+                  heard.confidence, "-" if heard.ratio is None else f"{heard.ratio:.2f}", utt.voiced)
+        if heard.kind == "intent" and not turn and self.own is not None and self.own.doubts(
+                audio, heard.intent, heard.phrase):
+            # Sure, and yet it sounds like their other answer: asked back, never decided.
+            return replace(heard, kind="check", reason="asked back: it sounds like their other answer")
+        if heard.kind in ("intent", "check"):
+            self._learn_voice(utt.loudest)
+            return heard
+        if turn or not reading.answers and utt.voiced < 0.3:
+            return None  # a cough, a click, or the turn's own talk: keep listening
+        if s.ask_back_unclear and s.decision == "one grammar" and phrases and heard.reason in READ_AGAIN:
+            # Not learned from as their voice (a television's talk is asked back too, now and then).
+            heard = self._read_again(heard, utt, phrases, garbage, t)
+        return heard
 
     def _read_again(self, heard: Heard, utt: Utterance, phrases: dict[str, str], garbage: list[str],
                     t: float) -> Heard:
