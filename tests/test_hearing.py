@@ -318,6 +318,23 @@ def test_a_damaged_calibration_falls_back_to_the_defaults(tmp_path, monkeypatch,
     assert "voicecoach check" in caplog.text
 
 
+@pytest.mark.parametrize("kind", ["a named pipe", "a device", "a folder"])
+def test_a_calibration_that_is_no_file_falls_back_to_the_defaults_at_once(tmp_path, monkeypatch, caplog, kind):
+    """Read at every start, and by a running serve when it changes: a pipe must not block it, nor a device
+    fill its memory."""
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
+    target = calibration.path()
+    target.parent.mkdir(parents=True)
+    if kind == "a named pipe":
+        os.mkfifo(target)
+    elif kind == "a device":
+        target.symlink_to("/dev/zero")
+    else:
+        target.mkdir()
+    assert calibration.load() is None
+    assert "voicecoach check" in caplog.text
+
+
 def test_a_calibration_from_before_own_answers_still_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path))
     calibration.path().parent.mkdir(parents=True)

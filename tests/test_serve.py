@@ -314,6 +314,15 @@ def test_serve_follows_a_new_check_and_forget_without_a_restart(ko_model: Any, k
     assert not table.server.listener.keep_utterance
     assert "What voicecoach check learned was forgotten: listening as for anyone." in table.lines
 
+    calibration.save(calibration.Profile(default.accept, default.check, -20.0, 6, 6, wake=their_wake(say)))
+    table.hear(Audio(guest))
+    assert table.server.wait().kind == "nothing"
+    calibration.path().write_text("{not json")  # damaged meanwhile: the defaults, and one sentence with the fix
+    table.hear(Audio(guest))
+    assert table.server.wait().kind == "wake"
+    assert table.lines[-1] == ("What voicecoach check learned could not be read: listening as for anyone. "
+                               "Run `voicecoach check` again.")
+
 
 # Short sentences of talk that the answers' rule alone was sure of (its sureness counts a short utterance for
 # an answer) while the everyday words explain them better: found by trying the evaluation corpus' sentences,

@@ -26,6 +26,7 @@ from voicecoach.device.words import REMINDER_PREFIX, DeviceWords
 from voicecoach.errors import DeviceError, StorageError, UserError
 from voicecoach.speech.calibration import Profile, Watch
 from voicecoach.speech.calibration import load as load_calibration
+from voicecoach.speech.calibration import path as calibration_path
 from voicecoach.speech.endpoint import TWO_GRAMMARS, ListenSettings
 from voicecoach.speech.listener import Listener
 from voicecoach.speech.recognizer import VoskModel
@@ -265,7 +266,10 @@ class Server:
         self.conv.listener.use(profile)
         if self.listener is not self.conv.listener:
             share_calibration(self.conv.listener, self.listener)
-        if profile is None:
+        if profile is None and calibration_path().exists():  # damaged (load logged why)
+            self.status("What voicecoach check learned could not be read: listening as for anyone. "
+                        "Run `voicecoach check` again.")
+        elif profile is None:
             self.status("What voicecoach check learned was forgotten: listening as for anyone.")
         else:
             theirs = isinstance(self.listener.recognizer, WakeEar) and self.listener.recognizer.theirs is not None
