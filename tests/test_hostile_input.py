@@ -701,3 +701,34 @@ def test_a_row_another_program_changed_is_one_sentence_not_a_crash(change, typed
     assert run.code == 0 and "unexpected" not in run.out and run.out.count("could not be read") == 1, run.out
     assert conn.execute("SELECT * FROM agreements").fetchall() == kept  # nothing "repaired" away
     conn.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["a named pipe", "a device"])
+@pytest.mark.parametrize("store", ["calibration", "voice profile", "consent", "reminder record"])
+def test_a_file_voicecoach_keeps_replaced_by_a_pipe_or_device_reads_as_damaged(store, kind):  # type: ignore[no-untyped-def]
+    """The small files voicecoach writes itself are read at every start, and by a running serve every half
+    minute: a pipe in their place was waited on for ever, a device read until memory ran out."""
+    import os
+
+    from voicecoach.device.reminder import read_state, state_path
+    from voicecoach.speech import calibration
+    from voicecoach.speech.speakers import ProfileError, SpeakerProfile, profile_path
+    from voicecoach.turns import consent_path, load_consent
+
+    def voice_profile() -> None:
+        with pytest.raises(ProfileError, match="damaged"):
+            SpeakerProfile.load(profile_path())
+
+    path, read = {"calibration": (calibration.path(), lambda: calibration.load() is None),
+                  "voice profile": (profile_path(), lambda: voice_profile() is None),
+                  "consent": (consent_path(), lambda: load_consent() is None),
+                  "reminder record": (state_path(), lambda: read_state(state_path()) is None)}[store]
+    paths.private_dir(path.parent)
+    if kind == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    began = time.monotonic()
+    assert read()
+    assert time.monotonic() - began < 5

@@ -23,8 +23,13 @@ class TextFileProblem(Exception):
         self.line = line  # where the text stops being UTF-8
 
 
+class TextFileMissing(TextFileProblem):
+    """There is no such file (a reader may take that as "never written")."""
+
+
 def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
-    """A small UTF-8 text file, whole; a device, a pipe or a huge file is refused before it is read."""
+    """A small UTF-8 text file, whole; a device, a pipe or a huge file is refused before it is read (the
+    files voicecoach writes itself too: one put in their place must not block or fill the memory)."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -32,7 +37,7 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
     except FileNotFoundError:
-        raise TextFileProblem("the file does not exist") from None
+        raise TextFileMissing("the file does not exist") from None
     except OSError as exc:
         raise TextFileProblem(f"the file cannot be read ({exc.strerror or exc})") from None
     if len(data) > limit:

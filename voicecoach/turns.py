@@ -30,6 +30,7 @@ from voicecoach.paths import data_dir, private_dir, write_atomically
 from voicecoach.settings import Settings
 from voicecoach.speech.speakers import ProfileError, SpeakerProfile, profile_path
 from voicecoach.speech.turn_watch import TurnSummary, TurnWatch, energy_vad
+from voicecoach.tomlfile import TextFileMissing, TextFileProblem, read_text
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,10 @@ def consent_path() -> Path:
 def load_consent() -> bool | None:
     """Both said yes (True), it was refused (False), or they were never asked (None)."""
     try:
-        given = json.loads(consent_path().read_text(encoding="utf-8")).get("voice_profile")
-    except FileNotFoundError:
+        given = json.loads(read_text(consent_path())).get("voice_profile")
+    except TextFileMissing:
         return None
-    except (OSError, ValueError, AttributeError):
+    except (TextFileProblem, ValueError, AttributeError):
         return None  # unreadable: ask again rather than assume a yes
     return given if isinstance(given, bool) else None
 

@@ -21,6 +21,7 @@ from voicecoach.device.config_file import config_path, read_config, write_settin
 from voicecoach.device.spoken_time import OFF, Choice, SpokenTimes
 from voicecoach.device.wallclock import SystemWallClock, WallClock, local
 from voicecoach.errors import DataFileError
+from voicecoach.tomlfile import TextFileMissing, TextFileProblem, read_text
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +207,11 @@ def state_path() -> Path:
 
 def read_state(path: Path) -> ReminderState | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
         return ReminderState(**data)
-    except FileNotFoundError:
+    except TextFileMissing:
         return None
-    except (OSError, ValueError, TypeError) as exc:
+    except (TextFileProblem, ValueError, TypeError) as exc:
         # Only voicecoach writes this file, atomically; if it is damaged anyway, starting afresh
         # can at worst skip today's reminder, never give it twice.
         log.warning("The reminder's record %s is unreadable (%s); reminders count from now on.", path, exc)

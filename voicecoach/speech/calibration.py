@@ -23,7 +23,7 @@ from voicecoach import paths
 from voicecoach.errors import StorageError
 from voicecoach.speech.decide import Thresholds
 from voicecoach.speech.own_answers import OwnAnswers
-from voicecoach.tomlfile import TextFileProblem, read_text
+from voicecoach.tomlfile import TextFileMissing, TextFileProblem, read_text
 
 log = logging.getLogger(__name__)
 
@@ -123,16 +123,15 @@ def _stamp() -> tuple[int, int, int] | None:
 
 def load() -> Profile | None:
     """The couple's profile, or None (never calibrated, or a damaged file: then the defaults)."""
-    if not path().exists():
-        return None
     try:
-        # Never blocks on a pipe, nor reads a device or a huge file whole (tomlfile.read_text).
         data = json.loads(read_text(path()))
         profile = Profile(float(data["accept"]), float(data["check"]),
                           None if data.get("voice_db") is None else float(data["voice_db"]),
                           int(data["heard"]), int(data["asked"]),
                           None if data.get("own") is None else OwnAnswers.from_json(data["own"]),
                           None if data.get("wake") is None else OwnAnswers.from_json(data["wake"]))
+    except TextFileMissing:
+        return None
     except (TextFileProblem, ValueError, KeyError, TypeError):
         log.warning("the voice calibration in %s could not be read; using the defaults "
                     "(run `voicecoach check` to calibrate again)", path())

@@ -24,6 +24,7 @@ from voicecoach.audio.pcm import RATE, Audio
 from voicecoach.errors import UserError
 from voicecoach.paths import data_dir, write_atomically
 from voicecoach.speech.voice_features import FRAME, Frames, frame_features
+from voicecoach.tomlfile import TextFileMissing, TextFileProblem, read_text
 
 FORMAT = "voicecoach-voice-profile"
 VERSION = 1
@@ -216,10 +217,10 @@ class SpeakerProfile:
     def load(path: Path, settings: ScoringSettings | None = None) -> SpeakerProfile:
         """Read a saved profile; a missing or damaged file is a ProfileError (never its contents in the message)."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            data = json.loads(read_text(path))
+        except TextFileMissing:
             raise ProfileError(f"There is no voice profile at {path}.", "Make one with both partners' consent.") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (TextFileProblem, ValueError) as exc:
             raise _damaged(path, type(exc).__name__) from None
         try:
             if data.get("format") != FORMAT or data.get("version") != VERSION:
