@@ -173,6 +173,18 @@ def test_a_simulated_day(ko_model: Any, ko_words: DeviceWords, say: Any, caplog:
     assert table.step().kind == "reminder_question"
     assert table.prompts()[-2:] == [ko_words.speech["reminder_ask"], "매일 여덟 시 알림."]
     assert read_config(config_path())["reminder"]["time"] == "20:00"
+    # Nobody answers "Hoe laat?" (talk took for "herinnering"): nothing more is said, nothing changes.
+    table.hear(say("알림", voice="ko+f2"))
+    table.hear(20.0)
+    assert table.step().kind == "reminder_question"
+    assert table.prompts()[-1] == ko_words.speech["reminder_ask"]
+    assert "No time was said: the daily reminder stays as it was." in table.lines
+    assert read_config(config_path())["reminder"]["time"] == "20:00"
+    # Something said, not a time: it says so.
+    table.hear(say("알림", voice="ko+f2"))
+    table.hear(say("오늘 날씨가 좋네요", voice="ko+f2"))
+    assert table.step().kind == "reminder_question"
+    assert table.prompts()[-1] == ko_words.speech["reminder_unclear"]
 
     # "niet luisteren", asked back and confirmed: it says so, closes the microphone, and a wake phrase is not heard...
     table.hear(say(QUIET, voice="ko+m3"))

@@ -306,15 +306,20 @@ class Server:
         return self.words.times.parse_command(phrase) or self.words.times.parse(phrase)
 
     def _ask_reminder(self) -> None:
-        """ "Hoe laat?": a time, a whole command or "uit" sets it; anything else changes nothing."""
+        """ "Hoe laat?": a time, a whole command or "uit" sets it; anything else changes nothing. Nobody
+        answering gets no second sentence: talk or a television took for "herinnering" (README, "How well it
+        wakes") must cost the room one question, not two."""
         self.conv.say(self.words.speech["reminder_ask"])
         heard = self.conv.listen(self.words.answer_intents(), self.conv.check_seconds)
         choice = self._reminder_choice(heard.intent) if heard.kind == "intent" and heard.intent else None
-        if choice is None:
-            self.conv.say(self.words.speech["reminder_unclear"])
-            self._say_listening()
-        else:
+        if choice is not None:
             self._set_reminder(choice)
+            return
+        if heard.kind == "silence":
+            self.status("No time was said: the daily reminder stays as it was.")
+        else:
+            self.conv.say(self.words.speech["reminder_unclear"])
+        self._say_listening()
 
     def _set_reminder(self, choice: Choice) -> None:
         if self.schedule is None:
