@@ -307,8 +307,8 @@ class Server:
 
     def _ask_reminder(self) -> None:
         """ "Hoe laat?": a time, a whole command or "uit" sets it; anything else changes nothing. Nobody
-        answering gets no second sentence: talk or a television took for "herinnering" (README, "How well it
-        wakes") must cost the room one question, not two."""
+        answering gets no second sentence: when talk or a television was taken for "herinnering" (README, "How
+        well it wakes") and the room is quiet after it, that costs one question, not two."""
         self.conv.say(self.words.speech["reminder_ask"])
         heard = self.conv.listen(self.words.answer_intents(), self.conv.check_seconds)
         choice = self._reminder_choice(heard.intent) if heard.kind == "intent" and heard.intent else None
