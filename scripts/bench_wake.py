@@ -9,7 +9,8 @@
   grammar and the garbage words) on a simulated clock (`--fast`). Any decision counts: a wake, a
   "niet luisteren" or a reminder command heard where nobody said one. A "niet luisteren" is asked
   back as serve does, in the talk that goes on; "quiet, closed" counts the times the talk answered
-  "ja" and the microphone would have closed.
+  "ja" and the microphone would have closed. A "herinnering" is asked ("Hoe laat?") as serve does;
+  "reminder, more said" counts the times the talk then made it say more (not understood, or a time).
 - Wakes heard: the wake phrase said by the held-out voices (never used to choose the test words),
   at several speeds and pitches, in a quiet room and under a cooker hood (brown noise 10 dB under
   the speech); what serve did not decide counts as a miss.
@@ -134,6 +135,14 @@ def decisions(samples: np.ndarray, model: VoskModel, words: DeviceWords, system:
                 out["quiet, closed"] = out.get("quiet, closed", 0) + 1
                 server.listening = True
                 source.start()
+        elif kind == "reminder_question":
+            # Serve asks "Hoe laat?" and listens on in the same talk: count the times it then said more
+            # ("Dat verstond ik niet ...": something was said) or set the reminder (talk read as a time).
+            said = len(server.conv.events.of("prompt"))
+            server.handle(happening)
+            more = len(server.conv.events.of("prompt")) - said - 1
+            if more > 0:
+                out["reminder, more said"] = out.get("reminder, more said", 0) + 1
     return out
 
 
@@ -236,7 +245,8 @@ def false_wakes(mat: cp.Material, model: VoskModel, words: DeviceWords, hours: f
     out: dict[str, Any] = {"hours": hours_done, "stretches": [first, first + n], "voices": split, "naive": base,
                            "naive_per_hour": base / hours_done}
     for system in SYSTEMS:
-        total = sum(k for kind, k in got[system].items() if kind not in ("quiet, closed", "wake, by the words alone"))
+        total = sum(k for kind, k in got[system].items()
+                    if kind not in ("quiet, closed", "wake, by the words alone", "reminder, more said"))
         out[system] = {"decisions": got[system], "per_hour": total / hours_done,
                        "per_hour_upper95": _poisson_upper(total) / hours_done}
     return out
