@@ -662,6 +662,36 @@ def test_noise_is_unclear_never_a_wrong_decision(bed, beds, ko_model, ko_vocab, 
     assert understood[CLEAR[bed]] >= 5, understood
 
 
+@pytest.mark.parametrize("bed", ["white", "pink"])
+def test_the_first_question_in_a_noisy_kitchen_hears_the_noise_as_the_room(bed, beds, ko_model, ko_vocab, say):
+    """A fresh listener (the first question of a session) with a fan or a cooker hood on: the noise is the room,
+    learned in its first half second, not a long answer nobody gave ("Dat verstond ik niet" to silence); an
+    answer said at once is still heard."""
+    level = voiced_rms(read_wav(say(word("confirm"))).samples)
+    for snr in (10, 20):
+        clock = SimClock()
+        room = Room(ScriptedCouple([12.0], clock), np.roll(beds[bed], snr * 997), level / 10 ** (snr / 20))
+        heard = Listener(room, ko_model.recognizer(RATE), ko_vocab, clock).listen(ANSWERS, clock.now() + 8)
+        assert heard.kind == "silence", (snr, heard)
+    clock = SimClock()  # 20 dB under the answer (at 10 dB white noise the model misreads it either way)
+    items: list[Audio | float] = [Audio.concat([Audio.silence(0.3), read_wav(say(word("confirm")))])]
+    room = Room(ScriptedCouple(items, clock, lead_in=0.0), beds[bed], level / 10)
+    heard = Listener(room, ko_model.recognizer(RATE), ko_vocab, clock).listen(ANSWERS, clock.now() + 8)
+    assert heard.kind in ("intent", "check") and heard.intent == "confirm", heard
+
+
+@pytest.mark.parametrize("bed", ["white", "pink"])
+def test_a_cooker_hood_switched_on_while_listening_is_the_room_not_an_answer(bed, beds, ko_model, ko_vocab, say):
+    """A steady sound that starts in a quiet room: until the noise floor catches up it is loud enough to be a
+    voice, as long as no answer is; heard as the room, it is not "Dat verstond ik niet" to silence."""
+    level = voiced_rms(read_wav(say(word("confirm"))).samples)
+    hood = Audio((beds[bed][: 10 * RATE] * level / 10 ** (15 / 20)).astype(np.int16))
+    clock = SimClock()
+    couple = ScriptedCouple([Audio.concat([Audio.silence(2.0), hood])], clock, lead_in=0.0)
+    heard = Listener(couple, ko_model.recognizer(RATE), ko_vocab, clock).listen(ANSWERS, clock.now() + 9)
+    assert heard.kind == "silence", heard
+
+
 @pytest.mark.parametrize("gap", [None, 0.3])
 def test_a_cough_decides_nothing(gap, ko_model, ko_vocab, say):
     burst = Audio((cough() * 8000).astype(np.int16))  # louder than the voice

@@ -12,6 +12,13 @@ from voicecoach.audio.sources import Chunk
 log = logging.getLogger(__name__)
 
 
+FIRST_CHUNKS = 10  # 0.2 s: within the endpointer's preroll, so a voice that starts in them is not cut
+STEADY_DB = 3.0
+"""Chunk levels this steady (standard deviation, dB) are a machine, not talk: white and pink noise measure 0.3 and
+2 dB, sentences of talk 4-6 dB under pink noise 10 dB under them, 6-18 dB in a quiet room. (Brown noise, whose
+level wanders with its infrasound, measures 6-7 dB: not told apart from talk.)"""
+
+
 class EnergyVad:
     """Speech is what stands `margin_db` above the room's own noise.
 
@@ -20,15 +27,30 @@ class EnergyVad:
     while a voice on top of it does not.
     """
 
-    def __init__(self, margin_db: float = 10.0, min_db: float = -55.0, start_floor_db: float = -70.0) -> None:
+    def __init__(self, margin_db: float = 10.0, min_db: float = -55.0, start_floor_db: float | None = None) -> None:
         self.margin_db = margin_db
         self.min_db = min_db
-        self.floor_db = start_floor_db
+        self.floor_db = -70.0 if start_floor_db is None else start_floor_db
         self.level_db = -120.0
+        # Without a start: the first 0.2 s of sound, if steady, are the room (a fan, a cooker hood). From -70 dBFS
+        # the floor took more than ten seconds to reach such a sound, which was "voice" until then: the first
+        # question in a noisy kitchen was heard as a long answer nobody gave. Not steady (someone speaking
+        # already, a click), the floor starts low, as before; those chunks wait in the endpointer's preroll.
+        self._first: list[float] | None = [] if start_floor_db is None else None
 
     def is_speech(self, chunk: Chunk) -> bool:
         level = rms_dbfs(chunk.samples)
         self.level_db = level
+        if self._first is not None:
+            if level <= -100:  # digital silence (a file, a speakerphone's noise gate): a quiet room
+                self._first = None
+            else:
+                self._first.append(level)
+                if len(self._first) < FIRST_CHUNKS:
+                    return False
+                if float(np.std(self._first)) < STEADY_DB:
+                    self.floor_db = float(np.median(self._first))
+                self._first = None
         speech = level > max(self.floor_db + self.margin_db, self.min_db)
         if level < self.floor_db:
             self.floor_db = level if level > -100 else max(self.floor_db - 1.0, -100.0)
@@ -36,6 +58,10 @@ class EnergyVad:
             rise = 0.002 if speech else 0.03
             self.floor_db += rise * (level - self.floor_db)
         return speech
+
+    def settle(self, level_db: float) -> None:
+        """The room is this loud now (a steady sound the floor had not caught up with: listener.py)."""
+        self.floor_db = level_db
 
 
 class NeuralVad:
@@ -74,6 +100,9 @@ class NeuralVad:
     @property
     def floor_db(self) -> float:
         return self.energy.floor_db
+
+    def settle(self, level_db: float) -> None:
+        self.energy.settle(level_db)
 
     def is_speech(self, chunk: Chunk) -> bool:
         floor = self.energy.floor_db  # before this chunk moves it
