@@ -26,7 +26,6 @@ from voicecoach.device.words import REMINDER_PREFIX, DeviceWords
 from voicecoach.errors import DeviceError, StorageError, UserError
 from voicecoach.speech.calibration import Profile, Watch
 from voicecoach.speech.calibration import load as load_calibration
-from voicecoach.speech.calibration import path as calibration_path
 from voicecoach.speech.endpoint import TWO_GRAMMARS, ListenSettings
 from voicecoach.speech.listener import Listener
 from voicecoach.speech.recognizer import VoskModel
@@ -266,7 +265,7 @@ class Server:
         self.conv.listener.use(profile)
         if self.listener is not self.conv.listener:
             share_calibration(self.conv.listener, self.listener)
-        if profile is None and calibration_path().exists():  # damaged (load logged why)
+        if profile is None and self.calibration is not None and self.calibration.there:  # damaged (load logged why)
             self.status("What voicecoach check learned could not be read: listening as for anyone. "
                         "Run `voicecoach check` again.")
         elif profile is None:

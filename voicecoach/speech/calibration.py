@@ -111,6 +111,11 @@ class Watch:
         changed, self._seen = now != self._seen, now
         return changed
 
+    @property
+    def there(self) -> bool:
+        """Whether the file was there when last looked at (a profile that did not load is then damaged)."""
+        return self._seen is not None
+
 
 def _stamp() -> tuple[int, int, int] | None:
     """Written anew (`save` replaces the file whole), changed or removed: a new stamp (None: no file)."""

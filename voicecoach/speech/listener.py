@@ -24,7 +24,7 @@ from voicecoach.speech.judge import judge
 from voicecoach.speech.own_answers import OwnAnswers
 from voicecoach.speech.recognizer import Recognizer, VoskModel
 from voicecoach.speech.steady import SteadySource
-from voicecoach.speech.vad import STEADY_DB, make_vad
+from voicecoach.speech.vad import make_vad, steady
 from voicecoach.speech.vocab import Vocabulary
 
 __all__ = ["TWO_GRAMMARS", "Listener", "ListenSettings", "OutageCallback", "build_listener"]
@@ -193,12 +193,12 @@ class Listener:
             log.warning("an utterance was not decided on: %d block(s) of audio were lost in it", lost_blocks)
             return None if turn else Heard("unclear", reason="audio lost", t=t, speech_end=utt.last_voice,
                                            level_db=utt.loudest)
-        heard = judge(reading, utt, phrases, self.vocab, s, self.thresholds, turn, t)
-        if utt.voiced > ep.limit and not turn and float(np.std(utt.levels)) < STEADY_DB:
+        if utt.voiced > ep.limit and not turn and steady(utt.levels):
             # As loud all along: a fan or a cooker hood the noise floor had not caught up with (the first
             # question in a noisy kitchen, the hood just switched on), not an answer nobody gave.
             self.vad.settle(float(np.median(utt.levels)))
             return None
+        heard = judge(reading, utt, phrases, self.vocab, s, self.thresholds, turn, t)
         if utt.voiced > ep.limit and not turn:
             # Far longer than any answer: wait for the talk to end, then call it unclear.
             self._drain_until_quiet(ep.need)

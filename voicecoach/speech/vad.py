@@ -19,6 +19,11 @@ STEADY_DB = 3.0
 level wanders with its infrasound, measures 6-7 dB: not told apart from talk.)"""
 
 
+def steady(levels: list[float]) -> bool:
+    """Whether chunk levels (dBFS) are as steady as a machine's sound (`STEADY_DB`)."""
+    return bool(levels) and float(np.std(levels)) < STEADY_DB
+
+
 class EnergyVad:
     """Speech is what stands `margin_db` above the room's own noise.
 
@@ -48,7 +53,7 @@ class EnergyVad:
                 self._first.append(level)
                 if len(self._first) < FIRST_CHUNKS:
                     return False
-                if float(np.std(self._first)) < STEADY_DB:
+                if steady(self._first):
                     self.floor_db = float(np.median(self._first))
                 self._first = None
         speech = level > max(self.floor_db + self.margin_db, self.min_db)
